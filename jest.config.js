@@ -1,0 +1,19 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
+  },
+  moduleNameMapper: {
+    '^express-magic-link$': '<rootDir>/lib/index.ts',
+    '^express-magic-link/testing$': '<rootDir>/lib/testing/index.ts',
+  },
+  testTimeout: 30000,
+  // The browser, two-instance and packaging suites start real processes; two workers suit this 2-core machine.
+  maxWorkers: 2,
+};

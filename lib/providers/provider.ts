@@ -1,0 +1,40 @@
+import type { MagicLinkProfile } from '../profile';
+
+/** What the flow hands a provider when a sign-in starts. */
+export interface StartContext {
+  /** The sealed state to carry across the redirect. */
+  state: string;
+  /** The absolute callback URL, `<origin><basePath>/callback`. */
+  redirectUri: string;
+  /** Digest of this browser's pending nonce; ties a one-time code to the browser that asked. */
+  binding: string;
+}
+
+/** What a provider returns from `start`. */
+export interface StartResult {
+  /** The link to put in the email, or `null` when the provider emailed the user itself. */
+  link: string | null;
+  expiresAt: Date;
+  /** A one-time code to show in the email, for providers that support codes. */
+  code: string | null;
+  /** Withdraw this sign-in, e.g. because its email could not be sent. */
+  revoke(): Promise<void>;
+}
+
+/**
+ * A source of magic links. The flow knows nothing about WorkOS; a provider knows nothing about
+ * HTTP routes. Every failure is a `MagicLinkError` (`ERR_LINK_INVALID`, `ERR_PROVIDER_UNAVAILABLE`, …).
+ */
+export interface Provider {
+  readonly name: 'workos' | 'self-hosted' | (string & {});
+  start(email: string, ctx: StartContext): Promise<StartResult>;
+  /** Exchange the `code` from the callback for the user's profile. Spends the code. */
+  finish(code: string): Promise<MagicLinkProfile>;
+  /** Check a one-time code typed by the user in the browser that holds `binding`. Spends the link too. */
+  verifyCode?(binding: string, code: string): Promise<MagicLinkProfile>;
+  /**
+   * For scanner-safe WorkOS links: follow the provider's link server-side and return the
+   * callback parameters it redirects to.
+   */
+  follow?(link: string): Promise<URLSearchParams>;
+}
