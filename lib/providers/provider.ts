@@ -1,4 +1,12 @@
 import type { MagicLinkProfile } from '../profile';
+import type { Store } from '../stores/store';
+
+/** What `magicLinkRouter()` shares with its provider. */
+export interface ProviderContext {
+  store: Store;
+  /** The app's secrets, newest first. */
+  secrets: readonly string[];
+}
 
 /** What the flow hands a provider when a sign-in starts. */
 export interface StartContext {
@@ -8,6 +16,8 @@ export interface StartContext {
   redirectUri: string;
   /** Digest of this browser's pending nonce; ties a one-time code to the browser that asked. */
   binding: string;
+  /** True when the provider itself should email the link (WorkOS-branded email). */
+  providerSends: boolean;
 }
 
 /** What a provider returns from `start`. */
@@ -27,11 +37,15 @@ export interface StartResult {
  */
 export interface Provider {
   readonly name: 'workos' | 'self-hosted' | (string & {});
+  /** How long a link stays valid; the state that rides along lives as long. */
+  readonly linkTtlMs: number;
+  /** Called once by `magicLinkRouter()` with the shared store and the app secrets. */
+  init?(context: ProviderContext): void;
   start(email: string, ctx: StartContext): Promise<StartResult>;
   /** Exchange the `code` from the callback for the user's profile. Spends the code. */
   finish(code: string): Promise<MagicLinkProfile>;
   /** Check a one-time code typed by the user in the browser that holds `binding`. Spends the link too. */
-  verifyCode?(binding: string, code: string): Promise<MagicLinkProfile>;
+  verifyCode?(binding: string, code: string): Promise<{ profile: MagicLinkProfile; state: string }>;
   /**
    * For scanner-safe WorkOS links: follow the provider's link server-side and return the
    * callback parameters it redirects to.

@@ -1,0 +1,27 @@
+import './profile';
+
+export { magicLinkRouter } from './router';
+export type { MagicLinkMiddleware } from './router';
+export { requireUser } from './require-user';
+export type { RequireUserOptions } from './require-user';
+export type { MagicLinkOptions, MagicLinkEvent, OutgoingLink, SendEmail } from './options';
+export { MagicLinkError, isMagicLinkError } from './errors';
+export type { MagicLinkErrorCode } from './errors';
+export type { MagicLinkProfile } from './profile';
+export type { Provider, ProviderContext, StartContext, StartResult } from './providers/provider';
+export { workosProvider } from './providers/workos';
+export type { WorkOSClientLike, WorkOSProviderOptions } from './providers/workos';
+export { selfHostedProvider } from './providers/self-hosted';
+export type { SelfHostedProviderOptions } from './providers/self-hosted';
+export type { SessionAdapter } from './sessions/adapter';
+export { expressSessionAdapter } from './sessions/express-session';
+export type { ExpressSessionAdapterOptions } from './sessions/express-session';
+export type { Store } from './stores/store';
+export { memoryStore } from './stores/memory';
+export { redisStore } from './stores/redis';
+export type { Mailer, MailMessage } from './mail/mailer';
+export { smtpMailer } from './mail/smtp';
+export { devMailbox } from './mail/dev-mailbox';
+export { defaultEmailTemplate } from './mail/templates';
+export type { Branding, EmailTemplate, EmailTemplateData } from './mail/templates';
+export type { SignInPageData } from './pages/pages';

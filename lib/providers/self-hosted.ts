@@ -1,0 +1,186 @@
+import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { MagicLinkError } from '../errors';
+import { deriveKey } from '../flow/seal';
+import { parseEmail } from '../flow/email';
+import type { MagicLinkProfile } from '../profile';
+import type { Store } from '../stores/store';
+import type { Provider, ProviderContext, StartContext, StartResult } from './provider';
+
+export const DEFAULT_TOKEN_TTL_MS = 15 * 60 * 1000;
+export const MAX_TOKEN_TTL_MS = 60 * 60 * 1000;
+export const DEFAULT_MAX_CODE_ATTEMPTS = 5;
+/** Failed codes allowed per address per hour, across every browser (ASVS v5 6.5.4). */
+export const DEFAULT_MAX_CODE_FAILURES_PER_EMAIL = 100;
+
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+const CODE = /^[0-9]{6}$/;
+const HOUR_MS = 60 * 60 * 1000;
+
+export interface SelfHostedProviderOptions {
+  /** How long a link and its code stay valid. At most 60 minutes. @default 900000 (15 minutes) */
+  ttlMs?: number;
+  /** Put a 6-digit one-time code in the email, for signing in on another device. @default true */
+  codes?: boolean;
+  /** Wrong codes allowed per pending sign-in; a new request does not reset the count. @default 5 */
+  maxCodeAttempts?: number;
+}
+
+interface TokenRecord {
+  /** address */
+  e: string;
+  /** binding of the browser that asked */
+  b: string;
+  /** sealed state minted with this link */
+  s: string;
+  /** keyed digest of the one-time code, or '' */
+  c: string;
+  /** expiry (ms since epoch); the store's TTL enforces it too */
+  x: number;
+}
+
+function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('base64url');
+}
+
+/**
+ * Magic links with no third party: 256-bit tokens of which only the SHA-256 is stored, spent by
+ * an atomic take, plus an optional 6-digit code bound to the requesting browser.
+ *
+ * @example
+ * app.use(magicLinkRouter({ provider: selfHostedProvider(), delivery: smtpMailer({...}), secret, origin }));
+ */
+export function selfHostedProvider(options: SelfHostedProviderOptions = {}): Provider {
+  const ttlMs = options.ttlMs ?? DEFAULT_TOKEN_TTL_MS;
+  if (!Number.isInteger(ttlMs) || ttlMs < 60_000 || ttlMs > MAX_TOKEN_TTL_MS) {
+    throw new TypeError(`selfHostedProvider: ttlMs must be an integer between 60000 and ${MAX_TOKEN_TTL_MS} (got ${String(ttlMs)}). Pass e.g. ttlMs: 15 * 60 * 1000.`);
+  }
+  const codes = options.codes ?? true;
+  if (typeof codes !== 'boolean') throw new TypeError('selfHostedProvider: codes must be a boolean. Pass codes: false to send links only.');
+  const maxAttempts = options.maxCodeAttempts ?? DEFAULT_MAX_CODE_ATTEMPTS;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 10) {
+    throw new TypeError('selfHostedProvider: maxCodeAttempts must be an integer from 1 to 10. Pass e.g. maxCodeAttempts: 5.');
+  }
+
+  let store: Store | null = null;
+  let idKey: Buffer | null = null;
+  let codeKey: Buffer | null = null;
+
+  function ready(): { store: Store; idKey: Buffer; codeKey: Buffer } {
+    if (!store || !idKey || !codeKey) {
+      throw new TypeError('selfHostedProvider: not initialised. Pass it to magicLinkRouter({ provider }) rather than calling it directly.');
+    }
+    return { store, idKey, codeKey };
+  }
+
+  function codeDigest(code: string, tokenHash: string): string {
+    return createHmac('sha256', ready().codeKey).update(`${tokenHash}:${code}`).digest('base64url');
+  }
+
+  function profileFor(address: string): MagicLinkProfile {
+    const parsed = parseEmail(address);
+    const canonical = parsed.ok ? parsed.canonical : address.toLowerCase();
+    const id = `user_${createHmac('sha256', ready().idKey).update(canonical).digest('base64url').slice(0, 26)}`;
+    return {
+      id,
+      idpId: id,
+      organizationId: null,
+      connectionId: 'conn_self_hosted',
+      connectionType: 'MagicLink',
+      email: address,
+      firstName: null,
+      lastName: null,
+      rawAttributes: {},
+    };
+  }
+
+  function parseRecord(raw: string | null): TokenRecord | null {
+    if (!raw) return null;
+    try {
+      const record = JSON.parse(raw) as TokenRecord;
+      return record.x > Date.now() ? record : null;
+    } catch {
+      return null;
+    }
+  }
+
+  async function start(email: string, ctx: StartContext): Promise<StartResult> {
+    const { store } = ready();
+    const token = randomBytes(32).toString('base64url');
+    const hash = sha256(token);
+    const code = codes ? String(randomInt(0, 1_000_000)).padStart(6, '0') : null;
+    const record: TokenRecord = {
+      e: email,
+      b: ctx.binding,
+      s: ctx.state,
+      c: code ? codeDigest(code, hash) : '',
+      x: Date.now() + ttlMs,
+    };
+    await store.set(`tok:${hash}`, JSON.stringify(record), ttlMs);
+    if (code) await store.set(`otp:${ctx.binding}`, hash, ttlMs);
+    const link = new URL(ctx.redirectUri);
+    link.searchParams.set('code', token);
+    link.searchParams.set('state', ctx.state);
+    return {
+      link: link.href,
+      expiresAt: new Date(record.x),
+      code,
+      revoke: async () => {
+        await store.delete(`tok:${hash}`);
+        if (code && (await store.get(`otp:${ctx.binding}`)) === hash) await store.delete(`otp:${ctx.binding}`);
+      },
+    };
+  }
+
+  async function finish(token: string): Promise<MagicLinkProfile> {
+    if (!TOKEN.test(token)) throw new MagicLinkError('ERR_LINK_INVALID', 'Malformed token');
+    const { store } = ready();
+    const record = parseRecord(await store.take(`tok:${sha256(token)}`));
+    if (!record) throw new MagicLinkError('ERR_LINK_INVALID', 'Unknown, used or expired token');
+    return profileFor(record.e);
+  }
+
+  async function verifyCode(binding: string, code: string): Promise<{ profile: MagicLinkProfile; state: string }> {
+    const { store } = ready();
+    // Reserve the attempt before checking, so concurrent guesses cannot all slip under the limit.
+    const attempt = await store.increment(`otpn:${binding}`, ttlMs);
+    if (attempt.count > maxAttempts) {
+      throw new MagicLinkError('ERR_CODE_LOCKED', 'Too many attempts for this sign-in', { retryAfter: Math.ceil(attempt.resetMs / 1000) });
+    }
+    const hash = await store.get(`otp:${binding}`);
+    const record = parseRecord(hash ? await store.get(`tok:${hash}`) : null);
+    if (!hash || !record || !record.c) throw new MagicLinkError('ERR_CODE_INVALID', 'No pending code for this browser');
+    const emailKey = `otpf:${sha256(profileFor(record.e).id)}`;
+    const failures = Number((await store.get(emailKey)) ?? 0);
+    if (failures >= DEFAULT_MAX_CODE_FAILURES_PER_EMAIL) {
+      throw new MagicLinkError('ERR_CODE_LOCKED', 'Too many failed codes for this address', { retryAfter: 3600 });
+    }
+    const given = Buffer.from(CODE.test(code) ? codeDigest(code, hash) : '');
+    const expected = Buffer.from(record.c);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      await store.increment(emailKey, HOUR_MS);
+      throw new MagicLinkError('ERR_CODE_INVALID', 'Wrong code');
+    }
+    const spent = parseRecord(await store.take(`tok:${hash}`));
+    if (!spent) throw new MagicLinkError('ERR_CODE_INVALID', 'The link for this code was already used');
+    await store.delete(`otp:${binding}`);
+    return { profile: profileFor(spent.e), state: spent.s };
+  }
+
+  function init(context: ProviderContext): void {
+    store = context.store;
+    // The oldest secret (last in the list) keys user ids, so ids survive rotation: new secrets
+    // go first, and the original stays last for as long as the user ids must stay stable.
+    const stable = context.secrets[context.secrets.length - 1]!;
+    idKey = deriveKey(stable, 'self-hosted:user-id');
+    codeKey = deriveKey(stable, 'self-hosted:code');
+  }
+
+  return {
+    name: 'self-hosted',
+    linkTtlMs: ttlMs,
+    init,
+    start,
+    finish,
+    ...(codes ? { verifyCode } : {}),
+  };
+}

@@ -1,0 +1,149 @@
+import { MagicLinkError } from '../errors';
+import type { MagicLinkProfile } from '../profile';
+import type { Provider, StartContext, StartResult } from './provider';
+
+/** WorkOS Magic Link sessions live 15 minutes; the codes they yield, 10. */
+export const WORKOS_LINK_TTL_MS = 15 * 60 * 1000;
+
+/**
+ * The part of a `WorkOS` client (`@workos-inc/node` 8.13 or later) this provider uses. Typed
+ * structurally so that the SDK stays an optional peer dependency and either major version fits.
+ */
+export interface WorkOSClientLike {
+  passwordless: {
+    createSession(options: {
+      type: 'MagicLink';
+      email: string;
+      redirectURI?: string;
+      state?: string;
+    }): Promise<{ id: string; email: string; expiresAt: Date | string; link: string }>;
+    sendSession(sessionId: string): Promise<unknown>;
+  };
+  sso: {
+    getProfileAndToken(options: { code: string; clientId: string }): Promise<{
+      profile: {
+        id: string;
+        idpId: string;
+        organizationId?: string | null;
+        connectionId: string;
+        connectionType: string;
+        email: string;
+        firstName?: string | null;
+        lastName?: string | null;
+        rawAttributes?: Record<string, unknown>;
+      };
+    }>;
+  };
+}
+
+export interface WorkOSProviderOptions {
+  /** A client: `new WorkOS(process.env.WORKOS_API_KEY, { clientId })`. */
+  workos: WorkOSClientLike;
+  /** Your WorkOS client id (`client_…`). */
+  clientId: string;
+}
+
+function statusOf(err: unknown): number | undefined {
+  const status = (err as { status?: unknown } | null)?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function isInvalidGrant(err: unknown): boolean {
+  const e = err as { error?: unknown; rawData?: { error?: unknown }; status?: unknown } | null;
+  return e?.error === 'invalid_grant' || e?.rawData?.error === 'invalid_grant' || statusOf(err) === 400;
+}
+
+function unavailable(err: unknown): MagicLinkError {
+  const status = statusOf(err);
+  return new MagicLinkError(
+    'ERR_PROVIDER_UNAVAILABLE',
+    `WorkOS request failed${status ? ` with HTTP ${status}` : ''}`,
+    { cause: err },
+  );
+}
+
+/**
+ * WorkOS Magic Link through the official SDK.
+ *
+ * @example
+ * import { WorkOS } from '@workos-inc/node';
+ * const provider = workosProvider({
+ *   workos: new WorkOS(process.env.WORKOS_API_KEY, { clientId: process.env.WORKOS_CLIENT_ID }),
+ *   clientId: process.env.WORKOS_CLIENT_ID!,
+ * });
+ */
+export function workosProvider(options: WorkOSProviderOptions): Provider {
+  const { workos, clientId } = options ?? ({} as WorkOSProviderOptions);
+  if (!workos || typeof workos.passwordless?.createSession !== 'function' || typeof workos.sso?.getProfileAndToken !== 'function') {
+    throw new TypeError(
+      "workosProvider: workos must be a WorkOS client. Pass workos: new WorkOS(process.env.WORKOS_API_KEY, { clientId }) from '@workos-inc/node'.",
+    );
+  }
+  if (typeof clientId !== 'string' || !clientId) {
+    throw new TypeError('workosProvider: clientId is required. Pass clientId: process.env.WORKOS_CLIENT_ID (it starts with client_).');
+  }
+
+  async function start(email: string, ctx: StartContext): Promise<StartResult> {
+    let session: Awaited<ReturnType<WorkOSClientLike['passwordless']['createSession']>>;
+    try {
+      session = await workos.passwordless.createSession({
+        type: 'MagicLink',
+        email,
+        state: ctx.state,
+        redirectURI: ctx.redirectUri,
+      });
+      if (ctx.providerSends) await workos.passwordless.sendSession(session.id);
+    } catch (err) {
+      throw unavailable(err);
+    }
+    return {
+      link: ctx.providerSends ? null : session.link,
+      // The SDK types expiresAt as a Date, but passes the JSON string through.
+      expiresAt: new Date(session.expiresAt),
+      code: null,
+      // A WorkOS link cannot be withdrawn; the router's pending record is deleted instead.
+      revoke: async () => undefined,
+    };
+  }
+
+  async function finish(code: string): Promise<MagicLinkProfile> {
+    let result: Awaited<ReturnType<WorkOSClientLike['sso']['getProfileAndToken']>>;
+    try {
+      result = await workos.sso.getProfileAndToken({ code, clientId });
+    } catch (err) {
+      if (isInvalidGrant(err)) {
+        throw new MagicLinkError('ERR_LINK_INVALID', 'WorkOS refused the code (invalid_grant)', { cause: err });
+      }
+      throw unavailable(err);
+    }
+    const p = result.profile;
+    return {
+      id: p.id,
+      idpId: p.idpId,
+      organizationId: p.organizationId ?? null,
+      connectionId: p.connectionId,
+      connectionType: 'MagicLink',
+      email: p.email,
+      firstName: p.firstName ?? null,
+      lastName: p.lastName ?? null,
+      rawAttributes: p.rawAttributes ?? {},
+    };
+  }
+
+  async function follow(link: string): Promise<URLSearchParams> {
+    let response: Response;
+    try {
+      response = await fetch(link, { redirect: 'manual', headers: { accept: 'text/html' } });
+    } catch (err) {
+      throw unavailable(err);
+    }
+    await response.body?.cancel();
+    const location = response.headers.get('location');
+    if (response.status < 300 || response.status > 399 || !location) {
+      throw new MagicLinkError('ERR_PROVIDER_UNAVAILABLE', `WorkOS link answered HTTP ${response.status} without a redirect`);
+    }
+    return new URL(location, link).searchParams;
+  }
+
+  return { name: 'workos', linkTtlMs: WORKOS_LINK_TTL_MS, start, finish, follow };
+}

@@ -1,0 +1,154 @@
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express5 from 'express';
+import session from 'express-session';
+import helmet from 'helmet';
+import request from 'supertest';
+import { WorkOS as WorkOS11 } from '@workos-inc/node';
+import { WorkOS as WorkOS8 } from 'workos8';
+import {
+  magicLinkRouter,
+  memoryStore,
+  requireUser,
+  selfHostedProvider,
+  smtpMailer,
+  workosProvider,
+} from '../../lib/index';
+import type { MagicLinkEvent, MagicLinkOptions, Store, WorkOSClientLike } from '../../lib/index';
+import { startWorkOSEmulator } from '../../lib/testing/workos-emulator';
+import type { WorkOSEmulator } from '../../lib/testing/workos-emulator';
+import { startSmtpServer } from './smtp';
+import type { TestSmtpServer } from './smtp';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const express4 = require('express4') as typeof express5;
+
+export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
+
+export interface TestAppOptions {
+  /** @default 'workos' */
+  provider?: 'workos' | 'self-hosted';
+  /** 'workos': WorkOS sends; 'smtp': our template over real SMTP. @default 'workos' for workos, 'smtp' otherwise */
+  delivery?: 'workos' | 'smtp';
+  /** @default 5 */
+  express?: 4 | 5;
+  /** @default 11 */
+  sdk?: 8 | 11;
+  helmet?: boolean;
+  store?: Store;
+  /** Extra router options; they win over the defaults below. */
+  router?: Partial<MagicLinkOptions>;
+  /** Rate limits stay on unless a test turns them off. @default true */
+  rateLimit?: boolean;
+}
+
+export interface TestApp {
+  url: string;
+  server: Server;
+  emulator: WorkOSEmulator | null;
+  smtp: TestSmtpServer | null;
+  events: MagicLinkEvent[];
+  store: Store;
+  close(): Promise<void>;
+}
+
+/**
+ * One real Express app, on a real port, with the real WorkOS SDK pointed at the emulator and a
+ * real SMTP server; the origin is the app's own address so links can be followed.
+ */
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const providerName = options.provider ?? 'workos';
+  const deliveryName = options.delivery ?? (providerName === 'workos' ? 'workos' : 'smtp');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const emulator =
+    providerName === 'workos'
+      ? await startWorkOSEmulator({ defaultRedirectUri: `${url}/auth/callback` })
+      : null;
+  const smtp = deliveryName === 'smtp' ? await startSmtpServer() : null;
+  const mailer = smtp ? smtpMailer({ transport: smtp.url, from: 'Test <login@example.test>' }) : null;
+  const events: MagicLinkEvent[] = [];
+  const store = options.store ?? memoryStore();
+
+  let provider;
+  if (emulator) {
+    const sdkOptions = { ...emulator.sdkOptions() };
+    const workos: WorkOSClientLike =
+      options.sdk === 8
+        ? (new WorkOS8(emulator.apiKey, sdkOptions) as unknown as WorkOSClientLike)
+        : (new WorkOS11(emulator.apiKey, { ...sdkOptions, maxRetries: 0 }) as unknown as WorkOSClientLike);
+    provider = workosProvider({ workos, clientId: emulator.clientId });
+  } else {
+    provider = selfHostedProvider();
+  }
+
+  const express = options.express === 4 ? express4 : express5;
+  const app = express();
+  if (options.helmet) app.use(helmet());
+  app.use(session({ secret: TEST_SECRET, resave: false, saveUninitialized: false, name: 'sid' }));
+  app.use(
+    magicLinkRouter({
+      provider,
+      secret: TEST_SECRET,
+      origin: url,
+      store,
+      delivery: deliveryName === 'workos' ? 'workos' : mailer!,
+      onEvent: (event) => events.push(event),
+      dangerouslyDisableRateLimit: options.rateLimit === false,
+      ...options.router,
+    }),
+  );
+  app.get('/account', requireUser(), (req, res) => {
+    res.json({ email: req.user!.email, id: req.user!.id });
+  });
+  app.get('/', (_req, res) => {
+    res.send('home');
+  });
+  server.on('request', app);
+
+  return {
+    url,
+    server,
+    emulator,
+    smtp,
+    events,
+    store,
+    async close() {
+      mailer?.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await emulator?.close();
+      await smtp?.close();
+    },
+  };
+}
+
+/** Cookies in a Set-Cookie list, by name. */
+export function cookiesOf(res: request.Response): Record<string, string> {
+  const raw = res.headers['set-cookie'] as unknown as string[] | undefined;
+  const out: Record<string, string> = {};
+  for (const line of raw ?? []) {
+    const [pair] = line.split(';');
+    const eq = pair!.indexOf('=');
+    out[pair!.slice(0, eq)] = line;
+  }
+  return out;
+}
+
+/** Follows a provider link (WorkOS emulator or our own) without a browser, returning the Location. */
+export async function follow(link: string): Promise<string> {
+  const res = await fetch(link, { redirect: 'manual' });
+  await res.body?.cancel();
+  const location = res.headers.get('location');
+  if (!location) throw new Error(`Expected a redirect from ${link}, got HTTP ${res.status}`);
+  return location;
+}
+
+/** A path+query from an absolute URL on the test app. */
+export function pathOf(absolute: string): string {
+  const u = new URL(absolute);
+  return u.pathname + u.search;
+}
