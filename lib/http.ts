@@ -86,7 +86,9 @@ function mediaType(req: IncomingMessage): string {
 function readRaw(req: IncomingMessage): Promise<string> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > MAX_BODY_BYTES) {
-    return Promise.reject(new MagicLinkError('ERR_BODY_TOO_LARGE', 'The request body is too large.'));
+    return Promise.reject(
+      new MagicLinkError('ERR_BODY_TOO_LARGE', 'The request body is too large.'),
+    );
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -114,7 +116,11 @@ function readRaw(req: IncomingMessage): Promise<string> {
     };
     const onEnd = () => finish(null, Buffer.concat(chunks).toString('utf8'));
     const onError = (err: Error) =>
-      finish(new MagicLinkError('ERR_BAD_REQUEST', 'The request body could not be read.', { cause: err }));
+      finish(
+        new MagicLinkError('ERR_BAD_REQUEST', 'The request body could not be read.', {
+          cause: err,
+        }),
+      );
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);

@@ -154,9 +154,26 @@ export interface ResolvedOptions {
 }
 
 const KNOWN_OPTIONS = new Set<string>([
-  'provider', 'secret', 'origin', 'delivery', 'session', 'store', 'crossDevice', 'basePath',
-  'afterSignIn', 'afterSignOut', 'redirectUri', 'appName', 'branding', 'emailTemplate',
-  'signInPage', 'allow', 'onSignIn', 'onEvent', 'rateLimit', 'dangerouslyDisableRateLimit',
+  'provider',
+  'secret',
+  'origin',
+  'delivery',
+  'session',
+  'store',
+  'crossDevice',
+  'basePath',
+  'afterSignIn',
+  'afterSignOut',
+  'redirectUri',
+  'appName',
+  'branding',
+  'emailTemplate',
+  'signInPage',
+  'allow',
+  'onSignIn',
+  'onEvent',
+  'rateLimit',
+  'dangerouslyDisableRateLimit',
   'providerTimeoutMs',
 ]);
 
@@ -166,7 +183,11 @@ function fail(option: string, problem: string, fix: string): never {
 
 function checkFunction(value: unknown, option: string): void {
   if (value !== undefined && typeof value !== 'function') {
-    fail(option, `must be a function, got ${typeof value}`, `Pass a function or leave ${option} out.`);
+    fail(
+      option,
+      `must be a function, got ${typeof value}`,
+      `Pass a function or leave ${option} out.`,
+    );
   }
 }
 
@@ -174,26 +195,44 @@ function resolveOrigin(value: unknown): string {
   const production = process.env.NODE_ENV === 'production';
   if (value === undefined) {
     if (production) {
-      fail('origin', 'is required in production', "Pass your app's public origin, e.g. origin: 'https://app.example.com'.");
+      fail(
+        'origin',
+        'is required in production',
+        "Pass your app's public origin, e.g. origin: 'https://app.example.com'.",
+      );
     }
     return `http://localhost:${process.env.PORT ?? 3000}`;
   }
-  if (typeof value !== 'string') fail('origin', 'must be a string', "Pass e.g. origin: 'https://app.example.com'.");
+  if (typeof value !== 'string')
+    fail('origin', 'must be a string', "Pass e.g. origin: 'https://app.example.com'.");
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    fail('origin', `is not a valid URL (${JSON.stringify(value)})`, "Pass e.g. origin: 'https://app.example.com'.");
+    fail(
+      'origin',
+      `is not a valid URL (${JSON.stringify(value)})`,
+      "Pass e.g. origin: 'https://app.example.com'.",
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     fail('origin', 'must use http: or https:', "Pass e.g. origin: 'https://app.example.com'.");
   }
   if (url.origin !== value.replace(/\/$/, '') || url.username || url.password) {
-    fail('origin', `must be a bare origin with no path, query or credentials (got ${JSON.stringify(value)})`, `Pass ${JSON.stringify(url.origin)}.`);
+    fail(
+      'origin',
+      `must be a bare origin with no path, query or credentials (got ${JSON.stringify(value)})`,
+      `Pass ${JSON.stringify(url.origin)}.`,
+    );
   }
-  const local = url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
+  const local =
+    url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
   if (production && url.protocol === 'http:' && !local) {
-    fail('origin', 'must use https: in production', 'Serve the app over HTTPS and pass its https:// origin.');
+    fail(
+      'origin',
+      'must use https: in production',
+      'Serve the app over HTTPS and pass its https:// origin.',
+    );
   }
   return url.origin;
 }
@@ -201,41 +240,77 @@ function resolveOrigin(value: unknown): string {
 function resolvePath(value: unknown, option: string, fallback: string): string {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !/^\/(?!\/)[\x21-\x7e]*$/.test(value) || value.includes('\\')) {
-    fail(option, `must be a same-origin path starting with a single "/" (got ${JSON.stringify(value)})`, `Pass e.g. ${option}: '/account'.`);
+    fail(
+      option,
+      `must be a same-origin path starting with a single "/" (got ${JSON.stringify(value)})`,
+      `Pass e.g. ${option}: '/account'.`,
+    );
   }
   return value;
 }
 
 export function resolveRedirectUri(value: unknown, fallback: string): string {
   if (value === undefined) return fallback;
-  if (typeof value !== 'string') fail('redirectUri', 'must be a string', "Pass e.g. redirectUri: 'https://app.example.com/auth/callback'.");
+  if (typeof value !== 'string')
+    fail(
+      'redirectUri',
+      'must be a string',
+      "Pass e.g. redirectUri: 'https://app.example.com/auth/callback'.",
+    );
   if (value.includes('*')) {
-    fail('redirectUri', 'must not contain a wildcard', 'WorkOS does not accept wildcard subdomains in a Magic Link redirect URI. Pass the exact callback URL.');
+    fail(
+      'redirectUri',
+      'must not contain a wildcard',
+      'WorkOS does not accept wildcard subdomains in a Magic Link redirect URI. Pass the exact callback URL.',
+    );
   }
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    fail('redirectUri', `is not a valid absolute URL (${JSON.stringify(value)})`, "Pass e.g. redirectUri: 'https://app.example.com/auth/callback'.");
+    fail(
+      'redirectUri',
+      `is not a valid absolute URL (${JSON.stringify(value)})`,
+      "Pass e.g. redirectUri: 'https://app.example.com/auth/callback'.",
+    );
   }
   if (url.search || value.includes('?')) {
-    fail('redirectUri', 'must not have a query string', 'WorkOS rejects Magic Link redirect URIs with a query string. Carry app state in returnTo instead.');
+    fail(
+      'redirectUri',
+      'must not have a query string',
+      'WorkOS rejects Magic Link redirect URIs with a query string. Carry app state in returnTo instead.',
+    );
   }
   if (url.hash) fail('redirectUri', 'must not have a fragment', 'Remove the #fragment.');
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail('redirectUri', 'must use http: or https:', 'Pass your https:// callback URL.');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    fail('redirectUri', 'must use http: or https:', 'Pass your https:// callback URL.');
   return url.href;
 }
 
 function resolveSecrets(value: unknown): readonly string[] {
   if (value === undefined) {
-    fail('secret', 'is required', 'Pass a random string of at least 32 characters, e.g. secret: process.env.MAGIC_LINK_SECRET (generate one with `openssl rand -base64 32`).');
+    fail(
+      'secret',
+      'is required',
+      'Pass a random string of at least 32 characters, e.g. secret: process.env.MAGIC_LINK_SECRET (generate one with `openssl rand -base64 32`).',
+    );
   }
   const list: unknown[] = Array.isArray(value) ? value : [value];
-  if (list.length === 0) fail('secret', 'must not be an empty array', 'Pass at least one secret; put the newest first.');
+  if (list.length === 0)
+    fail('secret', 'must not be an empty array', 'Pass at least one secret; put the newest first.');
   for (const s of list) {
-    if (typeof s !== 'string') fail('secret', 'must be a string or an array of strings', 'Pass e.g. secret: process.env.MAGIC_LINK_SECRET.');
+    if (typeof s !== 'string')
+      fail(
+        'secret',
+        'must be a string or an array of strings',
+        'Pass e.g. secret: process.env.MAGIC_LINK_SECRET.',
+      );
     if (s.length < MIN_SECRET_LENGTH) {
-      fail('secret', `must be at least ${MIN_SECRET_LENGTH} characters (got ${s.length})`, 'Generate one with `openssl rand -base64 32`.');
+      fail(
+        'secret',
+        `must be at least ${MIN_SECRET_LENGTH} characters (got ${s.length})`,
+        'Generate one with `openssl rand -base64 32`.',
+      );
     }
   }
   return list as string[];
@@ -249,10 +324,19 @@ function resolveDelivery(
 ): 'workos' | SendEmail {
   if (value === undefined) {
     if (provider.name === 'workos') return 'workos';
-    fail('delivery', `is required with the ${provider.name} provider`, 'Pass a mailer, e.g. delivery: smtpMailer({ transport: process.env.SMTP_URL, from: \'no-reply@example.com\' }), or a function that sends the email.');
+    fail(
+      'delivery',
+      `is required with the ${provider.name} provider`,
+      "Pass a mailer, e.g. delivery: smtpMailer({ transport: process.env.SMTP_URL, from: 'no-reply@example.com' }), or a function that sends the email.",
+    );
   }
   if (value === 'workos') {
-    if (provider.name !== 'workos') fail('delivery', `'workos' only works with workosProvider() (provider is ${provider.name})`, 'Pass a mailer or a function instead.');
+    if (provider.name !== 'workos')
+      fail(
+        'delivery',
+        `'workos' only works with workosProvider() (provider is ${provider.name})`,
+        'Pass a mailer or a function instead.',
+      );
     return 'workos';
   }
   if (typeof value === 'function') return value as SendEmail;
@@ -263,18 +347,30 @@ function resolveDelivery(
       await mailer.send({ to, ...message });
     };
   }
-  return fail('delivery', "must be 'workos', a Mailer (an object with send()), or a function", 'Pass e.g. delivery: smtpMailer({...}).');
+  return fail(
+    'delivery',
+    "must be 'workos', a Mailer (an object with send()), or a function",
+    'Pass e.g. delivery: smtpMailer({...}).',
+  );
 }
 
 function resolveRateLimiter(options: MagicLinkOptions, store: Store): RateLimiter | null {
   if (options.dangerouslyDisableRateLimit === true) return null;
-  if (options.dangerouslyDisableRateLimit !== undefined && options.dangerouslyDisableRateLimit !== false) {
-    fail('dangerouslyDisableRateLimit', 'must be a boolean', 'Pass true (tests only) or leave it out.');
+  if (
+    options.dangerouslyDisableRateLimit !== undefined &&
+    options.dangerouslyDisableRateLimit !== false
+  ) {
+    fail(
+      'dangerouslyDisableRateLimit',
+      'must be a boolean',
+      'Pass true (tests only) or leave it out.',
+    );
   }
   try {
     return createRateLimiter(store, options.rateLimit ?? {});
   } catch (err) {
-    const detail = err instanceof Error ? err.message.replace(/^createRateLimiter: /, '') : String(err);
+    const detail =
+      err instanceof Error ? err.message.replace(/^createRateLimiter: /, '') : String(err);
     throw new TypeError(`magicLinkRouter: rateLimit.${detail}`);
   }
 }
@@ -288,19 +384,38 @@ function defaultOnEvent(event: MagicLinkEvent): void {
 
 /** Validate every option once, and fill in every default, so nothing downstream checks again. */
 export function resolveOptions(input: unknown): ResolvedOptions {
-  if (typeof input === 'function' || (input && typeof input === 'object' && 'method' in input && 'headers' in input)) {
-    throw new TypeError('magicLinkRouter: it appears you have done something like `app.use(magicLinkRouter)`, but it should be `app.use(magicLinkRouter({ provider, secret }))`.');
+  if (
+    typeof input === 'function' ||
+    (input && typeof input === 'object' && 'method' in input && 'headers' in input)
+  ) {
+    throw new TypeError(
+      'magicLinkRouter: it appears you have done something like `app.use(magicLinkRouter)`, but it should be `app.use(magicLinkRouter({ provider, secret }))`.',
+    );
   }
   if (!input || typeof input !== 'object') {
     fail('options', 'are required', 'Call magicLinkRouter({ provider, secret, origin }).');
   }
   const options = input as MagicLinkOptions;
   for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) fail(key, 'is not a known option', `Check the spelling; known options are: ${[...KNOWN_OPTIONS].join(', ')}.`);
+    if (!KNOWN_OPTIONS.has(key))
+      fail(
+        key,
+        'is not a known option',
+        `Check the spelling; known options are: ${[...KNOWN_OPTIONS].join(', ')}.`,
+      );
   }
   const provider = options.provider;
-  if (!provider || typeof provider !== 'object' || typeof provider.start !== 'function' || typeof provider.finish !== 'function') {
-    fail('provider', 'is required', 'Pass provider: workosProvider({ workos, clientId }) or provider: selfHostedProvider().');
+  if (
+    !provider ||
+    typeof provider !== 'object' ||
+    typeof provider.start !== 'function' ||
+    typeof provider.finish !== 'function'
+  ) {
+    fail(
+      'provider',
+      'is required',
+      'Pass provider: workosProvider({ workos, clientId }) or provider: selfHostedProvider().',
+    );
   }
   const secrets = resolveSecrets(options.secret);
   const origin = resolveOrigin(options.origin);
@@ -311,38 +426,75 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   const redirectUri = resolveRedirectUri(options.redirectUri, `${origin}${basePath}/callback`);
 
   const appName = options.appName ?? new URL(origin).hostname;
-  if (typeof appName !== 'string' || appName.length === 0 || appName.length > 100 || /[\r\n]/.test(appName)) {
+  if (
+    typeof appName !== 'string' ||
+    appName.length === 0 ||
+    appName.length > 100 ||
+    /[\r\n]/.test(appName)
+  ) {
     fail('appName', 'must be a one-line string of 1–100 characters', "Pass e.g. appName: 'Acme'.");
   }
-  const branding = validateBranding({ ...(options.branding ?? {}), appName }, 'branding');
+  const branding = validateBranding(
+    { ...(options.branding ?? {}), appName },
+    'magicLinkRouter: branding',
+  );
   checkFunction(options.emailTemplate, 'emailTemplate');
   const template = options.emailTemplate ?? defaultEmailTemplate;
 
   const crossDevice = options.crossDevice ?? 'confirm';
-  if (crossDevice !== 'confirm' && crossDevice !== 'deny') fail('crossDevice', `must be 'confirm' or 'deny' (got ${JSON.stringify(crossDevice)})`, "Pass crossDevice: 'confirm' or 'deny'.");
+  if (crossDevice !== 'confirm' && crossDevice !== 'deny')
+    fail(
+      'crossDevice',
+      `must be 'confirm' or 'deny' (got ${JSON.stringify(crossDevice)})`,
+      "Pass crossDevice: 'confirm' or 'deny'.",
+    );
 
   const signInPage = options.signInPage ?? 'default';
   if (signInPage !== 'default' && signInPage !== false && typeof signInPage !== 'function') {
-    fail('signInPage', "must be 'default', false or a function", 'Pass false to render your own form, or a function (data) => html.');
+    fail(
+      'signInPage',
+      "must be 'default', false or a function",
+      'Pass false to render your own form, or a function (data) => html.',
+    );
   }
   checkFunction(options.allow, 'allow');
   checkFunction(options.onSignIn, 'onSignIn');
   checkFunction(options.onEvent, 'onEvent');
 
   const session = options.session ?? expressSessionAdapter();
-  if (typeof session.getUser !== 'function' || typeof session.signIn !== 'function' || typeof session.signOut !== 'function') {
-    fail('session', 'must implement getUser, signIn and signOut', 'Pass expressSessionAdapter() or your own SessionAdapter.');
+  if (
+    typeof session.getUser !== 'function' ||
+    typeof session.signIn !== 'function' ||
+    typeof session.signOut !== 'function'
+  ) {
+    fail(
+      'session',
+      'must implement getUser, signIn and signOut',
+      'Pass expressSessionAdapter() or your own SessionAdapter.',
+    );
   }
   const rawStore = options.store ?? memoryStore();
   for (const method of ['get', 'set', 'take', 'increment', 'delete'] as const) {
     if (typeof (rawStore as unknown as Record<string, unknown>)[method] !== 'function') {
-      fail('store', `must implement ${method}()`, 'Pass memoryStore(), redisStore(client) or a Store of your own (see the Store contract).');
+      fail(
+        'store',
+        `must implement ${method}()`,
+        'Pass memoryStore(), redisStore(client) or a Store of your own (see the Store contract).',
+      );
     }
   }
   const store = guardStore(rawStore);
   const providerTimeoutMs = options.providerTimeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS;
-  if (!Number.isInteger(providerTimeoutMs) || providerTimeoutMs < 100 || providerTimeoutMs > 120_000) {
-    fail('providerTimeoutMs', 'must be an integer between 100 and 120000', 'Pass e.g. providerTimeoutMs: 10_000.');
+  if (
+    !Number.isInteger(providerTimeoutMs) ||
+    providerTimeoutMs < 100 ||
+    providerTimeoutMs > 120_000
+  ) {
+    fail(
+      'providerTimeoutMs',
+      'must be an integer between 100 and 120000',
+      'Pass e.g. providerTimeoutMs: 10_000.',
+    );
   }
 
   return {

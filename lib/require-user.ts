@@ -31,12 +31,23 @@ export function requireUser(options?: RequireUserOptions): MagicLinkMiddleware {
     );
   }
   const api = options?.api ?? false;
-  if (typeof api !== 'boolean') throw new TypeError('requireUser: api must be a boolean. Pass { api: true } for JSON-only routes.');
+  if (typeof api !== 'boolean')
+    throw new TypeError(
+      'requireUser: api must be a boolean. Pass { api: true } for JSON-only routes.',
+    );
 
-  return function requireUser(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) {
+  return function requireUser(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: (err?: unknown) => void,
+  ) {
     const context = (req as unknown as Record<symbol, RouterContext | undefined>)[ROUTER_CONTEXT];
     if (!context) {
-      next(new TypeError('requireUser: magicLinkRouter() has not run for this request. Fix: app.use(magicLinkRouter({...})) before the routes that use requireUser().'));
+      next(
+        new TypeError(
+          'requireUser: magicLinkRouter() has not run for this request. Fix: app.use(magicLinkRouter({...})) before the routes that use requireUser().',
+        ),
+      );
       return;
     }
     if ((req as { user?: unknown }).user) {

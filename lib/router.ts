@@ -2,7 +2,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MagicLinkError } from './errors';
 import type { MagicLinkErrorCode } from './errors';
 import { parseEmail } from './flow/email';
-import { bindingOf, holdsBinding, isNonce, isStatePayload, maskEmail, newId, newNonce } from './flow/pending';
+import {
+  bindingOf,
+  holdsBinding,
+  isNonce,
+  isStatePayload,
+  maskEmail,
+  newId,
+  newNonce,
+} from './flow/pending';
 import type { StatePayload } from './flow/pending';
 import { safeReturnTo } from './flow/return-to';
 import { createSealer } from './flow/seal';
@@ -97,7 +105,13 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new MagicLinkError('ERR_PROVIDER_UNAVAILABLE', `The provider did not answer within ${ms} ms`)),
+      () =>
+        reject(
+          new MagicLinkError(
+            'ERR_PROVIDER_UNAVAILABLE',
+            `The provider did not answer within ${ms} ms`,
+          ),
+        ),
       ms,
     );
   });
@@ -181,7 +195,8 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
   }
 
   function requireSameOrigin(req: IncomingMessage): void {
-    if (!isSameOrigin(req)) throw new MagicLinkError('ERR_CROSS_SITE', 'Cross-site request refused');
+    if (!isSameOrigin(req))
+      throw new MagicLinkError('ERR_CROSS_SITE', 'Cross-site request refused');
   }
 
   function nonceOf(req: IncomingMessage): string | null {
@@ -190,19 +205,32 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
   }
 
   function setPendingCookie(res: ServerResponse, nonce: string): void {
-    appendSetCookie(res, serializeCookie(cookieName, nonce, { maxAgeSeconds: (ttlMs + COOKIE_SLACK_MS) / 1000, secure: o.secureCookies }));
+    appendSetCookie(
+      res,
+      serializeCookie(cookieName, nonce, {
+        maxAgeSeconds: (ttlMs + COOKIE_SLACK_MS) / 1000,
+        secure: o.secureCookies,
+      }),
+    );
   }
 
   function clearPendingCookie(res: ServerResponse): void {
-    appendSetCookie(res, serializeCookie(cookieName, '', { maxAgeSeconds: 0, secure: o.secureCookies }));
+    appendSetCookie(
+      res,
+      serializeCookie(cookieName, '', { maxAgeSeconds: 0, secure: o.secureCookies }),
+    );
   }
 
   function openState(state: unknown): StatePayload {
     const result = stateSealer.unseal<unknown>(state);
     if (!result.ok) {
-      throw new MagicLinkError(result.reason === 'expired' ? 'ERR_STATE_EXPIRED' : 'ERR_STATE_INVALID', `State ${result.reason}`);
+      throw new MagicLinkError(
+        result.reason === 'expired' ? 'ERR_STATE_EXPIRED' : 'ERR_STATE_INVALID',
+        `State ${result.reason}`,
+      );
     }
-    if (!isStatePayload(result.value)) throw new MagicLinkError('ERR_STATE_INVALID', 'State payload malformed');
+    if (!isStatePayload(result.value))
+      throw new MagicLinkError('ERR_STATE_INVALID', 'State payload malformed');
     return result.value;
   }
 
@@ -213,18 +241,34 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
   }
 
   function checkCode(code: unknown): string {
-    if (typeof code !== 'string' || code.length === 0 || code.length > MAX_CODE_LENGTH || !CODE_CHARS.test(code)) {
+    if (
+      typeof code !== 'string' ||
+      code.length === 0 ||
+      code.length > MAX_CODE_LENGTH ||
+      !CODE_CHARS.test(code)
+    ) {
       throw new MagicLinkError('ERR_LINK_INVALID', 'Malformed code');
     }
     return code;
   }
 
-  function render(req: IncomingMessage, res: ServerResponse, status: number, page: () => string, json: unknown): void {
+  function render(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    page: () => string,
+    json: unknown,
+  ): void {
     if (wantsJson(req)) sendJson(res, status, json);
     else sendHtml(res, status, page());
   }
 
-  async function sendLink(req: IncomingMessage, res: ServerResponse, input: unknown, returnTo: string): Promise<void> {
+  async function sendLink(
+    req: IncomingMessage,
+    res: ServerResponse,
+    input: unknown,
+    returnTo: string,
+  ): Promise<void> {
     const email = parseEmail(input);
     if (!email.ok) {
       throw new MagicLinkError('ERR_BAD_EMAIL', `Email ${email.reason}`);
@@ -233,7 +277,9 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
       const verdict = await limiter.check({ email: email.throttleKey, ip: clientIp(req) });
       if (!verdict.ok) {
         emit(req, { type: 'rate_limited', scope: verdict.scope });
-        throw new MagicLinkError('ERR_RATE_LIMITED', `Rate limited by ${verdict.scope}`, { retryAfter: verdict.retryAfterSeconds });
+        throw new MagicLinkError('ERR_RATE_LIMITED', `Rate limited by ${verdict.scope}`, {
+          retryAfter: verdict.retryAfterSeconds,
+        });
       }
     }
     // Reuse this browser's nonce, so every link it asked for stays bound to it.
@@ -242,9 +288,17 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
     if (await o.allow(email.address)) {
       const binding = bindingOf(nonce);
       const id = newId();
-      const state = stateSealer.seal({ i: id, b: binding, r: returnTo, e: email.address } satisfies StatePayload, ttlMs);
+      const state = stateSealer.seal(
+        { i: id, b: binding, r: returnTo, e: email.address } satisfies StatePayload,
+        ttlMs,
+      );
       const started = await withTimeout(
-        provider.start(email.address, { state, redirectUri: o.redirectUri, binding, providerSends: o.delivery === 'workos' }),
+        provider.start(email.address, {
+          state,
+          redirectUri: o.redirectUri,
+          binding,
+          providerSends: o.delivery === 'workos',
+        }),
         o.providerTimeoutMs,
       );
       if (o.delivery !== 'workos' && started.link) {
@@ -253,7 +307,12 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
           ? `${o.origin}${paths.open}?t=${linkSealer.seal({ l: started.link, b: binding, s: state }, ttlMs)}`
           : started.link;
         try {
-          await o.delivery({ to: email.address, link, code: started.code, expiresAt: started.expiresAt });
+          await o.delivery({
+            to: email.address,
+            link,
+            code: started.code,
+            expiresAt: started.expiresAt,
+          });
         } catch (err) {
           await started.revoke().catch(() => undefined);
           throw err instanceof MagicLinkError && err.code === 'ERR_MAIL_FAILED'
@@ -269,9 +328,16 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
     else redirect(res, paths.sent);
   }
 
-  async function signIn(req: IncomingMessage, res: ServerResponse, payload: StatePayload, profile: MagicLinkProfile, method: 'link' | 'code' | 'confirmed'): Promise<void> {
+  async function signIn(
+    req: IncomingMessage,
+    res: ServerResponse,
+    payload: StatePayload,
+    profile: MagicLinkProfile,
+    method: 'link' | 'code' | 'confirmed',
+  ): Promise<void> {
     const user = await o.onSignIn(profile, req);
-    if (user === false) throw new MagicLinkError('ERR_SIGN_IN_REFUSED', 'onSignIn refused the user');
+    if (user === false)
+      throw new MagicLinkError('ERR_SIGN_IN_REFUSED', 'onSignIn refused the user');
     await session.signIn(req, res, user);
     (req as WithUser).user = user;
     if (holdsBinding(nonceOf(req), payload.b)) clearPendingCookie(res);
@@ -281,14 +347,27 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
   }
 
   /** Spends the pending record, then the provider's code; a transient failure gives the record back. */
-  async function complete(req: IncomingMessage, res: ServerResponse, payload: StatePayload, code: string, method: 'link' | 'confirmed'): Promise<void> {
+  async function complete(
+    req: IncomingMessage,
+    res: ServerResponse,
+    payload: StatePayload,
+    code: string,
+    method: 'link' | 'confirmed',
+  ): Promise<void> {
     const binding = await store.take(`pending:${payload.i}`);
-    if (binding === null) throw new MagicLinkError('ERR_LINK_EXPIRED', 'No pending sign-in (expired, used or never sent)');
+    if (binding === null)
+      throw new MagicLinkError(
+        'ERR_LINK_EXPIRED',
+        'No pending sign-in (expired, used or never sent)',
+      );
     let profile: MagicLinkProfile;
     try {
       profile = await withTimeout(provider.finish(code), o.providerTimeoutMs);
     } catch (err) {
-      if (err instanceof MagicLinkError && (err.code === 'ERR_PROVIDER_UNAVAILABLE' || err.code === 'ERR_STORE_UNAVAILABLE')) {
+      if (
+        err instanceof MagicLinkError &&
+        (err.code === 'ERR_PROVIDER_UNAVAILABLE' || err.code === 'ERR_STORE_UNAVAILABLE')
+      ) {
         await store.set(`pending:${payload.i}`, binding, ttlMs).catch(() => undefined);
       }
       throw err;
@@ -297,27 +376,60 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
   }
 
   /** GET of a link: completes only in the browser that asked; anyone else must confirm. */
-  async function landing(req: IncomingMessage, res: ServerResponse, payload: StatePayload, proceed: () => Promise<void>, confirmFields: Fields, action: string): Promise<void> {
+  async function landing(
+    req: IncomingMessage,
+    res: ServerResponse,
+    payload: StatePayload,
+    proceed: () => Promise<void>,
+    confirmFields: Fields,
+    action: string,
+  ): Promise<void> {
     if (holdsBinding(nonceOf(req), payload.b) && req.method === 'GET') return proceed();
-    if (o.crossDevice === 'deny') throw new MagicLinkError('ERR_CROSS_DEVICE_DENIED', 'Link opened in another browser');
+    if (o.crossDevice === 'deny')
+      throw new MagicLinkError('ERR_CROSS_DEVICE_DENIED', 'Link opened in another browser');
     // HEAD gets the same page's headers; neither spends anything.
-    render(req, res, 200, () => confirmPage({ appName: o.appName, action, maskedEmail: maskEmail(payload.e), fields: confirmFields }), {
-      status: 'confirmation_required',
-      email: maskEmail(payload.e),
-    });
+    render(
+      req,
+      res,
+      200,
+      () =>
+        confirmPage({
+          appName: o.appName,
+          action,
+          maskedEmail: maskEmail(payload.e),
+          fields: confirmFields,
+        }),
+      {
+        status: 'confirmation_required',
+        email: maskEmail(payload.e),
+      },
+    );
   }
 
   async function callbackGet(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const q = queryFields(req);
     if (q.error !== undefined) {
-      throw new MagicLinkError('ERR_LINK_EXPIRED', `Provider answered error=${q.error.slice(0, 40)}`);
+      throw new MagicLinkError(
+        'ERR_LINK_EXPIRED',
+        `Provider answered error=${q.error.slice(0, 40)}`,
+      );
     }
     const code = checkCode(q.code);
     const payload = openState(q.state);
     if ((await store.get(`pending:${payload.i}`)) === null) {
-      throw new MagicLinkError('ERR_LINK_EXPIRED', 'No pending sign-in (expired, used or never sent)');
+      throw new MagicLinkError(
+        'ERR_LINK_EXPIRED',
+        'No pending sign-in (expired, used or never sent)',
+      );
     }
-    await landing(req, res, payload, () => complete(req, res, payload, code, 'link'), { code, state: q.state! }, paths.callback);
+    await landing(
+      req,
+      res,
+      payload,
+      () => complete(req, res, payload, code, 'link'),
+      { code, state: q.state! },
+      paths.callback,
+    );
   }
 
   async function callbackPost(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -326,15 +438,25 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
     const code = checkCode(f.code);
     const payload = openState(f.state);
     const bound = holdsBinding(nonceOf(req), payload.b);
-    if (!bound && o.crossDevice === 'deny') throw new MagicLinkError('ERR_CROSS_DEVICE_DENIED', 'Link confirmed in another browser');
+    if (!bound && o.crossDevice === 'deny')
+      throw new MagicLinkError('ERR_CROSS_DEVICE_DENIED', 'Link confirmed in another browser');
     await complete(req, res, payload, code, bound ? 'link' : 'confirmed');
   }
 
   function openLink(token: unknown): { l: string; b: string; s: string } {
     const result = linkSealer.unseal<{ l?: unknown; b?: unknown; s?: unknown }>(token);
-    if (!result.ok) throw new MagicLinkError(result.reason === 'expired' ? 'ERR_LINK_EXPIRED' : 'ERR_LINK_INVALID', `Open link ${result.reason}`);
+    if (!result.ok)
+      throw new MagicLinkError(
+        result.reason === 'expired' ? 'ERR_LINK_EXPIRED' : 'ERR_LINK_INVALID',
+        `Open link ${result.reason}`,
+      );
     const { l, b, s } = result.value;
-    if (typeof l !== 'string' || typeof b !== 'string' || typeof s !== 'string' || !/^https?:\/\//.test(l)) {
+    if (
+      typeof l !== 'string' ||
+      typeof b !== 'string' ||
+      typeof s !== 'string' ||
+      !/^https?:\/\//.test(l)
+    ) {
       throw new MagicLinkError('ERR_LINK_INVALID', 'Open link payload malformed');
     }
     return { l, b, s };
@@ -344,7 +466,8 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
     const q = queryFields(req);
     const link = openLink(q.t);
     const payload = openState(link.s);
-    if ((await store.get(`pending:${payload.i}`)) === null) throw new MagicLinkError('ERR_LINK_EXPIRED', 'No pending sign-in');
+    if ((await store.get(`pending:${payload.i}`)) === null)
+      throw new MagicLinkError('ERR_LINK_EXPIRED', 'No pending sign-in');
     await landing(req, res, payload, async () => redirect(res, link.l), { t: q.t! }, paths.open);
   }
 
@@ -354,15 +477,25 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
     const link = openLink(f.t);
     const payload = openState(link.s);
     const bound = holdsBinding(nonceOf(req), payload.b);
-    if (!bound && o.crossDevice === 'deny') throw new MagicLinkError('ERR_CROSS_DEVICE_DENIED', 'Link confirmed in another browser');
-    if (!provider.follow) throw new MagicLinkError('ERR_NOT_FOUND', 'Provider has no wrapped links');
+    if (!bound && o.crossDevice === 'deny')
+      throw new MagicLinkError('ERR_CROSS_DEVICE_DENIED', 'Link confirmed in another browser');
+    if (!provider.follow)
+      throw new MagicLinkError('ERR_NOT_FOUND', 'Provider has no wrapped links');
     // The browser confirmed, so the server spends the WorkOS link itself. Redirecting the
     // browser there instead would break under CSP form-action 'self' (helmet's default).
     const params = await withTimeout(provider.follow(link.l), o.providerTimeoutMs);
-    if (params.get('error') !== null) throw new MagicLinkError('ERR_LINK_EXPIRED', 'Provider refused the link');
+    if (params.get('error') !== null)
+      throw new MagicLinkError('ERR_LINK_EXPIRED', 'Provider refused the link');
     const returned = params.get('state');
-    if (returned !== link.s) throw new MagicLinkError('ERR_STATE_INVALID', 'Provider returned another state');
-    await complete(req, res, payload, checkCode(params.get('code') ?? ''), bound ? 'link' : 'confirmed');
+    if (returned !== link.s)
+      throw new MagicLinkError('ERR_STATE_INVALID', 'Provider returned another state');
+    await complete(
+      req,
+      res,
+      payload,
+      checkCode(params.get('code') ?? ''),
+      bound ? 'link' : 'confirmed',
+    );
   }
 
   async function requestPost(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -375,7 +508,8 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
     requireSameOrigin(req);
     const f = await bodyFields(req);
     const result = stateSealer.unseal<unknown>(f.state, { graceMs: RESEND_GRACE_MS });
-    if (!result.ok || !isStatePayload(result.value)) throw new MagicLinkError('ERR_STATE_INVALID', 'Resend state invalid');
+    if (!result.ok || !isStatePayload(result.value))
+      throw new MagicLinkError('ERR_STATE_INVALID', 'Resend state invalid');
     await sendLink(req, res, result.value.e, safeReturnTo(result.value.r, o.origin, o.afterSignIn));
   }
 
@@ -384,10 +518,12 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
     const f = await bodyFields(req);
     const nonce = nonceOf(req);
     const code = (f.code ?? '').replace(/[\s-]/g, '');
-    if (!nonce || !/^[0-9]{6}$/.test(code)) throw new MagicLinkError('ERR_CODE_INVALID', nonce ? 'Malformed code' : 'No pending cookie');
+    if (!nonce || !/^[0-9]{6}$/.test(code))
+      throw new MagicLinkError('ERR_CODE_INVALID', nonce ? 'Malformed code' : 'No pending cookie');
     const verified = await provider.verifyCode!(bindingOf(nonce), code);
     const payload = openState(verified.state);
-    if ((await store.take(`pending:${payload.i}`)) === null) throw new MagicLinkError('ERR_LINK_EXPIRED', 'No pending sign-in');
+    if ((await store.take(`pending:${payload.i}`)) === null)
+      throw new MagicLinkError('ERR_LINK_EXPIRED', 'No pending sign-in');
     await signIn(req, res, payload, verified.profile, 'code');
   }
 
@@ -409,7 +545,16 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
 
   function sentGet(req: IncomingMessage, res: ServerResponse): void {
     queryFields(req);
-    sendHtml(res, 200, sentPage({ appName: o.appName, verifyAction: hasCodes ? paths.verify : null, signInHref: paths.signIn, error: null }));
+    sendHtml(
+      res,
+      200,
+      sentPage({
+        appName: o.appName,
+        verifyAction: hasCodes ? paths.verify : null,
+        signInHref: paths.signIn,
+        error: null,
+      }),
+    );
   }
 
   type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -423,10 +568,20 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
     [paths.logout, { POST: logoutPost }],
   ]);
 
-  function fail(req: IncomingMessage, res: ServerResponse, err: MagicLinkError, state: string | null): void {
+  function fail(
+    req: IncomingMessage,
+    res: ServerResponse,
+    err: MagicLinkError,
+    state: string | null,
+  ): void {
     const message = USER_MESSAGES[err.code];
     if (err.retryAfter !== undefined) res.setHeader('Retry-After', String(err.retryAfter));
-    if (err.code === 'ERR_PROVIDER_UNAVAILABLE' || err.code === 'ERR_STORE_UNAVAILABLE' || err.code === 'ERR_MAIL_FAILED' || err.code === 'ERR_SESSION_FAILED') {
+    if (
+      err.code === 'ERR_PROVIDER_UNAVAILABLE' ||
+      err.code === 'ERR_STORE_UNAVAILABLE' ||
+      err.code === 'ERR_MAIL_FAILED' ||
+      err.code === 'ERR_SESSION_FAILED'
+    ) {
       emit(req, { type: 'provider_error', reason: err.code, error: err.cause ?? err });
     } else if (err.code !== 'ERR_RATE_LIMITED') {
       emit(req, { type: 'sign_in_failed', reason: err.code });
@@ -442,13 +597,28 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
       case 'ERR_STATE_INVALID':
       case 'ERR_LINK_INVALID':
       case 'ERR_LINK_EXPIRED':
-        page = expiredPage({ resendAction: state ? paths.resend : null, state, signInHref: paths.signIn });
+        page = expiredPage({
+          resendAction: state ? paths.resend : null,
+          state,
+          signInHref: paths.signIn,
+        });
         break;
       case 'ERR_BAD_EMAIL':
-        page = signInPage({ appName: o.appName, action: paths.signIn, returnTo: o.afterSignIn, error: message, email: '' });
+        page = signInPage({
+          appName: o.appName,
+          action: paths.signIn,
+          returnTo: o.afterSignIn,
+          error: message,
+          email: '',
+        });
         break;
       case 'ERR_CODE_INVALID':
-        page = sentPage({ appName: o.appName, verifyAction: paths.verify, signInHref: paths.signIn, error: message });
+        page = sentPage({
+          appName: o.appName,
+          verifyAction: paths.verify,
+          signInHref: paths.signIn,
+          error: message,
+        });
         break;
       case 'ERR_CROSS_DEVICE_DENIED':
         page = deniedPage({ appName: o.appName, signInHref: paths.signIn, hasCode: hasCodes });
@@ -465,7 +635,12 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
       case 'ERR_SESSION_FAILED':
       case 'ERR_NOT_FOUND':
         page = errorPage({
-          title: err.status === 503 ? 'Please try again' : err.status === 429 ? 'Slow down' : 'Sign-in problem',
+          title:
+            err.status === 503
+              ? 'Please try again'
+              : err.status === 429
+                ? 'Slow down'
+                : 'Sign-in problem',
           message,
           backHref: path === paths.sent || path === paths.verify ? paths.sent : paths.signIn,
         });
@@ -509,10 +684,20 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
       res.setHeader('Pragma', 'no-cache');
       res.setHeader('Referrer-Policy', 'no-referrer');
       if (!handler) {
-        const allowed = Object.entries(route).filter(([, h]) => h).map(([m]) => m);
+        const allowed = Object.entries(route)
+          .filter(([, h]) => h)
+          .map(([m]) => m);
         if (allowed.length === 0) return next();
-        res.setHeader('Allow', allowed.includes('GET') ? [...allowed, 'HEAD'].join(', ') : allowed.join(', '));
-        return fail(req, res, new MagicLinkError('ERR_BAD_REQUEST', 'Method not allowed', { status: 405 }), null);
+        res.setHeader(
+          'Allow',
+          allowed.includes('GET') ? [...allowed, 'HEAD'].join(', ') : allowed.join(', '),
+        );
+        return fail(
+          req,
+          res,
+          new MagicLinkError('ERR_BAD_REQUEST', 'Method not allowed', { status: 405 }),
+          null,
+        );
       }
       try {
         await handler(req, res);

@@ -9,8 +9,7 @@ const TAG_BYTES = 16;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 export type UnsealResult<T> =
-  | { ok: true; value: T; expiresAt: number }
-  | { ok: false; reason: 'invalid' | 'expired' };
+  { ok: true; value: T; expiresAt: number } | { ok: false; reason: 'invalid' | 'expired' };
 
 /**
  * Authenticated encryption (AES-256-GCM) of small JSON values, with an expiry inside the
@@ -55,7 +54,11 @@ export function createSealer(secrets: readonly string[], purpose: string): Seale
         decipher.setAuthTag(tag);
         const plain = Buffer.concat([decipher.update(body), decipher.final()]);
         const parsed: unknown = JSON.parse(plain.toString('utf8'));
-        if (parsed && typeof parsed === 'object' && typeof (parsed as { x?: unknown }).x === 'number') {
+        if (
+          parsed &&
+          typeof parsed === 'object' &&
+          typeof (parsed as { x?: unknown }).x === 'number'
+        ) {
           return parsed as { x: number; v: unknown };
         }
         return null;

@@ -19,8 +19,10 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
   let out = strings[0] ?? '';
   values.forEach((value, i) => {
     if (value instanceof Html) out += value.value;
-    else if (Array.isArray(value)) out += value.map((v) => (v instanceof Html ? v.value : escapeHtml(String(v)))).join('');
-    else if (value !== null && value !== undefined && value !== false) out += escapeHtml(String(value));
+    else if (Array.isArray(value))
+      out += value.map((v) => (v instanceof Html ? v.value : escapeHtml(String(v)))).join('');
+    else if (value !== null && value !== undefined && value !== false)
+      out += escapeHtml(String(value));
     out += strings[i + 1] ?? '';
   });
   return new Html(out);

@@ -14,21 +14,30 @@ export interface SignInPageData {
 }
 
 function returnToField(returnTo: string): Html {
-  return html`<input type="hidden" name="returnTo" value="${returnTo}">`;
+  return html`<input type="hidden" name="returnTo" value="${returnTo}" />`;
 }
 
 export function signInPage(data: SignInPageData): string {
   return layout(
     `Sign in to ${data.appName}`,
     html`<h1>Sign in to ${data.appName}</h1>
-${data.error ? html`<p class="error" role="alert">${data.error}</p>` : ''}
-<form method="post" action="${data.action}">
-<label for="email">Email address</label>
-<input id="email" name="email" type="email" autocomplete="email" required maxlength="254" value="${data.email}" autofocus>
-${returnToField(data.returnTo)}
-<button type="submit">Email me a sign-in link</button>
-</form>
-<p class="muted">We will email you a link that signs you in. No password needed.</p>`,
+      ${data.error ? html`<p class="error" role="alert">${data.error}</p>` : ''}
+      <form method="post" action="${data.action}">
+        <label for="email">Email address</label>
+        <input
+          id="email"
+          name="email"
+          type="email"
+          autocomplete="email"
+          required
+          maxlength="254"
+          value="${data.email}"
+          autofocus
+        />
+        ${returnToField(data.returnTo)}
+        <button type="submit">Email me a sign-in link</button>
+      </form>
+      <p class="muted">We will email you a link that signs you in. No password needed.</p>`,
   );
 }
 
@@ -41,19 +50,34 @@ export function sentPage(data: {
   return layout(
     'Check your email',
     html`<h1>Check your email</h1>
-<p>If that address can sign in to ${data.appName}, we have sent it a link. Open it in this browser to continue.</p>
-${
-  data.verifyAction
-    ? html`<hr>
-${data.error ? html`<p class="error" role="alert">${data.error}</p>` : ''}
-<form method="post" action="${data.verifyAction}">
-<label for="code">Or type the 6-digit code from the email</label>
-<input id="code" class="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required>
-<button type="submit">Sign in with code</button>
-</form>`
-    : ''
-}
-<p class="muted">The link expires in a few minutes. Nothing arrived? Check spam, or <a href="${data.signInHref}">ask for another link</a>.</p>`,
+      <p>
+        If that address can sign in to ${data.appName}, we have sent it a link. Open it in this
+        browser to continue.
+      </p>
+      ${
+        data.verifyAction
+          ? html`<hr />
+              ${data.error ? html`<p class="error" role="alert">${data.error}</p>` : ''}
+              <form method="post" action="${data.verifyAction}">
+                <label for="code">Or type the 6-digit code from the email</label>
+                <input
+                  id="code"
+                  class="code"
+                  name="code"
+                  inputmode="numeric"
+                  autocomplete="one-time-code"
+                  pattern="[0-9]{6}"
+                  maxlength="6"
+                  required
+                />
+                <button type="submit">Sign in with code</button>
+              </form>`
+          : ''
+      }
+      <p class="muted">
+        The link expires in a few minutes. Nothing arrived? Check spam, or
+        <a href="${data.signInHref}">ask for another link</a>.
+      </p>`,
   );
 }
 
@@ -64,27 +88,40 @@ export function confirmPage(data: {
   fields: Record<string, string>;
 }): string {
   const hidden = Object.entries(data.fields).map(
-    ([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`,
+    ([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`,
   );
   return layout(
     'Continue signing in?',
     html`<h1>Continue signing in?</h1>
-<p>You are about to sign in to ${data.appName} as <strong>${data.maskedEmail}</strong> in this browser.</p>
-<p class="muted">If you did not ask for this link, close this page. Nothing happens until you press the button.</p>
-<form method="post" action="${data.action}">
-${hidden}
-<button type="submit">Continue signing in</button>
-</form>`,
+      <p>
+        You are about to sign in to ${data.appName} as <strong>${data.maskedEmail}</strong> in this
+        browser.
+      </p>
+      <p class="muted">
+        If you did not ask for this link, close this page. Nothing happens until you press the
+        button.
+      </p>
+      <form method="post" action="${data.action}">
+        ${hidden}
+        <button type="submit">Continue signing in</button>
+      </form>`,
   );
 }
 
-export function deniedPage(data: { appName: string; signInHref: string; hasCode: boolean }): string {
+export function deniedPage(data: {
+  appName: string;
+  signInHref: string;
+  hasCode: boolean;
+}): string {
   return layout(
     'Open the link in the same browser',
     html`<h1>Open the link in the browser you used</h1>
-<p>For your security, ${data.appName} only accepts this link in the browser where you asked for it.</p>
-${data.hasCode ? html`<p>You can also type the 6-digit code from the email into that browser.</p>` : ''}
-<p><a href="${data.signInHref}">Ask for a new link in this browser</a></p>`,
+      <p>
+        For your security, ${data.appName} only accepts this link in the browser where you asked for
+        it.
+      </p>
+      ${data.hasCode ? html`<p>You can also type the 6-digit code from the email into that browser.</p>` : ''}
+      <p><a href="${data.signInHref}">Ask for a new link in this browser</a></p>`,
   );
 }
 
@@ -96,15 +133,15 @@ export function expiredPage(data: {
   return layout(
     'This link has expired',
     html`<h1>This link has expired or was already used</h1>
-<p>Sign-in links work once and only for a short time.</p>
-${
-  data.resendAction && data.state
-    ? html`<form method="post" action="${data.resendAction}">
-<input type="hidden" name="state" value="${data.state}">
-<button type="submit">Email me a new link</button>
-</form>`
-    : html`<p><a href="${data.signInHref}">Ask for a new link</a></p>`
-}`,
+      <p>Sign-in links work once and only for a short time.</p>
+      ${
+        data.resendAction && data.state
+          ? html`<form method="post" action="${data.resendAction}">
+              <input type="hidden" name="state" value="${data.state}" />
+              <button type="submit">Email me a new link</button>
+            </form>`
+          : html`<p><a href="${data.signInHref}">Ask for a new link</a></p>`
+      }`,
   );
 }
 
@@ -112,7 +149,7 @@ export function errorPage(data: { title: string; message: string; backHref: stri
   return layout(
     data.title,
     html`<h1>${data.title}</h1>
-<p>${data.message}</p>
-<p><a href="${data.backHref}">Back to sign-in</a></p>`,
+      <p>${data.message}</p>
+      <p><a href="${data.backHref}">Back to sign-in</a></p>`,
   );
 }

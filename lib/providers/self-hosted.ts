@@ -52,13 +52,20 @@ function sha256(value: string): string {
 export function selfHostedProvider(options: SelfHostedProviderOptions = {}): Provider {
   const ttlMs = options.ttlMs ?? DEFAULT_TOKEN_TTL_MS;
   if (!Number.isInteger(ttlMs) || ttlMs < 60_000 || ttlMs > MAX_TOKEN_TTL_MS) {
-    throw new TypeError(`selfHostedProvider: ttlMs must be an integer between 60000 and ${MAX_TOKEN_TTL_MS} (got ${String(ttlMs)}). Pass e.g. ttlMs: 15 * 60 * 1000.`);
+    throw new TypeError(
+      `selfHostedProvider: ttlMs must be an integer between 60000 and ${MAX_TOKEN_TTL_MS} (got ${String(ttlMs)}). Pass e.g. ttlMs: 15 * 60 * 1000.`,
+    );
   }
   const codes = options.codes ?? true;
-  if (typeof codes !== 'boolean') throw new TypeError('selfHostedProvider: codes must be a boolean. Pass codes: false to send links only.');
+  if (typeof codes !== 'boolean')
+    throw new TypeError(
+      'selfHostedProvider: codes must be a boolean. Pass codes: false to send links only.',
+    );
   const maxAttempts = options.maxCodeAttempts ?? DEFAULT_MAX_CODE_ATTEMPTS;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 10) {
-    throw new TypeError('selfHostedProvider: maxCodeAttempts must be an integer from 1 to 10. Pass e.g. maxCodeAttempts: 5.');
+    throw new TypeError(
+      'selfHostedProvider: maxCodeAttempts must be an integer from 1 to 10. Pass e.g. maxCodeAttempts: 5.',
+    );
   }
 
   let store: Store | null = null;
@@ -67,7 +74,9 @@ export function selfHostedProvider(options: SelfHostedProviderOptions = {}): Pro
 
   function ready(): { store: Store; idKey: Buffer; codeKey: Buffer } {
     if (!store || !idKey || !codeKey) {
-      throw new TypeError('selfHostedProvider: not initialised. Pass it to magicLinkRouter({ provider }) rather than calling it directly.');
+      throw new TypeError(
+        'selfHostedProvider: not initialised. Pass it to magicLinkRouter({ provider }) rather than calling it directly.',
+      );
     }
     return { store, idKey, codeKey };
   }
@@ -126,7 +135,8 @@ export function selfHostedProvider(options: SelfHostedProviderOptions = {}): Pro
       code,
       revoke: async () => {
         await store.delete(`tok:${hash}`);
-        if (code && (await store.get(`otp:${ctx.binding}`)) === hash) await store.delete(`otp:${ctx.binding}`);
+        if (code && (await store.get(`otp:${ctx.binding}`)) === hash)
+          await store.delete(`otp:${ctx.binding}`);
       },
     };
   }
@@ -139,20 +149,28 @@ export function selfHostedProvider(options: SelfHostedProviderOptions = {}): Pro
     return profileFor(record.e);
   }
 
-  async function verifyCode(binding: string, code: string): Promise<{ profile: MagicLinkProfile; state: string }> {
+  async function verifyCode(
+    binding: string,
+    code: string,
+  ): Promise<{ profile: MagicLinkProfile; state: string }> {
     const { store } = ready();
     // Reserve the attempt before checking, so concurrent guesses cannot all slip under the limit.
     const attempt = await store.increment(`otpn:${binding}`, ttlMs);
     if (attempt.count > maxAttempts) {
-      throw new MagicLinkError('ERR_CODE_LOCKED', 'Too many attempts for this sign-in', { retryAfter: Math.ceil(attempt.resetMs / 1000) });
+      throw new MagicLinkError('ERR_CODE_LOCKED', 'Too many attempts for this sign-in', {
+        retryAfter: Math.ceil(attempt.resetMs / 1000),
+      });
     }
     const hash = await store.get(`otp:${binding}`);
     const record = parseRecord(hash ? await store.get(`tok:${hash}`) : null);
-    if (!hash || !record || !record.c) throw new MagicLinkError('ERR_CODE_INVALID', 'No pending code for this browser');
+    if (!hash || !record || !record.c)
+      throw new MagicLinkError('ERR_CODE_INVALID', 'No pending code for this browser');
     const emailKey = `otpf:${sha256(profileFor(record.e).id)}`;
     const failures = Number((await store.get(emailKey)) ?? 0);
     if (failures >= DEFAULT_MAX_CODE_FAILURES_PER_EMAIL) {
-      throw new MagicLinkError('ERR_CODE_LOCKED', 'Too many failed codes for this address', { retryAfter: 3600 });
+      throw new MagicLinkError('ERR_CODE_LOCKED', 'Too many failed codes for this address', {
+        retryAfter: 3600,
+      });
     }
     const given = Buffer.from(CODE.test(code) ? codeDigest(code, hash) : '');
     const expected = Buffer.from(record.c);
@@ -161,7 +179,8 @@ export function selfHostedProvider(options: SelfHostedProviderOptions = {}): Pro
       throw new MagicLinkError('ERR_CODE_INVALID', 'Wrong code');
     }
     const spent = parseRecord(await store.take(`tok:${hash}`));
-    if (!spent) throw new MagicLinkError('ERR_CODE_INVALID', 'The link for this code was already used');
+    if (!spent)
+      throw new MagicLinkError('ERR_CODE_INVALID', 'The link for this code was already used');
     await store.delete(`otp:${binding}`);
     return { profile: profileFor(spent.e), state: spent.s };
   }

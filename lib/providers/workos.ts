@@ -50,7 +50,9 @@ function statusOf(err: unknown): number | undefined {
 
 function isInvalidGrant(err: unknown): boolean {
   const e = err as { error?: unknown; rawData?: { error?: unknown }; status?: unknown } | null;
-  return e?.error === 'invalid_grant' || e?.rawData?.error === 'invalid_grant' || statusOf(err) === 400;
+  return (
+    e?.error === 'invalid_grant' || e?.rawData?.error === 'invalid_grant' || statusOf(err) === 400
+  );
 }
 
 function unavailable(err: unknown): MagicLinkError {
@@ -74,13 +76,19 @@ function unavailable(err: unknown): MagicLinkError {
  */
 export function workosProvider(options: WorkOSProviderOptions): Provider {
   const { workos, clientId } = options ?? ({} as WorkOSProviderOptions);
-  if (!workos || typeof workos.passwordless?.createSession !== 'function' || typeof workos.sso?.getProfileAndToken !== 'function') {
+  if (
+    !workos ||
+    typeof workos.passwordless?.createSession !== 'function' ||
+    typeof workos.sso?.getProfileAndToken !== 'function'
+  ) {
     throw new TypeError(
       "workosProvider: workos must be a WorkOS client. Pass workos: new WorkOS(process.env.WORKOS_API_KEY, { clientId }) from '@workos-inc/node'.",
     );
   }
   if (typeof clientId !== 'string' || !clientId) {
-    throw new TypeError('workosProvider: clientId is required. Pass clientId: process.env.WORKOS_CLIENT_ID (it starts with client_).');
+    throw new TypeError(
+      'workosProvider: clientId is required. Pass clientId: process.env.WORKOS_CLIENT_ID (it starts with client_).',
+    );
   }
 
   async function start(email: string, ctx: StartContext): Promise<StartResult> {
@@ -112,7 +120,9 @@ export function workosProvider(options: WorkOSProviderOptions): Provider {
       result = await workos.sso.getProfileAndToken({ code, clientId });
     } catch (err) {
       if (isInvalidGrant(err)) {
-        throw new MagicLinkError('ERR_LINK_INVALID', 'WorkOS refused the code (invalid_grant)', { cause: err });
+        throw new MagicLinkError('ERR_LINK_INVALID', 'WorkOS refused the code (invalid_grant)', {
+          cause: err,
+        });
       }
       throw unavailable(err);
     }
@@ -140,7 +150,10 @@ export function workosProvider(options: WorkOSProviderOptions): Provider {
     await response.body?.cancel();
     const location = response.headers.get('location');
     if (response.status < 300 || response.status > 399 || !location) {
-      throw new MagicLinkError('ERR_PROVIDER_UNAVAILABLE', `WorkOS link answered HTTP ${response.status} without a redirect`);
+      throw new MagicLinkError(
+        'ERR_PROVIDER_UNAVAILABLE',
+        `WorkOS link answered HTTP ${response.status} without a redirect`,
+      );
     }
     return new URL(location, link).searchParams;
   }

@@ -45,10 +45,14 @@ export function expressSessionAdapter(options: ExpressSessionAdapterOptions = {}
   const key = options.key ?? DEFAULT_SESSION_KEY;
   const cookieName = options.cookieName ?? 'connect.sid';
   if (typeof key !== 'string' || !key || key === 'cookie' || key === 'id') {
-    throw new TypeError(`expressSessionAdapter: key ${JSON.stringify(key)} cannot be used. Pass a plain property name such as 'magicLinkUser'.`);
+    throw new TypeError(
+      `expressSessionAdapter: key ${JSON.stringify(key)} cannot be used. Pass a plain property name such as 'magicLinkUser'.`,
+    );
   }
   if (typeof cookieName !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName)) {
-    throw new TypeError('expressSessionAdapter: cookieName must be a cookie name token. Pass the name you gave express-session (default connect.sid).');
+    throw new TypeError(
+      'expressSessionAdapter: cookieName must be a cookie name token. Pass the name you gave express-session (default connect.sid).',
+    );
   }
 
   return {

@@ -21,4 +21,3 @@ export function guardStore(store: Store): Store {
     delete: guard((key) => store.delete(key)),
   };
 }
-

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import express5 from 'express';
 import session from 'express-session';
 import helmet from 'helmet';
-import request from 'supertest';
+import type request from 'supertest';
 import { WorkOS as WorkOS11 } from '@workos-inc/node';
 import { WorkOS as WorkOS8 } from 'workos8';
 import {
@@ -69,7 +69,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       ? await startWorkOSEmulator({ defaultRedirectUri: `${url}/auth/callback` })
       : null;
   const smtp = deliveryName === 'smtp' ? await startSmtpServer() : null;
-  const mailer = smtp ? smtpMailer({ transport: smtp.url, from: 'Test <login@example.test>' }) : null;
+  const mailer = smtp
+    ? smtpMailer({ transport: smtp.url, from: 'Test <login@example.test>' })
+    : null;
   const events: MagicLinkEvent[] = [];
   const store = options.store ?? memoryStore();
 
@@ -79,7 +81,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     const workos: WorkOSClientLike =
       options.sdk === 8
         ? (new WorkOS8(emulator.apiKey, sdkOptions) as unknown as WorkOSClientLike)
-        : (new WorkOS11(emulator.apiKey, { ...sdkOptions, maxRetries: 0 }) as unknown as WorkOSClientLike);
+        : (new WorkOS11(emulator.apiKey, {
+            ...sdkOptions,
+            maxRetries: 0,
+          }) as unknown as WorkOSClientLike);
     provider = workosProvider({ workos, clientId: emulator.clientId });
   } else {
     provider = selfHostedProvider();

@@ -54,9 +54,7 @@ describe.each([
 
   it('answers JSON clients with 202 and the same body for every valid address', async () => {
     const a = await request(t.url).post('/auth/magic-link').send({ email: 'a@example.com' });
-    const b = await request(t.url)
-      .post('/auth/magic-link')
-      .send({ email: 'b@example.com' });
+    const b = await request(t.url).post('/auth/magic-link').send({ email: 'b@example.com' });
     expect(a.status).toBe(202);
     expect(a.body).toEqual({ status: 'sent' });
     expect(b.body).toEqual(a.body);

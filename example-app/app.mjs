@@ -1,0 +1,159 @@
+// The example a user would copy from. It imports the package by name, exactly as an app would.
+import { randomBytes } from 'node:crypto';
+import express from 'express';
+import session from 'express-session';
+import helmet from 'helmet';
+import {
+  devMailbox,
+  magicLinkRouter,
+  memoryStore,
+  redisStore,
+  requireUser,
+  selfHostedProvider,
+  smtpMailer,
+  workosProvider,
+} from 'express-magic-link';
+
+function escapeHtml(value) {
+  return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function page(title, body) {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:10vh auto;padding:0 1rem}
+button{font:inherit;padding:.5rem 1rem}:focus-visible{outline:3px solid #f5a623}</style></head>
+<body><main>${body}</main></body></html>`;
+}
+
+/** A throwaway secret for development; production must set it. */
+function secretFrom(env, name) {
+  if (env[name]) return env[name];
+  if (env.NODE_ENV === 'production') throw new Error(`${name} must be set in production.`);
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * Builds the example app from environment variables:
+ * - no keys: the WorkOS emulator runs in-process; emails land in /dev/mailbox;
+ * - WORKOS_API_KEY + WORKOS_CLIENT_ID: real WorkOS (WorkOS sends the email, or SMTP_URL does);
+ * - MAGIC_LINK_PROVIDER=self-hosted: no third party; email over SMTP_URL, or a local dev SMTP server;
+ * - REDIS_URL: sessions, tokens and rate limits in Redis, shared by every instance.
+ */
+export async function createExampleApp(env = process.env) {
+  const port = Number(env.PORT ?? 3000);
+  const origin = env.ORIGIN ?? `http://localhost:${port}`;
+  const cleanup = [];
+  const realWorkOS = Boolean(env.WORKOS_API_KEY && env.WORKOS_CLIENT_ID);
+  const selfHosted = env.MAGIC_LINK_PROVIDER === 'self-hosted';
+  const dev = !realWorkOS && env.NODE_ENV !== 'production';
+  const mailbox = dev ? devMailbox() : null;
+
+  let store = memoryStore();
+  let sessionStore;
+  if (env.REDIS_URL) {
+    const { createClient } = await import('redis');
+    const { RedisStore } = await import('connect-redis');
+    // Fail fast while Redis is down, so requests get a 503 instead of hanging.
+    const client = createClient({ url: env.REDIS_URL, disableOfflineQueue: true });
+    client.on('error', () => {});
+    await client.connect();
+    cleanup.push(() => client.quit().catch(() => client.destroy()));
+    store = redisStore(client);
+    sessionStore = new RedisStore({ client, prefix: 'example:sess:' });
+  }
+
+  let mailer = null;
+  if (env.SMTP_URL) {
+    mailer = smtpMailer({
+      transport: env.SMTP_URL,
+      from: env.MAIL_FROM ?? 'Example <login@example.com>',
+    });
+  } else if (dev && selfHosted) {
+    // A development SMTP server on loopback: real SMTP end to end, messages shown in /dev/mailbox.
+    const { startDevSmtp } = await import('./dev-smtp.mjs');
+    const smtp = await startDevSmtp((message) => mailbox.record(message));
+    cleanup.push(() => smtp.close());
+    mailer = smtpMailer({ transport: smtp.url, from: 'Example <login@example.com>' });
+  }
+
+  let provider;
+  let delivery;
+  if (selfHosted) {
+    provider = selfHostedProvider();
+    delivery = mailer;
+    if (!delivery) throw new Error('MAGIC_LINK_PROVIDER=self-hosted needs SMTP_URL in production.');
+  } else {
+    const { WorkOS } = await import('@workos-inc/node');
+    if (realWorkOS) {
+      const workos = new WorkOS(env.WORKOS_API_KEY, { clientId: env.WORKOS_CLIENT_ID });
+      provider = workosProvider({ workos, clientId: env.WORKOS_CLIENT_ID });
+      delivery = mailer ?? 'workos';
+    } else {
+      const { startWorkOSEmulator } = await import('express-magic-link/testing');
+      const emulator = await startWorkOSEmulator({ defaultRedirectUri: `${origin}/auth/callback` });
+      cleanup.push(() => emulator.close());
+      const workos = new WorkOS(emulator.apiKey, { ...emulator.sdkOptions(), maxRetries: 0 });
+      provider = workosProvider({ workos, clientId: emulator.clientId });
+      // Our own email (scanner-safe link) into the dev mailbox.
+      delivery = mailer ?? mailbox;
+    }
+  }
+
+  const app = express();
+  if (env.TRUST_PROXY) app.set('trust proxy', env.TRUST_PROXY);
+  app.use(helmet());
+  app.use(
+    session({
+      store: sessionStore,
+      secret: secretFrom(env, 'SESSION_SECRET'),
+      resave: false,
+      saveUninitialized: false,
+      cookie: { httpOnly: true, sameSite: 'lax', secure: origin.startsWith('https:') },
+    }),
+  );
+  app.use(
+    magicLinkRouter({
+      provider,
+      delivery,
+      store,
+      secret: secretFrom(env, 'MAGIC_LINK_SECRET'),
+      origin,
+      appName: 'Example',
+      afterSignIn: '/account',
+    }),
+  );
+  if (mailbox) app.use('/dev', mailbox.handler());
+
+  app.get('/', (req, res) => {
+    res.send(
+      page(
+        'Example',
+        `<h1>express-magic-link example</h1>
+<p>${req.user ? `Signed in as ${escapeHtml(req.user.email)}.` : 'You are signed out.'}</p>
+<p><a href="/account">Your account</a>${mailbox ? ' · <a href="/dev/mailbox">Dev mailbox</a>' : ''}</p>`,
+      ),
+    );
+  });
+  app.get('/account', requireUser(), (req, res) => {
+    res.set('Cache-Control', 'no-store');
+    res.send(
+      page(
+        'Your account',
+        `<h1>Your account</h1>
+<p>Signed in as <strong id="email">${escapeHtml(req.user.email)}</strong>.</p>
+<form method="post" action="/auth/logout"><button type="submit">Sign out</button></form>`,
+      ),
+    );
+  });
+
+  return {
+    app,
+    port,
+    origin,
+    mailbox,
+    async close() {
+      for (const fn of cleanup.reverse()) await fn();
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export * from './store-suite';
+export * from './workos-emulator';
