@@ -43,6 +43,12 @@ import type { MagicLinkProfile } from './profile';
 type WithUser = IncomingMessage & { user?: Express.User };
 import type { SessionAdapter } from './sessions/adapter';
 
+/** A WorkOS link wrapped for our own email: the provider's link and the sign-in it belongs to. */
+interface OpenLink {
+  l: string;
+  p: StatePayload;
+}
+
 /** Where `requireUser()` finds the router's settings on a request. */
 export const ROUTER_CONTEXT = Symbol.for('express-magic-link.router');
 
@@ -63,6 +69,8 @@ const CODE_CHARS = /^[A-Za-z0-9_-]+$/;
 const RESEND_GRACE_MS = 24 * 60 * 60 * 1000;
 /** The pending cookie outlives the links it binds, so a slow click still finds it. */
 const COOKIE_SLACK_MS = 10 * 60 * 1000;
+/** WorkOS authorization codes live 10 minutes. */
+const WORKOS_CODE_TTL_MS = 10 * 60 * 1000;
 
 const USER_MESSAGES: Record<MagicLinkErrorCode, string> = {
   ERR_BAD_REQUEST: 'The request was not understood.',
@@ -288,10 +296,8 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
     if (await o.allow(email.address)) {
       const binding = bindingOf(nonce);
       const id = newId();
-      const state = stateSealer.seal(
-        { i: id, b: binding, r: returnTo, e: email.address } satisfies StatePayload,
-        ttlMs,
-      );
+      const payload: StatePayload = { i: id, b: binding, r: returnTo, e: email.address };
+      const state = stateSealer.seal(payload, ttlMs);
       const started = await withTimeout(
         provider.start(email.address, {
           state,
@@ -304,7 +310,7 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
       if (o.delivery !== 'workos' && started.link) {
         // Our email never carries a raw WorkOS link: a scanner's GET must not be able to spend it.
         const link = provider.follow
-          ? `${o.origin}${paths.open}?t=${linkSealer.seal({ l: started.link, b: binding, s: state }, ttlMs)}`
+          ? `${o.origin}${paths.open}?t=${linkSealer.seal({ l: started.link, p: payload } satisfies OpenLink, ttlMs)}`
           : started.link;
         try {
           await o.delivery({
@@ -375,6 +381,27 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
     await signIn(req, res, payload, profile, method);
   }
 
+  /**
+   * The person's own click on a WorkOS link a scanner already burned comes back as
+   * `error=access_denied`. If the scanner delivered the code here first, the browser that asked
+   * (and only it) finishes with that code.
+   */
+  async function rescue(
+    req: IncomingMessage,
+    res: ServerResponse,
+    state: string | undefined,
+  ): Promise<boolean> {
+    if (o.delivery !== 'workos' || state === undefined) return false;
+    const opened = stateSealer.unseal<unknown>(state);
+    if (!opened.ok || !isStatePayload(opened.value)) return false;
+    const payload = opened.value;
+    if (!holdsBinding(nonceOf(req), payload.b)) return false;
+    const code = await store.take(`rescue:${payload.i}`);
+    if (code === null) return false;
+    await complete(req, res, payload, code, 'link');
+    return true;
+  }
+
   /** GET of a link: completes only in the browser that asked; anyone else must confirm. */
   async function landing(
     req: IncomingMessage,
@@ -409,6 +436,7 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
   async function callbackGet(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const q = queryFields(req);
     if (q.error !== undefined) {
+      if (await rescue(req, res, q.state)) return;
       throw new MagicLinkError(
         'ERR_LINK_EXPIRED',
         `Provider answered error=${q.error.slice(0, 40)}`,
@@ -421,6 +449,11 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
         'ERR_LINK_EXPIRED',
         'No pending sign-in (expired, used or never sent)',
       );
+    }
+    if (o.delivery === 'workos' && !holdsBinding(nonceOf(req), payload.b)) {
+      // A WorkOS-branded email carries WorkOS's own link, which a scanner's GET burns. When the
+      // scanner follows the redirect here, keep its unspent code for the browser that asked.
+      await store.set(`rescue:${payload.i}`, code, Math.min(ttlMs, WORKOS_CODE_TTL_MS));
     }
     await landing(
       req,
@@ -443,59 +476,50 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
     await complete(req, res, payload, code, bound ? 'link' : 'confirmed');
   }
 
-  function openLink(token: unknown): { l: string; b: string; s: string } {
-    const result = linkSealer.unseal<{ l?: unknown; b?: unknown; s?: unknown }>(token);
-    if (!result.ok)
+  function openLink(token: unknown, graceMs = 0): OpenLink {
+    const result = linkSealer.unseal<Partial<OpenLink>>(token, { graceMs });
+    if (!result.ok) {
       throw new MagicLinkError(
         result.reason === 'expired' ? 'ERR_LINK_EXPIRED' : 'ERR_LINK_INVALID',
         `Open link ${result.reason}`,
       );
-    const { l, b, s } = result.value;
-    if (
-      typeof l !== 'string' ||
-      typeof b !== 'string' ||
-      typeof s !== 'string' ||
-      !/^https?:\/\//.test(l)
-    ) {
+    }
+    const { l, p } = result.value;
+    if (typeof l !== 'string' || !/^https?:\/\//.test(l) || !isStatePayload(p)) {
       throw new MagicLinkError('ERR_LINK_INVALID', 'Open link payload malformed');
     }
-    return { l, b, s };
+    return { l, p };
   }
 
   async function openGet(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const q = queryFields(req);
-    const link = openLink(q.t);
-    const payload = openState(link.s);
-    if ((await store.get(`pending:${payload.i}`)) === null)
+    const { l, p } = openLink(q.t);
+    if ((await store.get(`pending:${p.i}`)) === null) {
       throw new MagicLinkError('ERR_LINK_EXPIRED', 'No pending sign-in');
-    await landing(req, res, payload, async () => redirect(res, link.l), { t: q.t! }, paths.open);
+    }
+    await landing(req, res, p, async () => redirect(res, l), { t: q.t! }, paths.open);
   }
 
   async function openPost(req: IncomingMessage, res: ServerResponse): Promise<void> {
     requireSameOrigin(req);
     const f = await bodyFields(req);
-    const link = openLink(f.t);
-    const payload = openState(link.s);
-    const bound = holdsBinding(nonceOf(req), payload.b);
-    if (!bound && o.crossDevice === 'deny')
+    const { l, p } = openLink(f.t);
+    const bound = holdsBinding(nonceOf(req), p.b);
+    if (!bound && o.crossDevice === 'deny') {
       throw new MagicLinkError('ERR_CROSS_DEVICE_DENIED', 'Link confirmed in another browser');
+    }
     if (!provider.follow)
       throw new MagicLinkError('ERR_NOT_FOUND', 'Provider has no wrapped links');
     // The browser confirmed, so the server spends the WorkOS link itself. Redirecting the
     // browser there instead would break under CSP form-action 'self' (helmet's default).
-    const params = await withTimeout(provider.follow(link.l), o.providerTimeoutMs);
-    if (params.get('error') !== null)
+    const params = await withTimeout(provider.follow(l), o.providerTimeoutMs);
+    if (params.get('error') !== null) {
       throw new MagicLinkError('ERR_LINK_EXPIRED', 'Provider refused the link');
-    const returned = params.get('state');
-    if (returned !== link.s)
+    }
+    if (openState(params.get('state')).i !== p.i) {
       throw new MagicLinkError('ERR_STATE_INVALID', 'Provider returned another state');
-    await complete(
-      req,
-      res,
-      payload,
-      checkCode(params.get('code') ?? ''),
-      bound ? 'link' : 'confirmed',
-    );
+    }
+    await complete(req, res, p, checkCode(params.get('code') ?? ''), bound ? 'link' : 'confirmed');
   }
 
   async function requestPost(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -655,8 +679,8 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
       const q = queryFields(req);
       const t = q.t ?? fields?.t;
       if (t !== undefined) {
-        const link = linkSealer.unseal<{ s?: unknown }>(t, { graceMs: RESEND_GRACE_MS });
-        return link.ok ? resendableState(link.value.s) : null;
+        // An expired wrapped link still names the address; give it a fresh state for the resend form.
+        return stateSealer.seal(openLink(t, RESEND_GRACE_MS).p, RESEND_GRACE_MS);
       }
       return resendableState(q.state ?? fields?.state);
     } catch {
