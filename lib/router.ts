@@ -188,7 +188,11 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
     const site = req.headers['sec-fetch-site'];
     if (site !== undefined && site !== 'same-origin') return false;
     const origin = req.headers.origin;
+    // Under `Referrer-Policy: no-referrer` (helmet's default) Chromium sends `Origin: null` on a
+    // page's own form POSTs. Sec-Fetch-Site cannot be set by page script, so it decides then.
+    if (origin === 'null') return site === 'same-origin';
     if (origin !== undefined) return origin === o.origin;
+    if (site === 'same-origin') return true;
     const referer = req.headers.referer;
     if (referer !== undefined) {
       try {
@@ -352,7 +356,11 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
     else redirect(res, payload.r);
   }
 
-  /** Spends the pending record, then the provider's code; a transient failure gives the record back. */
+  /**
+   * Spends the pending record, then the provider's code. A transient failure, or a code the
+   * provider refused (forged, truncated: nothing was spent), gives the record back, so the
+   * genuine link still works.
+   */
   async function complete(
     req: IncomingMessage,
     res: ServerResponse,
@@ -372,7 +380,9 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
     } catch (err) {
       if (
         err instanceof MagicLinkError &&
-        (err.code === 'ERR_PROVIDER_UNAVAILABLE' || err.code === 'ERR_STORE_UNAVAILABLE')
+        (err.code === 'ERR_PROVIDER_UNAVAILABLE' ||
+          err.code === 'ERR_STORE_UNAVAILABLE' ||
+          err.code === 'ERR_LINK_INVALID')
       ) {
         await store.set(`pending:${payload.i}`, binding, ttlMs).catch(() => undefined);
       }
@@ -627,15 +637,18 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
           signInHref: paths.signIn,
         });
         break;
-      case 'ERR_BAD_EMAIL':
-        page = signInPage({
+      case 'ERR_BAD_EMAIL': {
+        // Keep the visitor's returnTo (re-checked: it is still user input) and the app's own page.
+        const data = {
           appName: o.appName,
           action: paths.signIn,
-          returnTo: o.afterSignIn,
+          returnTo: safeReturnTo(parsedBodyFields(req)?.returnTo, o.origin, o.afterSignIn),
           error: message,
           email: '',
-        });
+        };
+        page = typeof o.signInPage === 'function' ? o.signInPage(data) : signInPage(data);
         break;
+      }
       case 'ERR_CODE_INVALID':
         page = sentPage({
           appName: o.appName,
