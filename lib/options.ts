@@ -421,6 +421,14 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   const origin = resolveOrigin(options.origin);
   const basePath = resolvePath(options.basePath, 'basePath', DEFAULT_BASE_PATH).replace(/\/$/, '');
   if (basePath === '') fail('basePath', 'must not be "/"', "Pass a prefix such as '/auth'.");
+  // Routes are matched on the path alone, so a prefix with a query or fragment matches nothing.
+  if (/[?#]/.test(basePath)) {
+    fail(
+      'basePath',
+      `must be a plain path with no query or fragment (got ${JSON.stringify(basePath)})`,
+      "Pass e.g. basePath: '/auth'.",
+    );
+  }
   const afterSignIn = resolvePath(options.afterSignIn, 'afterSignIn', DEFAULT_AFTER_SIGN_IN);
   const afterSignOut = resolvePath(options.afterSignOut, 'afterSignOut', DEFAULT_AFTER_SIGN_OUT);
   const redirectUri = resolveRedirectUri(options.redirectUri, `${origin}${basePath}/callback`);

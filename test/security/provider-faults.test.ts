@@ -1,0 +1,255 @@
+import request from 'supertest';
+import { createTestApp } from '../helpers/app';
+import type { TestApp } from '../helpers/app';
+import {
+  STACKS,
+  cookieValue,
+  expectNoStackTrace,
+  expectRefused,
+  paramsOf,
+  requestCallback,
+  SESSION_COOKIE,
+  sessionCalls,
+  tokenCalls,
+} from './flow';
+
+const TRY_AGAIN = 'We could not reach the sign-in service. Try again in a moment.';
+
+function expectTryAgainPage(res: request.Response): void {
+  expect(res.status).toBe(503);
+  expect(res.headers['content-type']).toMatch(/^text\/html/);
+  expect(res.text).toContain('Please try again');
+  expect(res.text).toContain(TRY_AGAIN);
+  expect(cookieValue(res, SESSION_COOKIE)).toBeUndefined();
+  expectNoStackTrace(res.text);
+}
+
+function providerErrors(t: TestApp): number {
+  return t.events.filter(
+    (e) => e.type === 'provider_error' && e.reason === 'ERR_PROVIDER_UNAVAILABLE',
+  ).length;
+}
+
+async function expectAppServing(t: TestApp): Promise<void> {
+  const home = await request(t.url).get('/');
+  expect(home.status).toBe(200);
+  expect(home.text).toBe('home');
+}
+
+describe.each(STACKS)('Faults when a link is requested (Express $express, SDK $sdk)', (stack) => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await createTestApp({ ...stack, rateLimit: false });
+  });
+  afterEach(() => t.close());
+
+  it.each([500, 429, 502])(
+    'answers WorkOS %i with a 503 try-again page, and 503 JSON',
+    async (status) => {
+      t.emulator!.failNext(1, status);
+      const page = await request(t.url)
+        .post('/auth/magic-link')
+        .type('form')
+        .send({ email: 'alice@example.com' });
+      expectTryAgainPage(page);
+
+      t.emulator!.failNext(1, status);
+      const json = await request(t.url)
+        .post('/auth/magic-link')
+        .send({ email: 'alice@example.com' });
+      expect(json.status).toBe(503);
+      expect(json.body).toEqual({ error: 'provider_unavailable', message: TRY_AGAIN });
+      expect(t.emulator!.outbox).toHaveLength(0);
+      expect(providerErrors(t)).toBe(2);
+      await expectAppServing(t);
+
+      const again = await request(t.url)
+        .post('/auth/magic-link')
+        .send({ email: 'alice@example.com' });
+      expect(again.status).toBe(202);
+      expect(t.emulator!.outbox).toHaveLength(1);
+    },
+  );
+
+  it('gives up after providerTimeoutMs and answers 503 while other routes keep serving', async () => {
+    await t.close();
+    t = await createTestApp({ ...stack, rateLimit: false, router: { providerTimeoutMs: 300 } });
+    // The emulator holds its answer for 5 s; the router must give up after 300 ms.
+    t.emulator!.delay(5000);
+    const started = Date.now();
+    const pending = request(t.url).post('/auth/magic-link').send({ email: 'alice@example.com' });
+    const home = request(t.url).get('/');
+    const [res, homeRes] = await Promise.all([pending, home]);
+    const elapsed = Date.now() - started;
+    expect(res.status).toBe(503);
+    expect(res.body.error).toBe('provider_unavailable');
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(2500);
+    expect(homeRes.status).toBe(200);
+    expect(providerErrors(t)).toBe(1);
+  });
+
+  it('answers 503 when WorkOS refuses the connection, then recovers', async () => {
+    t.emulator!.refuseConnections(true);
+    const page = await request(t.url)
+      .post('/auth/magic-link')
+      .type('form')
+      .send({ email: 'alice@example.com' });
+    expectTryAgainPage(page);
+    await expectAppServing(t);
+    expect(providerErrors(t)).toBe(1);
+    const event = t.events.find((e) => e.type === 'provider_error');
+    expect(event).toMatchObject({ type: 'provider_error', reason: 'ERR_PROVIDER_UNAVAILABLE' });
+
+    t.emulator!.refuseConnections(false);
+    const again = await request(t.url)
+      .post('/auth/magic-link')
+      .send({ email: 'alice@example.com' });
+    expect(again.status).toBe(202);
+  });
+});
+
+describe.each(STACKS)('Faults at the callback (Express $express, SDK $sdk)', (stack) => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await createTestApp({ ...stack, rateLimit: false });
+  });
+  afterEach(() => t.close());
+
+  it.each([500, 429])(
+    'answers /sso/token %i with 503 and no session; the same link then completes',
+    async (status) => {
+      const alice = request.agent(t.url);
+      const path = await requestCallback(t, alice, 'alice@example.com', '/account');
+      t.emulator!.failNext(1, status);
+      const failed = await alice.get(path);
+      expectTryAgainPage(failed);
+      expect(tokenCalls(t)).toBe(1);
+      expect((await alice.get('/account').set('Accept', 'application/json')).status).toBe(401);
+      await expectAppServing(t);
+      expect(providerErrors(t)).toBe(1);
+
+      const retried = await alice.get(path);
+      expect(retried.status).toBe(303);
+      expect(retried.headers.location).toBe('/account');
+      expect((await alice.get('/account')).body.email).toBe('alice@example.com');
+    },
+  );
+
+  it('restores the pending sign-in after a failed confirmation POST too', async () => {
+    const alice = request.agent(t.url);
+    const { code, state } = paramsOf(await requestCallback(t, alice));
+    const phone = request.agent(t.url);
+    t.emulator!.failNext(1, 500);
+    const failed = await phone
+      .post('/auth/callback')
+      .set('Accept', 'application/json')
+      .type('form')
+      .send({ code, state });
+    expect(failed.status).toBe(503);
+    expect(failed.body.error).toBe('provider_unavailable');
+    expect(cookieValue(failed, SESSION_COOKIE)).toBeUndefined();
+
+    const retried = await phone.post('/auth/callback').type('form').send({ code, state });
+    expect(retried.status).toBe(303);
+    expect((await phone.get('/account')).status).toBe(200);
+  });
+
+  it('answers 503 when WorkOS refuses the connection; the link completes once it is back', async () => {
+    const alice = request.agent(t.url);
+    const path = await requestCallback(t, alice);
+    t.emulator!.refuseConnections(true);
+    expectTryAgainPage(await alice.get(path));
+    await expectAppServing(t);
+    t.emulator!.refuseConnections(false);
+    expect((await alice.get(path)).status).toBe(303);
+    expect((await alice.get('/account')).status).toBe(200);
+  });
+
+  it('answers 503 within the timeout; a code WorkOS spent meanwhile is then refused cleanly', async () => {
+    await t.close();
+    t = await createTestApp({ ...stack, rateLimit: false, router: { providerTimeoutMs: 300 } });
+    const alice = request.agent(t.url);
+    const path = await requestCallback(t, alice);
+    t.emulator!.delay(5000);
+    const started = Date.now();
+    const [failed, home] = await Promise.all([alice.get(path), request(t.url).get('/')]);
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(2500);
+    expectTryAgainPage(failed);
+    expect(home.status).toBe(200);
+    expect(providerErrors(t)).toBe(1);
+
+    // The emulator, like a lost answer, spent the code before its reply was dropped. The pending
+    // sign-in was restored, but WorkOS now refuses the code: a clear 400 that offers a new link.
+    t.emulator!.delay(0);
+    const retried = await alice.get(path);
+    expectRefused(retried, 400);
+    expect(retried.text).toContain('Email me a new link');
+  });
+});
+
+describe('An expired or used WorkOS link (error=access_denied)', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await createTestApp();
+  });
+  afterEach(() => t.close());
+
+  it('shows the expired page with a one-click resend that emails the same address', async () => {
+    const alice = request.agent(t.url);
+    await requestCallback(t, alice, 'alice@example.com', '/account');
+    const link = t.emulator!.outbox[0]!.link;
+    // WorkOS links work once; the second visit redirects with error=access_denied.
+    const res = await fetch(link, { redirect: 'manual' });
+    await res.body?.cancel();
+    const denied = new URL(res.headers.get('location')!);
+    expect(denied.searchParams.get('error')).toBe('access_denied');
+    const state = denied.searchParams.get('state')!;
+    expect(state.length).toBeGreaterThan(20);
+
+    const page = await alice.get(denied.pathname + denied.search);
+    expectRefused(page, 400);
+    expect(page.text).toContain('This link has expired or was already used');
+    expect(page.text).toMatch(/<form method="post" action="\/auth\/magic-link\/resend">/);
+    const resendState = /name="state" value="([^"]+)"/.exec(page.text)?.[1];
+    expect(resendState).toBe(state);
+    expect(tokenCalls(t)).toBe(0);
+
+    const before = sessionCalls(t);
+    const resent = await alice
+      .post('/auth/magic-link/resend')
+      .set('Origin', t.url)
+      .type('form')
+      .send({ state: resendState });
+    expect(resent.status).toBe(303);
+    expect(resent.headers.location).toBe('/auth/magic-link/sent');
+    expect(sessionCalls(t)).toBe(before + 1);
+    expect(t.emulator!.outbox).toHaveLength(2);
+    const fresh = t.emulator!.outbox[1]!;
+    expect(fresh.to).toBe('alice@example.com');
+    expect(fresh.link).not.toBe(link);
+
+    // The fresh link completes, and keeps the original returnTo.
+    const callback = await fetch(fresh.link, { redirect: 'manual' });
+    await callback.body?.cancel();
+    const next = new URL(callback.headers.get('location')!);
+    const landed = await alice.get(next.pathname + next.search);
+    expect(landed.status).toBe(303);
+    expect(landed.headers.location).toBe('/account');
+  });
+
+  it('offers no resend for error=access_denied with a forged state', async () => {
+    const page = await request(t.url).get('/auth/callback?error=access_denied&state=forged');
+    expectRefused(page, 400);
+    expect(page.text).not.toContain('/auth/magic-link/resend');
+    expect(page.text).toContain('href="/auth/magic-link"');
+    const resent = await request(t.url)
+      .post('/auth/magic-link/resend')
+      .type('form')
+      .send({ state: 'forged' });
+    expectRefused(resent, 400);
+    expect(sessionCalls(t)).toBe(0);
+  });
+});
