@@ -102,14 +102,31 @@ export async function createExampleApp(env = process.env) {
 
   const app = express();
   if (env.TRUST_PROXY) app.set('trust proxy', env.TRUST_PROXY);
-  app.use(helmet());
+  const https = origin.startsWith('https:');
+  app.use(
+    helmet({
+      // Under helmet's default (no-referrer) Chromium sends `Origin: null` on this site's own form
+      // POSTs, such as "Sign out". Only Sec-Fetch-Site can vouch for them then, and browsers send
+      // it to https and localhost only; same-origin keeps the Origin and still sends no Referer
+      // to other sites.
+      referrerPolicy: { policy: 'same-origin' },
+      // Over plain http on any host but localhost (a LAN address, a dev hostname), helmet's
+      // upgrade-insecure-requests sends every form to https://, where nothing listens; HSTS and
+      // COOP mean nothing there either, and COOP logs a console error on every page.
+      contentSecurityPolicy: https ? true : { directives: { upgradeInsecureRequests: null } },
+      strictTransportSecurity: https,
+      crossOriginOpenerPolicy: https,
+    }),
+  );
+  // Browsers ask for one on every page; a 404 here is a console error on every page.
+  app.get('/favicon.ico', (req, res) => res.status(204).end());
   app.use(
     session({
       store: sessionStore,
       secret: secretFrom(env, 'SESSION_SECRET'),
       resave: false,
       saveUninitialized: false,
-      cookie: { httpOnly: true, sameSite: 'lax', secure: origin.startsWith('https:') },
+      cookie: { httpOnly: true, sameSite: 'lax', secure: https },
     }),
   );
   app.use(
