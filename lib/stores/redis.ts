@@ -1,0 +1,294 @@
+import { MagicLinkError } from '../errors';
+import type { Store } from './store';
+
+/** Prepended to every key, so the package's keys can share a Redis database with the app's. */
+export const DEFAULT_PREFIX = 'mlink:';
+
+/**
+ * How long one store call may wait for Redis before it rejects. Redis answers these commands in
+ * well under a millisecond, so a second means the server is hung, partitioned or overloaded; the
+ * flow then fails closed with a 503 instead of holding the request open.
+ */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 1000;
+
+/** The part of an `ioredis` client (`Redis` or `Cluster`) that {@link redisStore} uses. */
+export interface IoRedisLikeClient {
+  readonly status: string;
+  call(command: string, ...args: (string | number)[]): Promise<unknown>;
+}
+
+/** The part of a node-redis v4+ client (`createClient()` from `redis`) that {@link redisStore} uses. */
+export interface NodeRedisLikeClient {
+  readonly isReady: boolean;
+  sendCommand(args: string[]): Promise<unknown>;
+}
+
+/** The part of a node-redis v4+ cluster (`createCluster()` from `redis`) that {@link redisStore} uses. */
+export interface NodeRedisLikeCluster {
+  readonly isReady: boolean;
+  readonly masters: unknown;
+  sendCommand(firstKey: string, isReadonly: boolean, args: string[]): Promise<unknown>;
+}
+
+/** Any client {@link redisStore} accepts. It is matched by shape; neither package is imported. */
+export type RedisStoreClient = IoRedisLikeClient | NodeRedisLikeClient | NodeRedisLikeCluster;
+
+/** Options for {@link redisStore}. */
+export interface RedisStoreOptions {
+  /**
+   * Prepended to every key. Give each app its own prefix when apps share a database.
+   *
+   * @default 'mlink:' ({@link DEFAULT_PREFIX})
+   */
+  prefix?: string;
+  /**
+   * Milliseconds one call may wait for Redis before it rejects with `ERR_STORE_UNAVAILABLE`.
+   *
+   * @default 1000 ({@link DEFAULT_COMMAND_TIMEOUT_MS})
+   */
+  commandTimeoutMs?: number;
+}
+
+// INCR then set the expiry only when the key has none: PEXPIRE NX, but it also runs on Redis
+// older than 7.0, and it repairs a counter that somehow lost its TTL instead of keeping it forever.
+const INCREMENT_SCRIPT = `local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}`;
+
+// For Redis older than 6.2, which has no GETDEL. A script runs atomically, as GETDEL does.
+const TAKE_SCRIPT = `local value = redis.call('GET', KEYS[1])
+if value then redis.call('DEL', KEYS[1]) end
+return value`;
+
+type Send = (key: string, args: string[]) => Promise<unknown>;
+
+interface Adapter {
+  /** Why the client cannot take a command right now, or undefined when it can. */
+  notReady(): string | undefined;
+  send: Send;
+}
+
+/**
+ * A {@link Store} on Redis, shared by every instance of the app. Works with an `ioredis` client
+ * or a node-redis v4+ client (`createClient()` or `createCluster()` from `redis`).
+ *
+ * - `take` is GETDEL (falling back to a Lua script before Redis 6.2), so a token is spent once
+ *   across all instances.
+ * - `increment` is INCR, PEXPIRE when the key has no expiry, and PTTL, in one Lua script: one
+ *   round trip, atomic.
+ * - Fails fast: while the client is not connected, every call rejects at once with a
+ *   `MagicLinkError` `ERR_STORE_UNAVAILABLE`, and a call that Redis does not answer within
+ *   `commandTimeoutMs` rejects too. Nothing waits in the client's offline queue.
+ *
+ * Connect the client before serving, and give it an `'error'` listener: an `'error'` event
+ * with no listener crashes the process. Recommended client options, so that the client itself
+ * gives up quickly too: ioredis `{ enableOfflineQueue: false, maxRetriesPerRequest: 1 }`;
+ * node-redis `{ disableOfflineQueue: true }`.
+ *
+ * @example
+ * // ioredis
+ * import Redis from 'ioredis';
+ * const client = new Redis(process.env.REDIS_URL!, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+ * client.on('error', (err) => console.error('redis', err));
+ * await new Promise((resolve) => client.once('ready', resolve));
+ * const store = redisStore(client);
+ *
+ * @example
+ * // node-redis
+ * import { createClient } from 'redis';
+ * const client = createClient({ url: process.env.REDIS_URL, disableOfflineQueue: true });
+ * client.on('error', (err) => console.error('redis', err));
+ * await client.connect();
+ * const store = redisStore(client, { prefix: 'myapp:mlink:' });
+ */
+export function redisStore(client: RedisStoreClient, options: RedisStoreOptions = {}): Store {
+  const adapter = adapt(client);
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(
+      'redisStore: options must be an object. Call redisStore(client) or redisStore(client, { prefix }).',
+    );
+  }
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  if (typeof prefix !== 'string') {
+    throw new TypeError(
+      `redisStore: prefix must be a string, but got ${typeof prefix}. Pass something like 'myapp:mlink:'.`,
+    );
+  }
+  const timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new TypeError(
+      `redisStore: commandTimeoutMs must be a positive number of milliseconds, but got ${String(timeoutMs)}. ` +
+        `Omit it for the default of ${DEFAULT_COMMAND_TIMEOUT_MS}.`,
+    );
+  }
+
+  let hasGetDel = true;
+
+  function run(what: string, key: string, args: string[]): Promise<unknown> {
+    const reason = adapter.notReady();
+    if (reason !== undefined) {
+      return Promise.reject(unavailable(`${what} refused: ${reason}`));
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(unavailable(`${what} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      timer.unref();
+      let sent: Promise<unknown>;
+      try {
+        sent = adapter.send(key, args);
+      } catch (error) {
+        sent = Promise.reject(error);
+      }
+      // After a timeout the client may still settle the command later; that outcome is ignored.
+      sent.then(
+        (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error instanceof MagicLinkError ? error : unavailable(`${what} failed`, error));
+        },
+      );
+    });
+  }
+
+  async function takeWithScript(key: string): Promise<string | null> {
+    return asString('take', await run('take', key, ['EVAL', TAKE_SCRIPT, '1', key]));
+  }
+
+  return {
+    async get(key) {
+      const k = prefix + key;
+      return asString('get', await run('get', k, ['GET', k]));
+    },
+
+    async set(key, value, ttlMs) {
+      const k = prefix + key;
+      await run('set', k, ['SET', k, value, 'PX', String(checkTtl(ttlMs))]);
+    },
+
+    async take(key) {
+      const k = prefix + key;
+      if (!hasGetDel) return takeWithScript(k);
+      try {
+        return asString('take', await run('take', k, ['GETDEL', k]));
+      } catch (error) {
+        if (!isUnknownCommand(error)) throw error;
+        hasGetDel = false;
+        return takeWithScript(k);
+      }
+    },
+
+    async increment(key, ttlMs) {
+      const k = prefix + key;
+      const ttl = String(checkTtl(ttlMs));
+      const reply = await run('increment', k, ['EVAL', INCREMENT_SCRIPT, '1', k, ttl]);
+      if (!Array.isArray(reply) || reply.length !== 2) throw unexpected('increment', reply);
+      const count = Number(reply[0]);
+      const resetMs = Number(reply[1]);
+      if (!Number.isSafeInteger(count) || !Number.isFinite(resetMs)) {
+        throw unexpected('increment', reply);
+      }
+      return { count, resetMs };
+    },
+
+    async delete(key) {
+      const k = prefix + key;
+      await run('delete', k, ['DEL', k]);
+    },
+  };
+}
+
+function adapt(client: unknown): Adapter {
+  if (typeof client !== 'object' || client === null) {
+    throw new TypeError(
+      `redisStore: client must be a connected ioredis or node-redis client, but got ${client === null ? 'null' : typeof client}. ` +
+        'Pass the client itself, e.g. redisStore(new Redis(url)) or redisStore(createClient({ url })).',
+    );
+  }
+  const c = client as Record<string, unknown>;
+
+  if (typeof c['status'] === 'string' && typeof c['call'] === 'function') {
+    const io = client as IoRedisLikeClient;
+    return {
+      notReady() {
+        if (io.status === 'ready') return undefined;
+        return io.status === 'wait'
+          ? 'the ioredis client has not connected (it was created with lazyConnect): call await client.connect() before serving'
+          : `the ioredis client is not ready (status: ${io.status})`;
+      },
+      send: (_key, [command, ...args]) => io.call(command!, ...args),
+    };
+  }
+
+  // node-redis v4 in legacyMode keeps the promise API under `.v4`.
+  const modern =
+    typeof c['v4'] === 'object' && c['v4'] !== null ? (c['v4'] as Record<string, unknown>) : c;
+  if (typeof c['isReady'] === 'boolean' && typeof modern['sendCommand'] === 'function') {
+    const readiness = client as { readonly isReady: boolean };
+    const notReady = () =>
+      readiness.isReady
+        ? undefined
+        : 'the node-redis client is not ready: call await client.connect() before serving, or Redis is unreachable';
+    if ('masters' in c) {
+      const cluster = client as NodeRedisLikeCluster;
+      return { notReady, send: (key, args) => cluster.sendCommand(key, false, args) };
+    }
+    const single = modern as unknown as NodeRedisLikeClient;
+    return { notReady, send: (_key, args) => single.sendCommand(args) };
+  }
+
+  if (typeof c['sendCommand'] === 'function' || typeof c['call'] === 'function') {
+    throw new TypeError(
+      'redisStore: client looks like a Redis client but has neither a `status` (ioredis) nor an ' +
+        '`isReady` (node-redis v4+) property. Pass an ioredis client or a node-redis v4+ client; ' +
+        'node-redis v3 is not supported.',
+    );
+  }
+  throw new TypeError(
+    'redisStore: client is not an ioredis or node-redis client. ' +
+      'Pass the client itself, e.g. redisStore(new Redis(url)) or redisStore(createClient({ url })), ' +
+      'not a URL or an options object.',
+  );
+}
+
+function unavailable(detail: string, cause?: unknown): MagicLinkError {
+  return new MagicLinkError(
+    'ERR_STORE_UNAVAILABLE',
+    `redisStore: ${detail}`,
+    cause === undefined ? {} : { cause },
+  );
+}
+
+function unexpected(what: string, reply: unknown): MagicLinkError {
+  const shown = Array.isArray(reply) ? `an array of ${reply.length}` : typeof reply;
+  return unavailable(`${what} got an unexpected reply from Redis (${shown})`);
+}
+
+// Clients configured to map bulk strings to Buffers (node-redis typeMapping) still work.
+function asString(what: string, reply: unknown): string | null {
+  if (reply === null || typeof reply === 'string') return reply;
+  if (Buffer.isBuffer(reply)) return reply.toString('utf8');
+  throw unexpected(what, reply);
+}
+
+function isUnknownCommand(error: unknown): boolean {
+  const cause = error instanceof MagicLinkError ? error.cause : error;
+  return cause instanceof Error && /unknown command/i.test(cause.message);
+}
+
+// PX takes whole milliseconds; rounding up keeps a tiny TTL from meaning "already expired".
+function checkTtl(ttlMs: number): number {
+  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
+    throw new TypeError(
+      `redisStore: ttlMs must be a positive number of milliseconds, but got ${String(ttlMs)}.`,
+    );
+  }
+  return Math.ceil(ttlMs);
+}
