@@ -48,13 +48,17 @@ button.link{background:none;color:var(--accent);text-decoration:underline;paddin
 hr{border:0;border-top:1px solid #8886;margin:1.5rem 0}
 `;
 
+// Pages whose URL carries a code must not leak it in a Referer to another site. `same-origin`
+// sends none off-site, like `no-referrer`; but under `no-referrer` Chromium posts the page's own
+// forms with `Origin: null`, and over plain http on a non-localhost host it sends no
+// Sec-Fetch-Site either, so the same-origin check could not tell them from a cross-site post.
 export function layout(title: string, body: Html): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <meta name="robots" content="noindex">
 <title>${escapeHtml(title)}</title>
 <style>${STYLE}</style>

@@ -68,12 +68,10 @@ describeBrowser('example app on a plain-http origin other than localhost, in Chr
     SCENARIO_TIMEOUT_MS,
   );
 
-  // KNOWN BUG, reported: the package's pages send `Referrer-Policy: no-referrer`, so Chromium
-  // posts their forms with `Origin: null`; on a non-trustworthy origin it sends no Sec-Fetch-Site
-  // either, and the same-origin check answers 403 "This request came from another site". Delete
-  // `.failing` once the pages use `same-origin` (or the check has another way to tell).
-  test.failing(
-    'signs in end to end (the sign-in form is refused as cross-site today)',
+  // Under `Referrer-Policy: no-referrer` Chromium would post the pages' forms with `Origin: null`
+  // and, on a non-trustworthy origin, no Sec-Fetch-Site: the pages use `same-origin` for this.
+  test(
+    'signs in end to end on a plain-http, non-localhost origin',
     async () => {
       const t = await newPage('http-origin-sign-in');
       const { page } = t;
