@@ -357,6 +357,19 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
   }
 
   /**
+   * Whether a failed exchange leaves the sign-in usable: after transient failures, and after a
+   * code the provider refused (forged or truncated, so nothing of the user's was spent). A
+   * refused guess costs nothing more: tokens carry 256 bits, and the state rides with the link.
+   */
+  function restorable(err: MagicLinkError): boolean {
+    return (
+      err.code === 'ERR_PROVIDER_UNAVAILABLE' ||
+      err.code === 'ERR_STORE_UNAVAILABLE' ||
+      err.code === 'ERR_LINK_INVALID'
+    );
+  }
+
+  /**
    * Spends the pending record, then the provider's code. A transient failure, or a code the
    * provider refused (forged, truncated: nothing was spent), gives the record back, so the
    * genuine link still works.
@@ -378,12 +391,7 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
     try {
       profile = await withTimeout(provider.finish(code), o.providerTimeoutMs);
     } catch (err) {
-      if (
-        err instanceof MagicLinkError &&
-        (err.code === 'ERR_PROVIDER_UNAVAILABLE' ||
-          err.code === 'ERR_STORE_UNAVAILABLE' ||
-          err.code === 'ERR_LINK_INVALID')
-      ) {
+      if (err instanceof MagicLinkError && restorable(err)) {
         await store.set(`pending:${payload.i}`, binding, ttlMs).catch(() => undefined);
       }
       throw err;

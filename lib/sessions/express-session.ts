@@ -15,7 +15,10 @@ interface SessionLike {
 export interface ExpressSessionAdapterOptions {
   /** The property of `req.session` that holds the user. @default 'magicLinkUser' */
   key?: string;
-  /** express-session's cookie name, cleared at sign-out. @default 'connect.sid' */
+  /**
+   * express-session's cookie `name`, cleared at sign-out. Set it when you renamed the cookie.
+   * @default 'connect.sid'
+   */
   cookieName?: string;
 }
 
@@ -70,8 +73,10 @@ export function expressSessionAdapter(options: ExpressSessionAdapterOptions = {}
     },
     async signOut(req, res) {
       const session = sessionOf(req);
+      const secure = (session.cookie as { secure?: unknown } | undefined)?.secure === true;
       await call((cb) => session.destroy(cb));
-      appendSetCookie(res, serializeCookie(cookieName, '', { maxAgeSeconds: 0, secure: false }));
+      // The session is gone server-side already; clearing the cookie just tidies the browser.
+      appendSetCookie(res, serializeCookie(cookieName, '', { maxAgeSeconds: 0, secure }));
     },
   };
 }
