@@ -1,2 +1,3 @@
 export * from './store-suite';
 export * from './workos-emulator';
+export * from './session-suite';
