@@ -1,0 +1,165 @@
+import type { ParsedMail } from 'mailparser';
+import type request from 'supertest';
+import type { TestApp } from './app';
+import { cookiesOf } from './app';
+import { codeIn, linksIn } from './smtp';
+
+/** What a real email scanner (Safe Links, Proofpoint, …) says it is. */
+export const HEADLESS_UA =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.6099.109 Safari/537.36';
+
+/** The address a parsed email went to, e.g. `alice@example.com`. */
+export function recipientOf(mail: ParsedMail): string {
+  const to = Array.isArray(mail.to) ? mail.to[0] : mail.to;
+  return to?.value[0]?.address ?? '';
+}
+
+function unescapeHtml(s: string): string {
+  return s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+/** The `href`s of the HTML part, unescaped. */
+export function hrefsIn(html: string): string[] {
+  return [...html.matchAll(/\bhref\s*=\s*"([^"]*)"/gi)].map((m) => unescapeHtml(m[1]!));
+}
+
+/** Every distinct http(s) link in an email, from the text part and the HTML part alike. */
+export function everyLink(text: string, html: string): string[] {
+  const fromText = [...text.matchAll(/\bhttps?:\/\/[^\s<>"'`]+/gi)].map((m) =>
+    m[0].replace(/[.,;:!?)]+$/, ''),
+  );
+  const fromHtml = hrefsIn(html).filter((href) => /^https?:\/\//i.test(href));
+  return [...new Set([...fromText, ...fromHtml])];
+}
+
+/** The one sign-in link and the code of a parsed email from our template. */
+export interface SignInEmail {
+  mail: ParsedMail;
+  link: string;
+  code: string | null;
+}
+
+/** Waits for the next email to `to` and takes its link and code from the parsed message. */
+export async function nextEmail(t: TestApp, to: string): Promise<SignInEmail> {
+  const mail = await t.smtp!.waitForMessage(
+    (m) => recipientOf(m).toLowerCase() === to.toLowerCase(),
+  );
+  const links = linksIn(mail);
+  if (links.length !== 1) throw new Error(`Expected one link in the email, got ${links.length}`);
+  return { mail, link: links[0]!, code: codeIn(mail) };
+}
+
+/** Asks for a link as the sign-in form does, and checks the answer is the "sent" redirect. */
+export async function askForLink(
+  agent: request.Agent,
+  email: string,
+  returnTo = '/account',
+): Promise<request.Response> {
+  const res = await agent.post('/auth/magic-link').type('form').send({ email, returnTo });
+  if (res.status !== 303 || res.headers.location !== '/auth/magic-link/sent') {
+    throw new Error(`Asking for a link answered ${res.status}: ${res.text.slice(0, 200)}`);
+  }
+  return res;
+}
+
+/** The pending-cookie value a response set, e.g. to replay it from another client later. */
+export function pendingCookieOf(res: request.Response): string {
+  const line = cookiesOf(res)['mlink'];
+  const value = line?.split(';')[0]?.slice('mlink='.length);
+  if (!value) throw new Error('The response set no pending cookie');
+  return value;
+}
+
+/** True when the response started a session (express-session's cookie is `sid` in tests). */
+export function setsSession(res: { headers: Record<string, unknown> }): boolean {
+  const raw = res.headers['set-cookie'];
+  const lines = Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : [];
+  return lines.some((line: unknown) => String(line).startsWith('sid='));
+}
+
+/** The hidden fields and action of the first form on a page. */
+export function formOf(page: string): { action: string; fields: Record<string, string> } {
+  const form = /<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i.exec(page);
+  if (!form) throw new Error('The page has no form');
+  const fields: Record<string, string> = {};
+  for (const input of form[2]!.matchAll(/<input\b[^>]*>/gi)) {
+    const name = /\bname="([^"]*)"/.exec(input[0])?.[1];
+    const value = /\bvalue="([^"]*)"/.exec(input[0])?.[1];
+    if (name !== undefined && value !== undefined) fields[unescapeHtml(name)] = unescapeHtml(value);
+  }
+  return { action: unescapeHtml(form[1]!), fields };
+}
+
+/** One request a scanner made, as it saw the answer. */
+export interface ScannerHit {
+  method: 'HEAD' | 'GET';
+  url: string;
+  follow: boolean;
+  status: number;
+  finalUrl: string;
+  setCookie: string[];
+  body: string;
+}
+
+/** How a scanner treats redirects. */
+export type ScannerMode =
+  /** HEAD and GET without following, then HEAD and GET following every redirect. */
+  | 'thorough'
+  /** Follows every redirect, HEAD first (as link-preview and safe-browsing scanners do). */
+  | 'following'
+  /** Never follows a redirect; only the link in the email is ever requested. */
+  | 'non-following';
+
+const SEQUENCES: Record<ScannerMode, { method: 'HEAD' | 'GET'; follow: boolean }[]> = {
+  thorough: [
+    { method: 'HEAD', follow: false },
+    { method: 'GET', follow: false },
+    { method: 'HEAD', follow: true },
+    { method: 'GET', follow: true },
+  ],
+  following: [
+    { method: 'HEAD', follow: true },
+    { method: 'GET', follow: true },
+  ],
+  'non-following': [
+    { method: 'HEAD', follow: false },
+    { method: 'GET', follow: false },
+  ],
+};
+
+/**
+ * Visits every link like an email security scanner: no cookies, a headless-Chrome user agent,
+ * HEAD and GET. It never submits a form.
+ */
+export async function scan(links: readonly string[], mode: ScannerMode): Promise<ScannerHit[]> {
+  const hits: ScannerHit[] = [];
+  for (const url of links) {
+    for (const { method, follow } of SEQUENCES[mode]) {
+      const res = await fetch(url, {
+        method,
+        redirect: follow ? 'follow' : 'manual',
+        headers: {
+          'user-agent': HEADLESS_UA,
+          accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+        },
+      });
+      const body = method === 'GET' ? await res.text() : '';
+      if (method === 'HEAD') await res.body?.cancel();
+      hits.push({
+        method,
+        url,
+        follow,
+        status: res.status,
+        finalUrl: res.url,
+        setCookie: res.headers.getSetCookie(),
+        body,
+      });
+    }
+  }
+  return hits;
+}
