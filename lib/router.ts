@@ -126,6 +126,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+function sameAddress(a: string, b: string): boolean {
+  const x = parseEmail(a);
+  const y = parseEmail(b);
+  return x.ok && y.ok ? x.canonical === y.canonical : a.toLowerCase() === b.toLowerCase();
+}
+
 function pathOf(req: IncomingMessage): string {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
@@ -395,6 +401,12 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
         await store.set(`pending:${payload.i}`, binding, ttlMs).catch(() => undefined);
       }
       throw err;
+    }
+    // The credential and the state must name the same address, so the confirmation page can
+    // never show one account while another signs in.
+    if (!sameAddress(profile.email, payload.e)) {
+      await store.set(`pending:${payload.i}`, binding, ttlMs).catch(() => undefined);
+      throw new MagicLinkError('ERR_STATE_INVALID', 'The code belongs to another sign-in');
     }
     await signIn(req, res, payload, profile, method);
   }

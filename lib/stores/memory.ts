@@ -101,7 +101,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
         `Pass a whole number such as ${DEFAULT_MAX_ENTRIES}, or omit it for the default.`,
     );
   }
-  const now = options.now ?? Date.now;
+  // Read Date.now on every call, so fake timers installed after construction still apply.
+  const now = options.now ?? (() => Date.now());
   if (typeof now !== 'function') {
     throw new TypeError(
       `memoryStore: now must be a function that returns milliseconds, but got ${show(now)}. ` +
