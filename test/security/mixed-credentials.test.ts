@@ -12,7 +12,7 @@ beforeEach(async () => {
 afterEach(() => t.close());
 
 describe('a credential and a state from two different sign-ins', () => {
-  it('are refused together, and the state's own link still works', async () => {
+  it("are refused together, and the state's own link still works", async () => {
     const agent = request.agent(t.url);
     await askForLink(agent, 'victim@example.com');
     const victim = new URL((await nextEmail(t, 'victim@example.com')).link);
