@@ -37,6 +37,7 @@ body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif
 main{max-width:28rem;margin:10vh auto;padding:1.5rem}
 h1{font-size:1.5rem;margin:0 0 1rem}
 p{margin:0 0 1rem}
+form{margin:0 0 1rem}
 label{display:block;font-weight:600;margin-bottom:.25rem}
 input{width:100%;font:inherit;padding:.625rem .75rem;border:1px solid #888;border-radius:.375rem;margin-bottom:1rem;background:Field;color:FieldText}
 input.code{letter-spacing:.3em;font-size:1.25rem;text-align:center}
