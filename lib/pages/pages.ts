@@ -13,6 +13,15 @@ export interface SignInPageData {
   email: string;
 }
 
+/** The error above a field, tied to it for screen readers by `invalid()`. */
+function errorFor(field: string, error: string | null): Html | '' {
+  return error ? html`<p id="${field}-error" class="error" role="alert">${error}</p>` : '';
+}
+
+function invalid(field: string, error: string | null): Html | '' {
+  return error ? html`aria-invalid="true" aria-describedby="${field}-error"` : '';
+}
+
 function returnToField(returnTo: string): Html {
   return html`<input type="hidden" name="returnTo" value="${returnTo}" />`;
 }
@@ -21,7 +30,7 @@ export function signInPage(data: SignInPageData): string {
   return layout(
     `Sign in to ${data.appName}`,
     html`<h1>Sign in to ${data.appName}</h1>
-      ${data.error ? html`<p class="error" role="alert">${data.error}</p>` : ''}
+      ${errorFor('email', data.error)}
       <form method="post" action="${data.action}">
         <label for="email">Email address</label>
         <input
@@ -33,6 +42,7 @@ export function signInPage(data: SignInPageData): string {
           maxlength="254"
           value="${data.email}"
           autofocus
+          ${invalid('email', data.error)}
         />
         ${returnToField(data.returnTo)}
         <button type="submit">Email me a sign-in link</button>
@@ -57,7 +67,7 @@ export function sentPage(data: {
       ${
         data.verifyAction
           ? html`<hr />
-              ${data.error ? html`<p class="error" role="alert">${data.error}</p>` : ''}
+              ${errorFor('code', data.error)}
               <form method="post" action="${data.verifyAction}">
                 <label for="code">Or type the 6-digit code from the email</label>
                 <input
@@ -69,6 +79,7 @@ export function sentPage(data: {
                   pattern="[0-9]{6}"
                   maxlength="6"
                   required
+                  ${invalid('code', data.error)}
                 />
                 <button type="submit">Sign in with code</button>
               </form>`
