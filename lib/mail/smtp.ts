@@ -170,6 +170,35 @@ function checkMessage(message: MailMessage): MagicLinkError | null {
   return null;
 }
 
+// Anything shaped like an address, as SMTP servers echo it ("550 5.1.1 <ada@example.com>: …").
+const ANY_ADDRESS = /[^\s<>()[\]\\,;:"'@]+@[^\s<>()[\]\\,;:"'@]+/g;
+
+function redact(text: string): string {
+  return text.replace(ANY_ADDRESS, '<address>');
+}
+
+/**
+ * nodemailer's errors name the recipient (`rejected`, `rejectedErrors`, and the server's reply in
+ * `message` and `response`), and the cause travels on to logs and `onEvent`, which must never
+ * carry a full address. So the cause is a copy without them; the codes a caller can act on stay.
+ */
+function withoutAddresses(cause: unknown): Error {
+  const fields: Record<string, unknown> =
+    typeof cause === 'object' && cause !== null
+      ? (cause as Record<string, unknown>)
+      : { message: String(cause) };
+  const copy = new Error(redact(String(fields['message'] ?? ''))) as Error &
+    Record<string, unknown>;
+  if (typeof fields['name'] === 'string') copy.name = fields['name'];
+  if (typeof fields['stack'] === 'string') copy.stack = redact(fields['stack']);
+  for (const key of ['code', 'errno', 'syscall', 'responseCode', 'command', 'response']) {
+    const value = fields[key];
+    if (typeof value === 'number') copy[key] = value;
+    else if (typeof value === 'string') copy[key] = redact(value);
+  }
+  return copy;
+}
+
 function hasRejections(info: unknown): boolean {
   const rejected = (info as { rejected?: unknown } | null)?.rejected;
   return Array.isArray(rejected) && rejected.length > 0;
@@ -216,7 +245,9 @@ export function smtpMailer(options: SmtpMailerOptions): SmtpMailer {
           disableUrlAccess: true,
         });
       } catch (cause) {
-        throw new MagicLinkError('ERR_MAIL_FAILED', 'The email could not be sent.', { cause });
+        throw new MagicLinkError('ERR_MAIL_FAILED', 'The email could not be sent.', {
+          cause: withoutAddresses(cause),
+        });
       }
       if (hasRejections(info)) {
         throw new MagicLinkError('ERR_MAIL_FAILED', 'The email could not be sent.', {
@@ -230,7 +261,9 @@ export function smtpMailer(options: SmtpMailerOptions): SmtpMailer {
       try {
         await transporter.verify();
       } catch (cause) {
-        throw new MagicLinkError('ERR_MAIL_FAILED', 'The email could not be sent.', { cause });
+        throw new MagicLinkError('ERR_MAIL_FAILED', 'The email could not be sent.', {
+          cause: withoutAddresses(cause),
+        });
       }
     },
 

@@ -152,7 +152,11 @@ export function redisStore(client: RedisStoreClient, options: RedisStoreOptions 
         },
         (error: unknown) => {
           clearTimeout(timer);
-          reject(error instanceof MagicLinkError ? error : unavailable(`${what} failed`, error));
+          reject(
+            error instanceof MagicLinkError
+              ? error
+              : unavailable(`${what} failed`, withoutArguments(error)),
+          );
         },
       );
     });
@@ -256,6 +260,21 @@ function adapt(client: unknown): Adapter {
       'Pass the client itself, e.g. redisStore(new Redis(url)) or redisStore(createClient({ url })), ' +
       'not a URL or an options object.',
   );
+}
+
+// ioredis hangs the command's arguments on its errors (`err.command.args`); for `set` they are the
+// stored record itself (an address, a sealed state). The cause travels on to logs and onEvent,
+// which must never carry those, so it goes on as a copy without them (same class and message).
+function withoutArguments(error: unknown): unknown {
+  if (typeof error !== 'object' || error === null || !Object.hasOwn(error, 'command')) return error;
+  const copy = new Error(String((error as { message?: unknown }).message));
+  Object.setPrototypeOf(copy, Object.getPrototypeOf(error) as object | null);
+  for (const key of Object.getOwnPropertyNames(error)) {
+    if (key !== 'command') {
+      Object.defineProperty(copy, key, Object.getOwnPropertyDescriptor(error, key)!);
+    }
+  }
+  return copy;
 }
 
 function unavailable(detail: string, cause?: unknown): MagicLinkError {
