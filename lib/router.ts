@@ -110,9 +110,8 @@ function guardSession(session: SessionAdapter): SessionAdapter {
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
       () =>
         reject(
           new MagicLinkError(
@@ -122,8 +121,17 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
         ),
       ms,
     );
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function sameAddress(a: string, b: string): boolean {
@@ -612,7 +620,8 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
   }
 
   type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
-  const routes = new Map<string, Partial<Record<string, Handler>>>([
+  type Route = Partial<Record<string, Handler>>;
+  const routes = new Map<string, Route>([
     [paths.signIn, { GET: o.signInPage === false ? undefined : signInGet, POST: requestPost }],
     [paths.sent, { GET: sentGet }],
     [paths.verify, hasCodes ? { POST: verifyPost } : {}],
@@ -721,48 +730,69 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
     }
   }
 
+  async function dispatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: Next,
+    route: Route,
+  ): Promise<void> {
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Pragma', 'no-cache');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    const handler = route[req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET')];
+    if (!handler) {
+      const allowed = Object.entries(route)
+        .filter(([, h]) => h)
+        .map(([m]) => m);
+      if (allowed.length === 0) return next();
+      res.setHeader(
+        'Allow',
+        allowed.includes('GET') ? [...allowed, 'HEAD'].join(', ') : allowed.join(', '),
+      );
+      return fail(
+        req,
+        res,
+        new MagicLinkError('ERR_BAD_REQUEST', 'Method not allowed', { status: 405 }),
+        null,
+      );
+    }
+    try {
+      await handler(req, res);
+    } catch (err) {
+      if (res.headersSent || !(err instanceof MagicLinkError)) return next(err);
+      fail(req, res, err, stateFrom(req, parsedBodyFields(req)));
+    }
+  }
+
+  const prefix = `${base}/`;
+
+  function proceed(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: Next,
+    user: MagicLinkProfile | null,
+  ): void {
+    (req as WithUser).user = user ?? undefined;
+    const path = pathOf(req);
+    const route = path.startsWith(prefix) ? routes.get(path) : undefined;
+    if (!route) return next();
+    dispatch(req, res, next, route).catch(next);
+  }
+
   return function magicLinkRouter(req, res, next) {
     (req as unknown as Record<symbol, RouterContext>)[ROUTER_CONTEXT] = context;
-    const path = pathOf(req);
-    const route = path.startsWith(`${base}/`) ? routes.get(path) : undefined;
-    const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
-    const handler = route?.[method];
-
-    void (async () => {
-      try {
-        const user = await session.getUser(req);
-        (req as WithUser).user = user ?? undefined;
-      } catch (err) {
-        next(err);
-        return;
-      }
-      if (!route) return next();
-      res.setHeader('Cache-Control', 'no-store');
-      res.setHeader('Pragma', 'no-cache');
-      res.setHeader('Referrer-Policy', 'no-referrer');
-      if (!handler) {
-        const allowed = Object.entries(route)
-          .filter(([, h]) => h)
-          .map(([m]) => m);
-        if (allowed.length === 0) return next();
-        res.setHeader(
-          'Allow',
-          allowed.includes('GET') ? [...allowed, 'HEAD'].join(', ') : allowed.join(', '),
-        );
-        return fail(
-          req,
-          res,
-          new MagicLinkError('ERR_BAD_REQUEST', 'Method not allowed', { status: 405 }),
-          null,
-        );
-      }
-      try {
-        await handler(req, res);
-      } catch (err) {
-        if (res.headersSent || !(err instanceof MagicLinkError)) return next(err);
-        fail(req, res, err, stateFrom(req, parsedBodyFields(req)));
-      }
-    })();
+    let user: ReturnType<SessionAdapter['getUser']>;
+    try {
+      user = session.getUser(req);
+    } catch (err) {
+      return next(err);
+    }
+    // Most requests are not ours and most adapters answer synchronously: no promise, no tick.
+    if (user !== null && typeof (user as Promise<unknown>).then === 'function') {
+      (user as Promise<MagicLinkProfile | null>).then((u) => proceed(req, res, next, u), next);
+    } else {
+      proceed(req, res, next, user as MagicLinkProfile | null);
+    }
   };
 }
 

@@ -119,11 +119,15 @@ export function parseEmail(input: unknown): EmailResult {
   };
 }
 
+const PLAIN_ASCII = /^[A-Za-z0-9.-]+$/;
+
 function toAsciiDomain(raw: string): string | EmailFailure {
   const rawLabels = raw.split('.');
   if (rawLabels.length < 2 || !rawLabels.every((label) => LABEL_CHARS.test(label))) return INVALID;
 
-  const ascii = domainToASCII(raw);
+  // Plain ASCII host names (nearly every address) need no IDN round trip; `xn--` labels do.
+  const ascii =
+    PLAIN_ASCII.test(raw) && !/xn--/i.test(raw) ? raw.toLowerCase() : domainToASCII(raw);
   if (ascii === '') return INVALID;
   const labels = ascii.split('.');
   // UTS #46 can expand one character into a dot (U+2488 "⒈" becomes "1."). LABEL_CHARS keeps the

@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from './random';
 
 /**
  * A pending sign-in has two halves: a random nonce in an HttpOnly cookie of the browser that

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
+import { randomBytes } from './random';
 
 /** Sealed values longer than this are refused before any decoding work. */
 export const MAX_SEALED_LENGTH = 4096;

@@ -1,5 +1,6 @@
-import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { MagicLinkError } from '../errors';
+import { randomBytes } from '../flow/random';
 import { deriveKey } from '../flow/seal';
 import { parseEmail } from '../flow/email';
 import type { MagicLinkProfile } from '../profile';

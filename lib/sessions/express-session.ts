@@ -59,7 +59,7 @@ export function expressSessionAdapter(options: ExpressSessionAdapterOptions = {}
   }
 
   return {
-    async getUser(req) {
+    getUser(req) {
       const value = sessionOf(req)[key];
       return value && typeof value === 'object' ? (value as MagicLinkProfile) : null;
     },

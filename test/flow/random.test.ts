@@ -1,0 +1,25 @@
+import { randomBytes } from '../../lib/flow/random';
+
+describe('pooled CSPRNG bytes', () => {
+  it('never hands out the same bytes twice, across pool refills', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 2000; i++) seen.add(randomBytes(16).toString('hex'));
+    expect(seen.size).toBe(2000);
+  });
+
+  it('returns copies of exactly the size asked for, including sizes larger than the pool', () => {
+    const a = randomBytes(32);
+    const snapshot = Buffer.from(a);
+    randomBytes(32);
+    expect(a.equals(snapshot)).toBe(true);
+    expect(randomBytes(7)).toHaveLength(7);
+    expect(randomBytes(10_000)).toHaveLength(10_000);
+  });
+
+  it('looks uniform: every byte value turns up in 64 KiB', () => {
+    const counts = new Array<number>(256).fill(0);
+    for (let i = 0; i < 4096; i++) for (const b of randomBytes(16)) counts[b]!++;
+    expect(Math.min(...counts)).toBeGreaterThan(150);
+    expect(Math.max(...counts)).toBeLessThan(380);
+  });
+});
