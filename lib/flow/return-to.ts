@@ -41,6 +41,8 @@ export function safeReturnTo(input: unknown, origin: string, fallback: string): 
   if (!SAFE_CHARS.test(input)) return fallback;
   if (input[0] !== '/' || input[1] === '/') return fallback;
   if (ENCODED_SEPARATOR.test(input.split(/[?#]/, 1)[0]!)) return fallback;
+  // A path of plain segments (no dots, no encoding, no query) is already what URL would return.
+  if (PLAIN_PATH.test(input)) return input;
 
   let url: URL;
   try {
@@ -57,7 +59,13 @@ export function safeReturnTo(input: unknown, origin: string, fallback: string): 
   return result;
 }
 
+/** Origins seen so far: an app has one, and parsing it on every request is wasted work. */
+const parsedOrigins = new Map<string, string>();
+const PLAIN_PATH = /^(?:\/[A-Za-z0-9_~-]+)*\/?$/;
+
 function parseOrigin(origin: string): string {
+  const known = parsedOrigins.get(origin);
+  if (known !== undefined) return known;
   let url: URL | undefined;
   try {
     url = new URL(origin);
@@ -70,5 +78,6 @@ function parseOrigin(origin: string): string {
         `Pass the configured app origin, such as 'https://app.example.com', never the Host header.`,
     );
   }
+  if (parsedOrigins.size < 16) parsedOrigins.set(origin, url.origin);
   return url.origin;
 }
