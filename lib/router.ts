@@ -776,7 +776,12 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
     const path = pathOf(req);
     const route = path.startsWith(prefix) ? routes.get(path) : undefined;
     if (!route) return next();
-    dispatch(req, res, next, route).catch(next);
+    // Answered in the same tick as the request event, a keep-alive request that carries a
+    // chunked body (HEAD or DELETE with a body, say) leaves Node's parser unable to reuse the
+    // socket; one microtask later it drains the body as usual.
+    Promise.resolve()
+      .then(() => dispatch(req, res, next, route))
+      .catch(next);
   }
 
   return function magicLinkRouter(req, res, next) {
