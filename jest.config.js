@@ -14,6 +14,7 @@ module.exports = {
     '^express-magic-link/testing$': '<rootDir>/lib/testing/index.ts',
   },
   testTimeout: 30000,
+  reporters: ['default', '<rootDir>/test/summary-reporter.cjs'],
   // The browser, two-instance and packaging suites start real processes; two workers suit this 2-core machine.
   maxWorkers: 2,
 };
