@@ -37,7 +37,7 @@ export type MagicLinkEvent = { at: Date; ip: string } & (
   | { type: 'link_sent'; email: string }
   | { type: 'sign_in'; userId: string; email: string; method: 'link' | 'code' | 'confirmed' }
   | { type: 'sign_in_failed'; reason: MagicLinkErrorCode }
-  | { type: 'rate_limited'; scope: 'email' | 'ip' | 'code' }
+  | { type: 'rate_limited'; scope: 'email' | 'ip' }
   | { type: 'provider_error'; reason: MagicLinkErrorCode; error: unknown }
   | { type: 'sign_out' }
 );

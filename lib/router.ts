@@ -39,9 +39,9 @@ import {
   signInPage,
 } from './pages/pages';
 import type { MagicLinkProfile } from './profile';
+import type { SessionAdapter } from './sessions/adapter';
 
 type WithUser = IncomingMessage & { user?: Express.User };
-import type { SessionAdapter } from './sessions/adapter';
 
 /** A WorkOS link wrapped for our own email: the provider's link and the sign-in it belongs to. */
 interface OpenLink {
@@ -383,11 +383,7 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
     );
   }
 
-  /**
-   * Spends the pending record, then the provider's code. A transient failure, or a code the
-   * provider refused (forged, truncated: nothing was spent), gives the record back, so the
-   * genuine link still works.
-   */
+  /** Spends the pending record, then the provider's code; gives the record back where `restorable`. */
   async function complete(
     req: IncomingMessage,
     res: ServerResponse,
@@ -401,19 +397,18 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
         'ERR_LINK_EXPIRED',
         'No pending sign-in (expired, used or never sent)',
       );
+    const giveBack = () => store.set(`pending:${payload.i}`, binding, ttlMs).catch(() => undefined);
     let profile: MagicLinkProfile;
     try {
       profile = await withTimeout(provider.finish(code), o.providerTimeoutMs);
     } catch (err) {
-      if (err instanceof MagicLinkError && restorable(err)) {
-        await store.set(`pending:${payload.i}`, binding, ttlMs).catch(() => undefined);
-      }
+      if (err instanceof MagicLinkError && restorable(err)) await giveBack();
       throw err;
     }
     // The credential and the state must name the same address, so the confirmation page can
     // never show one account while another signs in.
     if (!sameAddress(profile.email, payload.e)) {
-      await store.set(`pending:${payload.i}`, binding, ttlMs).catch(() => undefined);
+      await giveBack();
       throw new MagicLinkError('ERR_STATE_INVALID', 'The code belongs to another sign-in');
     }
     await signIn(req, res, payload, profile, method);
