@@ -1,14 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import type { Browser } from 'playwright-core';
 import {
   SCENARIO_TIMEOUT_MS,
-  SETUP_TIMEOUT_MS,
   describeBrowser,
-  launchBrowser,
-  newTrackedPage,
-  startExampleApp,
+  newEmail,
+  useBrowserSuite,
 } from '../helpers/browser';
-import type { ExampleApp, TrackedPage } from '../helpers/browser';
 
 // A developer who runs the example on plain http under a name other than localhost (a LAN
 // address so a phone can open the link, a VM, a dev hostname) with ORIGIN set. Chromium treats
@@ -17,39 +12,19 @@ import type { ExampleApp, TrackedPage } from '../helpers/browser';
 const HOST = 'app.test';
 
 describeBrowser('example app on a plain-http origin other than localhost, in Chromium', () => {
-  let app: ExampleApp;
-  let browser: Browser;
-  const open: TrackedPage[] = [];
-
-  beforeAll(async () => {
-    [app, browser] = await Promise.all([
-      startExampleApp((port) => ({ ORIGIN: `http://${HOST}:${port}` })),
-      launchBrowser([`--host-resolver-rules=MAP ${HOST} 127.0.0.1`]),
-    ]);
-  }, SETUP_TIMEOUT_MS);
-
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((t) => t.context.close()));
+  const { app, newPage } = useBrowserSuite({
+    env: (port) => ({ ORIGIN: `http://${HOST}:${port}` }),
+    browserArgs: [`--host-resolver-rules=MAP ${HOST} 127.0.0.1`],
   });
-
-  afterAll(async () => {
-    await Promise.all([browser?.close(), app?.stop()]);
-  });
-
-  async function newPage(scenario: string): Promise<TrackedPage> {
-    const tracked = await newTrackedPage(browser, scenario);
-    open.push(tracked);
-    return tracked;
-  }
 
   test(
     'forms post over http: no upgrade to https, no HSTS',
     async () => {
-      expect(app.origin).toBe(`http://${HOST}:${app.port}`);
+      expect(app().origin).toBe(`http://${HOST}:${app().port}`);
       const t = await newPage('http-origin');
       const { page } = t;
-      const shown = await page.goto(`${app.origin}/account`);
-      expect(page.url()).toBe(`${app.origin}/auth/magic-link?returnTo=%2Faccount`);
+      const shown = await page.goto(`${app().origin}/account`);
+      expect(page.url()).toBe(`${app().origin}/auth/magic-link?returnTo=%2Faccount`);
       const headers = shown!.headers();
       expect(headers['strict-transport-security']).toBeUndefined();
       expect(headers['content-security-policy']).toContain("form-action 'self'");
@@ -59,11 +34,9 @@ describeBrowser('example app on a plain-http origin other than localhost, in Chr
       // With helmet's defaults this POST went to https://app.test:<port> and failed with
       // ERR_SSL_PROTOCOL_ERROR plus a form-action CSP violation; now the app answers it.
       const answered = page.waitForResponse((r) => r.request().method() === 'POST');
-      await page
-        .getByLabel('Email address')
-        .fill(`alan-${randomBytes(4).toString('hex')}@example.com`);
+      await page.getByLabel('Email address').fill(newEmail('alan'));
       await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
-      expect((await answered).url()).toBe(`${app.origin}/auth/magic-link`);
+      expect((await answered).url()).toBe(`${app().origin}/auth/magic-link`);
     },
     SCENARIO_TIMEOUT_MS,
   );
@@ -75,21 +48,21 @@ describeBrowser('example app on a plain-http origin other than localhost, in Chr
     async () => {
       const t = await newPage('http-origin-sign-in');
       const { page } = t;
-      const email = `alan-${randomBytes(4).toString('hex')}@example.com`;
-      await page.goto(`${app.origin}/auth/magic-link`);
+      const email = newEmail('alan');
+      await page.goto(`${app().origin}/auth/magic-link`);
       const answered = page.waitForResponse((r) => r.request().method() === 'POST');
       await page.getByLabel('Email address').fill(email);
       await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
       expect((await answered).status()).toBe(303);
-      await page.waitForURL(`${app.origin}/auth/magic-link/sent`);
+      await page.waitForURL(`${app().origin}/auth/magic-link/sent`);
 
-      const mail = await app.waitForMail(email);
+      const mail = await app().waitForMail(email);
       await page.goto(mail.links[0]!);
-      expect(page.url()).toBe(`${app.origin}/account`);
+      expect(page.url()).toBe(`${app().origin}/account`);
       await expect(page.locator('#email').textContent()).resolves.toBe(email);
       await t.check('account');
       await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.waitForURL(`${app.origin}/`);
+      await page.waitForURL(`${app().origin}/`);
       expect(t.problems()).toEqual([]);
     },
     SCENARIO_TIMEOUT_MS,

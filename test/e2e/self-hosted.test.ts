@@ -1,21 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
 import {
   SCENARIO_TIMEOUT_MS,
-  SETUP_TIMEOUT_MS,
   describeBrowser,
-  launchBrowser,
-  newTrackedPage,
-  startExampleApp,
+  escapeRegExp,
+  heading,
+  newEmail,
+  useBrowserSuite,
 } from '../helpers/browser';
-import type { ExampleApp, MailboxEntry, TrackedPage } from '../helpers/browser';
 
 // MAGIC_LINK_PROVIDER=self-hosted: no third party. The example starts a dev SMTP server on
 // loopback, so each email goes over real SMTP before it shows in the dev mailbox.
-
-function newEmail(name: string): string {
-  return `${name}-${randomBytes(4).toString('hex')}@example.com`;
-}
 
 /** A 6-digit code that is certainly not `code`. */
 function wrongCode(code: string): string {
@@ -23,42 +16,9 @@ function wrongCode(code: string): string {
 }
 
 describeBrowser('example app with the self-hosted provider, in Chromium', () => {
-  let app: ExampleApp;
-  let browser: Browser;
-  const open: TrackedPage[] = [];
-
-  beforeAll(async () => {
-    [app, browser] = await Promise.all([
-      startExampleApp({ MAGIC_LINK_PROVIDER: 'self-hosted' }),
-      launchBrowser(),
-    ]);
-  }, SETUP_TIMEOUT_MS);
-
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((t) => t.context.close()));
+  const { app, newPage, requestLink } = useBrowserSuite({
+    env: { MAGIC_LINK_PROVIDER: 'self-hosted' },
   });
-
-  afterAll(async () => {
-    await Promise.all([browser?.close(), app?.stop()]);
-  });
-
-  async function newPage(scenario: string): Promise<TrackedPage> {
-    const tracked = await newTrackedPage(browser, scenario);
-    open.push(tracked);
-    return tracked;
-  }
-
-  async function requestLink(t: TrackedPage, email: string, check = false): Promise<MailboxEntry> {
-    const { page } = t;
-    await page.goto(`${app.origin}/account`);
-    expect(page.url()).toBe(`${app.origin}/auth/magic-link?returnTo=%2Faccount`);
-    if (check) await t.check('signin');
-    await page.getByLabel('Email address').fill(email);
-    await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
-    await page.waitForURL(`${app.origin}/auth/magic-link/sent`);
-    await expect(heading(page)).resolves.toBe('Check your email');
-    return app.waitForMail(email);
-  }
 
   test(
     'signs in with the 6-digit code typed on the "Check your email" page',
@@ -66,13 +26,13 @@ describeBrowser('example app with the self-hosted provider, in Chromium', () => 
       const t = await newPage('self-hosted-code');
       const { page } = t;
       const email = newEmail('katherine');
-      const mail = await requestLink(t, email, true);
+      const mail = await requestLink(t, email, { from: '/account', check: true });
       expect(mail.code).toMatch(/^[0-9]{6}$/);
       await t.check('sent');
 
       await page.getByLabel('Or type the 6-digit code from the email').fill(wrongCode(mail.code!));
       await page.getByRole('button', { name: 'Sign in with code' }).click();
-      await page.waitForURL(`${app.origin}/auth/magic-link/verify`);
+      await page.waitForURL(`${app().origin}/auth/magic-link/verify`);
       await expect(page.getByRole('alert').textContent()).resolves.toBe(
         'That code is not right, or it has expired.',
       );
@@ -80,7 +40,7 @@ describeBrowser('example app with the self-hosted provider, in Chromium', () => 
 
       await page.getByLabel('Or type the 6-digit code from the email').fill(mail.code!);
       await page.getByRole('button', { name: 'Sign in with code' }).click();
-      await page.waitForURL(`${app.origin}/account`);
+      await page.waitForURL(`${app().origin}/account`);
       await expect(page.locator('#email').textContent()).resolves.toBe(email);
       await t.check('account');
       expect(t.problems()).toEqual([]);
@@ -94,20 +54,20 @@ describeBrowser('example app with the self-hosted provider, in Chromium', () => 
       const t = await newPage('self-hosted-link');
       const { page } = t;
       const email = newEmail('dorothy');
-      const mail = await requestLink(t, email);
+      const mail = await requestLink(t, email, { from: '/account' });
       expect(mail.links[0]).toMatch(
-        new RegExp(`^${escapeRegExp(app.origin)}/auth/callback\\?code=[\\w-]+&state=[\\w-]+$`),
+        new RegExp(`^${escapeRegExp(app().origin)}/auth/callback\\?code=[\\w-]+&state=[\\w-]+$`),
       );
 
       const landed = await page.goto(mail.links[0]!);
       expect(landed?.status()).toBe(200);
-      expect(page.url()).toBe(`${app.origin}/account`);
+      expect(page.url()).toBe(`${app().origin}/account`);
       await expect(page.locator('#email').textContent()).resolves.toBe(email);
 
       await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.waitForURL(`${app.origin}/`);
-      await page.goto(`${app.origin}/account`);
-      expect(page.url()).toBe(`${app.origin}/auth/magic-link?returnTo=%2Faccount`);
+      await page.waitForURL(`${app().origin}/`);
+      await page.goto(`${app().origin}/account`);
+      expect(page.url()).toBe(`${app().origin}/auth/magic-link?returnTo=%2Faccount`);
       expect(t.problems()).toEqual([]);
     },
     SCENARIO_TIMEOUT_MS,
@@ -119,12 +79,12 @@ describeBrowser('example app with the self-hosted provider, in Chromium', () => 
       const t = await newPage('self-hosted-used-link');
       const { page } = t;
       const email = newEmail('hedy');
-      const used = await requestLink(t, email);
+      const used = await requestLink(t, email, { from: '/account' });
       await page.getByLabel('Or type the 6-digit code from the email').fill(used.code!);
       await page.getByRole('button', { name: 'Sign in with code' }).click();
-      await page.waitForURL(`${app.origin}/account`);
+      await page.waitForURL(`${app().origin}/account`);
       await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.waitForURL(`${app.origin}/`);
+      await page.waitForURL(`${app().origin}/`);
 
       const expired = await page.goto(used.links[0]!);
       expect(expired?.status()).toBe(400);
@@ -132,14 +92,14 @@ describeBrowser('example app with the self-hosted provider, in Chromium', () => 
       await t.check('expired');
 
       await page.getByRole('button', { name: 'Email me a new link' }).click();
-      await page.waitForURL(`${app.origin}/auth/magic-link/sent`);
+      await page.waitForURL(`${app().origin}/auth/magic-link/sent`);
       await expect(heading(page)).resolves.toBe('Check your email');
-      const fresh = await app.waitForMail(email, used);
+      const fresh = await app().waitForMail(email, used);
       expect(fresh.links[0]).not.toBe(used.links[0]);
       expect(fresh.code).toMatch(/^[0-9]{6}$/);
 
       await page.goto(fresh.links[0]!);
-      expect(page.url()).toBe(`${app.origin}/account`);
+      expect(page.url()).toBe(`${app().origin}/account`);
       await expect(page.locator('#email').textContent()).resolves.toBe(email);
       expect(t.problems()).toEqual([]);
     },
@@ -152,25 +112,25 @@ describeBrowser('example app with the self-hosted provider, in Chromium', () => 
       const a = await newPage('self-hosted-cross-device-a');
       const b = await newPage('self-hosted-cross-device');
       const email = newEmail('mary');
-      const mail = await requestLink(a, email);
+      const mail = await requestLink(a, email, { from: '/account' });
 
       await b.page.goto(mail.links[0]!);
       expect(b.page.url()).toBe(mail.links[0]);
       await expect(heading(b.page)).resolves.toBe('Continue signing in?');
       await b.check('confirm');
       await b.page.getByRole('button', { name: 'Continue signing in' }).click();
-      await b.page.waitForURL(`${app.origin}/account`);
+      await b.page.waitForURL(`${app().origin}/account`);
       await expect(b.page.locator('#email').textContent()).resolves.toBe(email);
 
       // The link and the code are spent together: A's code no longer works.
       await a.page.getByLabel('Or type the 6-digit code from the email').fill(mail.code!);
       await a.page.getByRole('button', { name: 'Sign in with code' }).click();
-      await a.page.waitForURL(`${app.origin}/auth/magic-link/verify`);
+      await a.page.waitForURL(`${app().origin}/auth/magic-link/verify`);
       await expect(a.page.getByRole('alert').textContent()).resolves.toBe(
         'That code is not right, or it has expired.',
       );
-      await a.page.goto(`${app.origin}/account`);
-      expect(a.page.url()).toBe(`${app.origin}/auth/magic-link?returnTo=%2Faccount`);
+      await a.page.goto(`${app().origin}/account`);
+      expect(a.page.url()).toBe(`${app().origin}/auth/magic-link?returnTo=%2Faccount`);
       expect(a.problems()).toEqual([]);
       expect(b.problems()).toEqual([]);
     },
@@ -182,22 +142,14 @@ describeBrowser('example app with the self-hosted provider, in Chromium', () => 
     async () => {
       const t = await newPage('self-hosted-invalid');
       const { page } = t;
-      const res = await page.goto(`${app.origin}/auth/magic-link/verify`);
+      const res = await page.goto(`${app().origin}/auth/magic-link/verify`);
       expect(res?.status()).toBe(405);
       await expect(heading(page)).resolves.toBe('Sign-in problem');
       await t.check('error');
       await page.getByRole('link', { name: 'Back to sign-in' }).click();
-      await page.waitForURL(`${app.origin}/auth/magic-link/sent`);
+      await page.waitForURL(`${app().origin}/auth/magic-link/sent`);
       expect(t.problems()).toEqual([]);
     },
     SCENARIO_TIMEOUT_MS,
   );
 });
-
-function heading(page: Page): Promise<string | null> {
-  return page.locator('h1').textContent();
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}

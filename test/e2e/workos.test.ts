@@ -1,57 +1,17 @@
-import { randomBytes } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
 import {
   SCENARIO_TIMEOUT_MS,
-  SETUP_TIMEOUT_MS,
   describeBrowser,
-  launchBrowser,
-  newTrackedPage,
-  startExampleApp,
+  escapeRegExp,
+  heading,
+  newEmail,
+  useBrowserSuite,
 } from '../helpers/browser';
-import type { ExampleApp, MailboxEntry, TrackedPage } from '../helpers/browser';
 
 // The default example: no keys, so the WorkOS emulator runs inside the app and our own email
 // (with the scanner-safe /auth/magic-link/open link) lands in the dev mailbox.
 
-function newEmail(name: string): string {
-  return `${name}-${randomBytes(4).toString('hex')}@example.com`;
-}
-
 describeBrowser('example app with the WorkOS emulator, in Chromium', () => {
-  let app: ExampleApp;
-  let browser: Browser;
-  const open: TrackedPage[] = [];
-
-  beforeAll(async () => {
-    [app, browser] = await Promise.all([startExampleApp(), launchBrowser()]);
-  }, SETUP_TIMEOUT_MS);
-
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((t) => t.context.close()));
-  });
-
-  afterAll(async () => {
-    await Promise.all([browser?.close(), app?.stop()]);
-  });
-
-  async function newPage(scenario: string): Promise<TrackedPage> {
-    const tracked = await newTrackedPage(browser, scenario);
-    open.push(tracked);
-    return tracked;
-  }
-
-  /** Sign-in page → "Check your email" → the email; returns it. */
-  async function requestLink(t: TrackedPage, email: string, check = false): Promise<MailboxEntry> {
-    const { page } = t;
-    await page.goto(`${app.origin}/auth/magic-link`);
-    if (check) await t.check('signin');
-    await page.getByLabel('Email address').fill(email);
-    await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
-    await page.waitForURL(`${app.origin}/auth/magic-link/sent`);
-    await expect(heading(page)).resolves.toBe('Check your email');
-    if (check) await t.check('sent');
-    return app.waitForMail(email);
-  }
+  const { app, newPage, requestLink } = useBrowserSuite();
 
   test(
     'signs in by link in the same browser, then signs out',
@@ -60,9 +20,9 @@ describeBrowser('example app with the WorkOS emulator, in Chromium', () => {
       const { page } = t;
       const email = newEmail('ada');
 
-      const first = await page.goto(`${app.origin}/account`);
+      const first = await page.goto(`${app().origin}/account`);
       expect(first?.status()).toBe(200);
-      expect(page.url()).toBe(`${app.origin}/auth/magic-link?returnTo=%2Faccount`);
+      expect(page.url()).toBe(`${app().origin}/auth/magic-link?returnTo=%2Faccount`);
       await expect(heading(page)).resolves.toBe('Sign in to Example');
       await t.check('signin');
 
@@ -70,32 +30,32 @@ describeBrowser('example app with the WorkOS emulator, in Chromium', () => {
       await page.getByLabel('Email address').fill(email);
       await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
       // Plain http on localhost: helmet's CSP must not upgrade the form to https.
-      expect((await submitted).url()).toBe(`${app.origin}/auth/magic-link`);
-      await page.waitForURL(`${app.origin}/auth/magic-link/sent`);
+      expect((await submitted).url()).toBe(`${app().origin}/auth/magic-link`);
+      await page.waitForURL(`${app().origin}/auth/magic-link/sent`);
       await expect(heading(page)).resolves.toBe('Check your email');
       await t.check('sent');
 
-      const mail = await app.waitForMail(email);
+      const mail = await app().waitForMail(email);
       expect(mail.subject).toBe('Sign in to Example');
       expect(mail.links[0]).toMatch(
-        new RegExp(`^${escapeRegExp(app.origin)}/auth/magic-link/open\\?t=[\\w-]+$`),
+        new RegExp(`^${escapeRegExp(app().origin)}/auth/magic-link/open\\?t=[\\w-]+$`),
       );
 
       const landed = await page.goto(mail.links[0]!);
       expect(landed?.status()).toBe(200);
-      expect(page.url()).toBe(`${app.origin}/account`);
+      expect(page.url()).toBe(`${app().origin}/account`);
       await expect(page.locator('#email').textContent()).resolves.toBe(email);
       await t.check('account');
 
       await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.waitForURL(`${app.origin}/`);
+      await page.waitForURL(`${app().origin}/`);
       await expect(page.locator('main p').first().textContent()).resolves.toBe(
         'You are signed out.',
       );
       await t.check('home');
 
-      await page.goto(`${app.origin}/account`);
-      expect(page.url()).toBe(`${app.origin}/auth/magic-link?returnTo=%2Faccount`);
+      await page.goto(`${app().origin}/account`);
+      expect(page.url()).toBe(`${app().origin}/auth/magic-link?returnTo=%2Faccount`);
       expect(t.problems()).toEqual([]);
     },
     SCENARIO_TIMEOUT_MS,
@@ -119,12 +79,12 @@ describeBrowser('example app with the WorkOS emulator, in Chromium', () => {
       await b.check('confirm');
 
       await b.page.getByRole('button', { name: 'Continue signing in' }).click();
-      await b.page.waitForURL(`${app.origin}/account`);
+      await b.page.waitForURL(`${app().origin}/account`);
       await expect(b.page.locator('#email').textContent()).resolves.toBe(email);
 
       // A asked for the link, but B's confirmation signed in B only; and the link is spent.
-      await a.page.goto(`${app.origin}/account`);
-      expect(a.page.url()).toBe(`${app.origin}/auth/magic-link?returnTo=%2Faccount`);
+      await a.page.goto(`${app().origin}/account`);
+      expect(a.page.url()).toBe(`${app().origin}/auth/magic-link?returnTo=%2Faccount`);
       const again = await a.page.goto(mail.links[0]!);
       expect(again?.status()).toBe(400);
       await expect(heading(a.page)).resolves.toBe('This link has expired or was already used');
@@ -142,9 +102,9 @@ describeBrowser('example app with the WorkOS emulator, in Chromium', () => {
       const email = newEmail('linus');
       const used = await requestLink(t, email);
       await page.goto(used.links[0]!);
-      expect(page.url()).toBe(`${app.origin}/account`);
+      expect(page.url()).toBe(`${app().origin}/account`);
       await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.waitForURL(`${app.origin}/`);
+      await page.waitForURL(`${app().origin}/`);
 
       const expired = await page.goto(used.links[0]!);
       expect(expired?.status()).toBe(400);
@@ -152,13 +112,13 @@ describeBrowser('example app with the WorkOS emulator, in Chromium', () => {
       await t.check('expired');
 
       await page.getByRole('button', { name: 'Email me a new link' }).click();
-      await page.waitForURL(`${app.origin}/auth/magic-link/sent`);
+      await page.waitForURL(`${app().origin}/auth/magic-link/sent`);
       await expect(heading(page)).resolves.toBe('Check your email');
-      const fresh = await app.waitForMail(email, used);
+      const fresh = await app().waitForMail(email, used);
       expect(fresh.links[0]).not.toBe(used.links[0]);
 
       await page.goto(fresh.links[0]!);
-      expect(page.url()).toBe(`${app.origin}/account`);
+      expect(page.url()).toBe(`${app().origin}/account`);
       await expect(page.locator('#email').textContent()).resolves.toBe(email);
       expect(t.problems()).toEqual([]);
     },
@@ -178,27 +138,27 @@ describeBrowser('example app with the WorkOS emulator, in Chromium', () => {
       const toWorkOS = await context.request.get(first.links[0]!, { maxRedirects: 0 });
       expect(toWorkOS.status()).toBe(303);
       const workosLink = toWorkOS.headers().location!;
-      expect(new URL(workosLink).origin).not.toBe(app.origin);
+      expect(new URL(workosLink).origin).not.toBe(app().origin);
       const lost = await context.request.get(workosLink, { maxRedirects: 0 });
       expect(lost.status()).toBe(302);
       expect(lost.headers().location).toMatch(
-        new RegExp(`^${escapeRegExp(app.origin)}/auth/callback\\?code=[^&]+&state=`),
+        new RegExp(`^${escapeRegExp(app().origin)}/auth/callback\\?code=[^&]+&state=`),
       );
 
       const denied = await page.goto(first.links[0]!);
       expect(denied?.status()).toBe(400);
       const landed = new URL(page.url());
-      expect(`${landed.origin}${landed.pathname}`).toBe(`${app.origin}/auth/callback`);
+      expect(`${landed.origin}${landed.pathname}`).toBe(`${app().origin}/auth/callback`);
       expect(landed.searchParams.get('error')).toBe('access_denied');
       expect(landed.searchParams.get('state')).toEqual(expect.any(String));
       await expect(heading(page)).resolves.toBe('This link has expired or was already used');
       await t.check('expired');
 
       await page.getByRole('button', { name: 'Email me a new link' }).click();
-      await page.waitForURL(`${app.origin}/auth/magic-link/sent`);
-      const fresh = await app.waitForMail(email, first);
+      await page.waitForURL(`${app().origin}/auth/magic-link/sent`);
+      const fresh = await app().waitForMail(email, first);
       await page.goto(fresh.links[0]!);
-      expect(page.url()).toBe(`${app.origin}/account`);
+      expect(page.url()).toBe(`${app().origin}/account`);
       await expect(page.locator('#email').textContent()).resolves.toBe(email);
       expect(t.problems()).toEqual([]);
     },
@@ -216,13 +176,13 @@ describeBrowser('example app with the WorkOS emulator, in Chromium', () => {
         route.fulfill({
           contentType: 'text/html',
           body: `<!doctype html><title>Win a prize</title>
-<form method="post" action="${app.origin}/auth/magic-link">
+<form method="post" action="${app().origin}/auth/magic-link">
 <input type="hidden" name="email" value="${email}"><button>Claim</button></form>`,
         }),
       );
       await page.goto(`${attacker}/prize`);
       await page.getByRole('button', { name: 'Claim' }).click();
-      await page.waitForURL(`${app.origin}/auth/magic-link`);
+      await page.waitForURL(`${app().origin}/auth/magic-link`);
       await expect(heading(page)).resolves.toBe('Sign-in problem');
       await expect(page.locator('main p').first().textContent()).resolves.toBe(
         'This request came from another site and was refused.',
@@ -230,9 +190,9 @@ describeBrowser('example app with the WorkOS emulator, in Chromium', () => {
       await t.check('error');
 
       await page.getByRole('link', { name: 'Back to sign-in' }).click();
-      await page.waitForURL(`${app.origin}/auth/magic-link`);
+      await page.waitForURL(`${app().origin}/auth/magic-link`);
       await expect(heading(page)).resolves.toBe('Sign in to Example');
-      expect((await app.mailbox()).filter((m) => m.to === email)).toEqual([]);
+      expect((await app().mailbox()).filter((m) => m.to === email)).toEqual([]);
       expect(t.problems()).toEqual([]);
     },
     SCENARIO_TIMEOUT_MS,
@@ -243,7 +203,7 @@ describeBrowser('example app with the WorkOS emulator, in Chromium', () => {
     async () => {
       const t = await newPage('workos-bad-link');
       const { page } = t;
-      const res = await page.goto(`${app.origin}/auth/magic-link/open?t=not-a-real-token`);
+      const res = await page.goto(`${app().origin}/auth/magic-link/open?t=not-a-real-token`);
       expect(res?.status()).toBe(400);
       await expect(heading(page)).resolves.toBe('This link has expired or was already used');
       await expect(page.getByRole('button', { name: 'Email me a new link' }).count()).resolves.toBe(
@@ -251,17 +211,9 @@ describeBrowser('example app with the WorkOS emulator, in Chromium', () => {
       );
       await t.check('expired-no-resend');
       await page.getByRole('link', { name: 'Ask for a new link' }).click();
-      await page.waitForURL(`${app.origin}/auth/magic-link`);
+      await page.waitForURL(`${app().origin}/auth/magic-link`);
       expect(t.problems()).toEqual([]);
     },
     SCENARIO_TIMEOUT_MS,
   );
 });
-
-function heading(page: Page): Promise<string | null> {
-  return page.locator('h1').textContent();
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import type { ParsedMail } from 'mailparser';
 import request from 'supertest';
 import type { MagicLinkEvent } from '../../lib/options';
@@ -7,7 +7,7 @@ import { redisStore } from '../../lib/stores/redis';
 import { smtpMailer } from '../../lib/mail/smtp';
 import { createTestApp } from '../helpers/app';
 import type { TestApp } from '../helpers/app';
-import { describeWithRedis } from '../helpers/redis';
+import { connectIoredis, describeWithRedis } from '../helpers/redis';
 import { codeIn, linksIn, startSmtpServer } from '../helpers/smtp';
 
 interface Received {
@@ -33,15 +33,7 @@ describeWithRedis('onEvent', (redis) => {
   const secrets: string[] = [];
 
   beforeAll(async () => {
-    client = new Redis(redis().url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-    client.on('error', () => undefined);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('ioredis did not connect')), 5000);
-      client.once('ready', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    client = await connectIoredis(redis().url);
     t = await createTestApp({ provider: 'self-hosted', store: redisStore(client) });
   });
 

@@ -1,12 +1,11 @@
 import { inspect } from 'node:util';
-import Redis from 'ioredis';
 import { createClient } from 'redis';
 import request from 'supertest';
 import { redisStore } from '../../lib/stores/redis';
 import type { RedisStoreClient } from '../../lib/stores/redis';
 import { createTestApp } from '../helpers/app';
 import type { TestApp } from '../helpers/app';
-import { describeWithRedis } from '../helpers/redis';
+import { connectIoredis, describeWithRedis } from '../helpers/redis';
 import { codeIn, linksIn } from '../helpers/smtp';
 
 type Kind = 'ioredis' | 'node-redis';
@@ -26,15 +25,7 @@ interface Connection {
 /** The client options redisStore's documentation recommends. */
 async function connect(kind: Kind, url: string): Promise<Connection> {
   if (kind === 'ioredis') {
-    const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-    client.on('error', () => undefined);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('ioredis did not connect')), 5000);
-      client.once('ready', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    const client = await connectIoredis(url);
     return {
       client,
       ready: () => client.status === 'ready',

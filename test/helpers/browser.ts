@@ -1,12 +1,17 @@
-import { execFile, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { DevMailboxEntry } from '../../lib/mail/dev-mailbox';
+import {
+  BUILD_TIMEOUT_MS,
+  START_TIMEOUT_MS,
+  ROOT,
+  ensureBuilt,
+  freePort,
+  startExampleProcess,
+} from './processes';
 
 /** Where Debian's `chromium` package puts the browser; `npx playwright install` is not used. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -25,20 +30,16 @@ export const CHROMIUM_ARGS: readonly string[] = [
 /** Generous for a loaded 2-core machine, but every wait is bounded. */
 export const NAVIGATION_TIMEOUT_MS = 15_000;
 export const ACTION_TIMEOUT_MS = 10_000;
-const APP_START_TIMEOUT_MS = 20_000;
-const APP_STOP_TIMEOUT_MS = 5_000;
-const BUILD_TIMEOUT_MS = 120_000;
 const MAIL_TIMEOUT_MS = 10_000;
 
 /** For `beforeAll`: a build (when `dist/` is missing), an app process and a browser. */
-export const SETUP_TIMEOUT_MS = BUILD_TIMEOUT_MS + APP_START_TIMEOUT_MS + 30_000;
+export const SETUP_TIMEOUT_MS = BUILD_TIMEOUT_MS + START_TIMEOUT_MS + 30_000;
 /** For one scenario: several navigations and a few emails. */
 export const SCENARIO_TIMEOUT_MS = 45_000;
 
 export const DESKTOP = { width: 1280, height: 800 } as const;
 export const NARROW = { width: 375, height: 812 } as const;
 
-export const ROOT = path.resolve(__dirname, '../..');
 export const SCREENSHOT_DIR = path.join(ROOT, 'test-artifacts', 'screenshots');
 
 const MISSING_CHROMIUM = `chromium not installed — browser tests did not run (no ${CHROMIUM_PATH}; install it with \`apt-get install -y chromium\`)`;
@@ -76,76 +77,6 @@ export function launchBrowser(extraArgs: readonly string[] = []): Promise<Browse
 // ---------------------------------------------------------------------------------------------
 // The example app, started the way a user starts it: built package, `node example-app/server.mjs`.
 
-const DIST_FILES = ['dist/index.mjs', 'dist/testing/index.mjs'].map((f) => path.join(ROOT, f));
-const BUILD_LOCK = path.join(tmpdir(), `express-magic-link-build-${ROOT.replace(/\W/g, '_')}.lock`);
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function isBuilt(): boolean {
-  return DIST_FILES.every((f) => existsSync(f));
-}
-
-/**
- * `npm test` builds before jest; a bare `npx jest test/e2e` on a fresh clone has no dist/, so build
- * it once (one worker builds, the others wait). An existing dist/ is used as it is.
- */
-export async function ensureBuilt(): Promise<void> {
-  const deadline = Date.now() + BUILD_TIMEOUT_MS;
-  while (!isBuilt()) {
-    if (Date.now() > deadline) throw new Error('Timed out waiting for `npx tsup` to build dist/.');
-    try {
-      mkdirSync(BUILD_LOCK);
-    } catch {
-      // Another worker is building; a lock older than the build timeout is left from a crash.
-      try {
-        if (Date.now() - statSync(BUILD_LOCK).mtimeMs > BUILD_TIMEOUT_MS)
-          rmSync(BUILD_LOCK, { recursive: true, force: true });
-      } catch {
-        // The lock went away between the two calls.
-      }
-      await sleep(250);
-      continue;
-    }
-    try {
-      if (isBuilt()) return;
-      await new Promise<void>((resolve, reject) => {
-        execFile(
-          'npx',
-          ['tsup'],
-          { cwd: ROOT, timeout: BUILD_TIMEOUT_MS, maxBuffer: 10 * 1024 * 1024 },
-          (err, stdout, stderr) =>
-            err
-              ? reject(
-                  new Error(
-                    `\`npx tsup\` failed, so the example app cannot start:\n${stdout}${stderr}`,
-                    { cause: err },
-                  ),
-                )
-              : resolve(),
-        );
-      });
-      if (!isBuilt())
-        throw new Error(`\`npx tsup\` ran but did not write ${DIST_FILES.join(', ')}.`);
-    } finally {
-      rmSync(BUILD_LOCK, { recursive: true, force: true });
-    }
-  }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Variables that would switch the example to another mode if a developer's shell has them. */
 const EXAMPLE_ENV = [
   'ORIGIN',
@@ -163,22 +94,6 @@ const EXAMPLE_ENV = [
   'TRUST_PROXY',
 ];
 
-// A crashed or timed-out test file must not leave example apps behind.
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
-export interface MailboxEntry {
-  to: string;
-  subject: string;
-  text: string;
-  html: string;
-  links: string[];
-  code: string | null;
-  sentAt: string;
-}
-
 export interface ExampleApp {
   /** The origin the app says it is on, and the one the browser uses. */
   origin: string;
@@ -186,63 +101,41 @@ export interface ExampleApp {
   /** What the process printed so far, for failure messages. */
   output(): string;
   /** The dev mailbox, newest first, read over loopback from the test process. */
-  mailbox(): Promise<MailboxEntry[]>;
+  mailbox(): Promise<DevMailboxEntry[]>;
   /**
    * The newest email to `to` that is not `previous`, waiting for it to arrive if need be.
    * Pass the email a resend should replace, so the old one is not mistaken for the new.
    */
-  waitForMail(to: string, previous?: MailboxEntry): Promise<MailboxEntry>;
+  waitForMail(to: string, previous?: DevMailboxEntry): Promise<DevMailboxEntry>;
   stop(): Promise<void>;
 }
+
+export type ExampleEnv = Record<string, string> | ((port: number) => Record<string, string>);
 
 /**
  * Runs `node example-app/server.mjs` with `NODE_ENV=development` on a free port, and waits for its
  * "Example app on" line. `env` may depend on the port, e.g. for an `ORIGIN`.
  */
-export async function startExampleApp(
-  env: Record<string, string> | ((port: number) => Record<string, string>) = {},
-): Promise<ExampleApp> {
+export async function startExampleApp(env: ExampleEnv = {}): Promise<ExampleApp> {
+  // Built before the port is picked, so a long build cannot leave the port stale.
   await ensureBuilt();
   const port = await freePort();
   const childEnv: NodeJS.ProcessEnv = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !EXAMPLE_ENV.includes(name)),
   );
-  Object.assign(
-    childEnv,
-    { NODE_ENV: 'development', PORT: String(port) },
-    typeof env === 'function' ? env(port) : env,
-  );
+  Object.assign(childEnv, { NODE_ENV: 'development' }, typeof env === 'function' ? env(port) : env);
+  const app = await startExampleProcess(childEnv, { port });
 
-  const child = spawn(process.execPath, [path.join('example-app', 'server.mjs')], {
-    cwd: ROOT,
-    env: childEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-
-  let origin: string;
-  try {
-    origin = await waitForListening(child, () => output);
-  } catch (err) {
-    await stopProcess(child);
-    throw err;
-  }
-  const local = `http://127.0.0.1:${port}`;
-
-  async function mailbox(): Promise<MailboxEntry[]> {
-    const res = await fetch(`${local}/dev/mailbox.json`, { signal: AbortSignal.timeout(5_000) });
+  async function mailbox(): Promise<DevMailboxEntry[]> {
+    const res = await fetch(`${app.url}/dev/mailbox.json`, { signal: AbortSignal.timeout(5_000) });
     if (!res.ok) throw new Error(`GET /dev/mailbox.json answered ${res.status}`);
-    return (await res.json()) as MailboxEntry[];
+    return (await res.json()) as DevMailboxEntry[];
   }
 
   return {
-    origin,
+    origin: app.origin,
     port,
-    output: () => output,
+    output: app.output,
     mailbox,
     async waitForMail(to, previous) {
       const deadline = Date.now() + MAIL_TIMEOUT_MS;
@@ -255,56 +148,107 @@ export async function startExampleApp(
           return found;
         if (Date.now() > deadline)
           throw new Error(
-            `No new email to ${to} within ${MAIL_TIMEOUT_MS} ms. App output:\n${output}`,
+            `No new email to ${to} within ${MAIL_TIMEOUT_MS} ms. App output:\n${app.output()}`,
           );
-        await sleep(100);
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
     },
-    stop: () => stopProcess(child),
+    stop: app.stop,
   };
 }
 
-function waitForListening(child: ChildProcess, output: () => string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(
-        new Error(
-          `The example app did not log "Example app on" within ${APP_START_TIMEOUT_MS} ms:\n${output()}`,
-        ),
-      );
-    }, APP_START_TIMEOUT_MS);
-    const onData = (): void => {
-      const match = /Example app on (\S+)/.exec(output());
-      if (match) {
-        cleanup();
-        resolve(match[1]!);
-      }
-    };
-    const onExit = (code: number | null, signal: string | null): void => {
-      cleanup();
-      reject(
-        new Error(`The example app exited (${signal ?? code}) before listening:\n${output()}`),
-      );
-    };
-    function cleanup(): void {
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      child.off('exit', onExit);
-    }
-    child.stdout!.on('data', onData);
-    child.on('exit', onExit);
-    onData();
-  });
+// ---------------------------------------------------------------------------------------------
+// One suite: an example app and a browser for all its scenarios, a fresh context for each.
+
+export interface BrowserSuiteOptions {
+  /** For {@link startExampleApp}. */
+  env?: ExampleEnv;
+  /** Extra Chromium flags, for {@link launchBrowser}. */
+  browserArgs?: readonly string[];
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), APP_STOP_TIMEOUT_MS);
-  await exited;
-  clearTimeout(timer);
+export interface BrowserSuite {
+  /** The running example app (from `beforeAll` on). */
+  app(): ExampleApp;
+  /** A tracked page in a new context, closed after the test. */
+  newPage(scenario: string): Promise<TrackedPage>;
+  /**
+   * Opens `from` (the sign-in page unless given; any other page must send a signed-out user to
+   * sign-in with it as `returnTo`), `check`s the sign-in page if asked, asks for a link for
+   * `email`, waits for "Check your email", and returns the email.
+   */
+  requestLink(
+    t: TrackedPage,
+    email: string,
+    options?: { from?: string; check?: boolean },
+  ): Promise<DevMailboxEntry>;
+}
+
+const SIGN_IN_PATH = '/auth/magic-link';
+
+/**
+ * For the top of a `describeBrowser` block: starts the example app and Chromium in `beforeAll`,
+ * closes each test's contexts in `afterEach`, and both in `afterAll`.
+ */
+export function useBrowserSuite({ env, browserArgs }: BrowserSuiteOptions = {}): BrowserSuite {
+  let app: ExampleApp | undefined;
+  let browser: Browser | undefined;
+  const open: TrackedPage[] = [];
+
+  beforeAll(async () => {
+    [app, browser] = await Promise.all([startExampleApp(env), launchBrowser(browserArgs)]);
+  }, SETUP_TIMEOUT_MS);
+
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((t) => t.context.close()));
+  });
+
+  afterAll(async () => {
+    await Promise.all([browser?.close(), app?.stop()]);
+  });
+
+  function started(): { app: ExampleApp; browser: Browser } {
+    if (app === undefined || browser === undefined)
+      throw new Error('The example app and the browser have not started yet.');
+    return { app, browser };
+  }
+
+  return {
+    app: () => started().app,
+    async newPage(scenario) {
+      const tracked = await newTrackedPage(started().browser, scenario);
+      open.push(tracked);
+      return tracked;
+    },
+    async requestLink(t, email, { from = SIGN_IN_PATH, check = false } = {}) {
+      const { page } = t;
+      const example = started().app;
+      const { origin } = example;
+      await page.goto(`${origin}${from}`);
+      if (from !== SIGN_IN_PATH)
+        expect(page.url()).toBe(`${origin}${SIGN_IN_PATH}?returnTo=${encodeURIComponent(from)}`);
+      if (check) await t.check('signin');
+      await page.getByLabel('Email address').fill(email);
+      await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
+      await page.waitForURL(`${origin}${SIGN_IN_PATH}/sent`);
+      await expect(heading(page)).resolves.toBe('Check your email');
+      return example.waitForMail(email);
+    },
+  };
+}
+
+/** The page's `h1` text. */
+export function heading(page: Page): Promise<string | null> {
+  return page.locator('h1').textContent();
+}
+
+/** A fresh address at example.com, so scenarios sharing one app never see each other's mail. */
+export function newEmail(name: string): string {
+  return `${name}-${randomBytes(4).toString('hex')}@example.com`;
+}
+
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 // ---------------------------------------------------------------------------------------------

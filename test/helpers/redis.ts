@@ -1,6 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
+import Redis from 'ioredis';
+import { freePort } from './processes';
 
 /** A throwaway redis-server for one test file. */
 export interface RedisServer {
@@ -131,18 +133,21 @@ function answersPing(port: number): Promise<boolean> {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address !== null && typeof address === 'object') resolve(address.port);
-        else reject(new Error('could not find a free port'));
-      });
+/**
+ * An ioredis client with the options redisStore's documentation recommends, once it is ready.
+ * Its errors are swallowed: the tests look at what the store makes of them.
+ */
+export async function connectIoredis(url: string): Promise<Redis> {
+  const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  client.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('ioredis did not connect')), 5000);
+    client.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
     });
   });
+  return client;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
-import { ensureBuilt, freePort, startExample } from '../helpers/example-process';
-import type { ExampleProcess } from '../helpers/example-process';
+import { startExample } from '../helpers/example-process';
+import { ensureBuilt, freePort } from '../helpers/processes';
+import type { ExampleProcess } from '../helpers/processes';
 import { describeWithRedis } from '../helpers/redis';
 import { codeIn, linksIn, startSmtpServer } from '../helpers/smtp';
 import type { TestSmtpServer } from '../helpers/smtp';
@@ -87,7 +88,7 @@ describeWithRedis('two example-app instances behind one origin, sharing one Redi
   let inspector: ReturnType<typeof createClient>;
 
   beforeAll(async () => {
-    ensureBuilt();
+    await ensureBuilt();
     smtp = await startSmtpServer();
     const [portA, portB] = [await freePort(), await freePort()];
     origin = `http://127.0.0.1:${portA}`;

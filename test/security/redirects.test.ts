@@ -1,18 +1,8 @@
 import request from 'supertest';
 import { createTestApp } from '../helpers/app';
 import type { TestApp } from '../helpers/app';
+import { R1_PAYLOADS } from '../helpers/payloads';
 import { STACKS, requestCallback, resetApp } from './flow';
-
-/** SECURITY.md R1, verbatim. */
-const R1_PAYLOADS = [
-  '//evil.com',
-  '/\\evil.com',
-  '/\\/evil.com',
-  '\\/\\/evil.com',
-  'https:evil.com',
-  'https://app.example.com@evil.com',
-  'javascript:alert(1)',
-];
 
 const MORE_PAYLOADS = [
   // A leading (or embedded) tab or newline: browsers strip them, leaving `//evil.com`.
