@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MailMessage, Mailer } from './mailer';
+import { maskEmail } from '../flow/pending';
 import { escapeHtml } from './templates';
 
 /** One message as the development mailbox keeps it, and as `GET …/mailbox.json` returns it. */
@@ -109,13 +110,6 @@ export function extractLinks(text: string, html = ''): string[] {
 /** A 6-digit number that follows the word "code" in the text body, or `null`. */
 export function extractCode(text: string): string | null {
   return CODE_IN_TEXT.exec(text)?.[1] ?? null;
-}
-
-/** `ada@example.com` → `a•••@example.com`: enough to tell messages apart in a log. */
-function maskEmail(address: string): string {
-  const at = address.lastIndexOf('@');
-  if (at <= 0) return '•••';
-  return `${address.slice(0, 1)}•••${address.slice(at)}`;
 }
 
 function oneLine(value: string): string {

@@ -1,11 +1,4 @@
-export function escapeHtml(value: string): string {
-  return value
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
+import { escapeHtml } from '../mail/templates';
 
 /** Tagged template that escapes every interpolation unless it is already `Html`. */
 export class Html {

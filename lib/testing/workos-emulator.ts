@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, STATUS_CODES } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { escapeHtml } from '../mail/templates';
 
 /** The API key the emulator accepts unless told otherwise. */
 export const DEFAULT_EMULATOR_API_KEY = 'sk_test_emulator';
@@ -837,13 +838,4 @@ function toCrockford(bytes: Buffer): string {
   let out = '';
   for (const byte of bytes) out += CROCKFORD[byte & 31];
   return out;
-}
-
-function escapeHtml(value: string): string {
-  return value
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
 }
