@@ -131,16 +131,21 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   };
 }
 
-/** Cookies in a Set-Cookie list, by name. */
-export function cookiesOf(res: request.Response): Record<string, string> {
-  const raw = res.headers['set-cookie'] as unknown as string[] | undefined;
-  const out: Record<string, string> = {};
-  for (const line of raw ?? []) {
-    const [pair] = line.split(';');
-    const eq = pair!.indexOf('=');
-    out[pair!.slice(0, eq)] = line;
+/** The raw Set-Cookie lines of a response. */
+export function setCookies(res: { headers: Record<string, unknown> }): string[] {
+  const raw = res.headers['set-cookie'] as string[] | string | undefined;
+  if (raw === undefined) return [];
+  return Array.isArray(raw) ? raw : [raw];
+}
+
+/** The value a response gives a cookie, or undefined when it does not set it. */
+export function cookieValue(res: request.Response, name: string): string | undefined {
+  for (const line of setCookies(res)) {
+    const pair = line.split(';', 1)[0]!;
+    const eq = pair.indexOf('=');
+    if (pair.slice(0, eq) === name) return pair.slice(eq + 1);
   }
-  return out;
+  return undefined;
 }
 
 /** Follows a provider link (WorkOS emulator or our own) without a browser, returning the Location. */

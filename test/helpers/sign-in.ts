@@ -1,7 +1,7 @@
 import type { ParsedMail } from 'mailparser';
 import type request from 'supertest';
 import type { TestApp } from './app';
-import { cookiesOf } from './app';
+import { cookieValue, setCookies } from './app';
 import { codeIn, linksIn } from './smtp';
 
 /** What a real email scanner (Safe Links, Proofpoint, …) says it is. */
@@ -69,17 +69,14 @@ export async function askForLink(
 
 /** The pending-cookie value a response set, e.g. to replay it from another client later. */
 export function pendingCookieOf(res: request.Response): string {
-  const line = cookiesOf(res)['mlink'];
-  const value = line?.split(';')[0]?.slice('mlink='.length);
+  const value = cookieValue(res, 'mlink');
   if (!value) throw new Error('The response set no pending cookie');
   return value;
 }
 
 /** True when the response started a session (express-session's cookie is `sid` in tests). */
 export function setsSession(res: { headers: Record<string, unknown> }): boolean {
-  const raw = res.headers['set-cookie'];
-  const lines = Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : [];
-  return lines.some((line: unknown) => String(line).startsWith('sid='));
+  return setCookies(res).some((line) => line.startsWith('sid='));
 }
 
 /** The hidden fields and action of the first form on a page. */

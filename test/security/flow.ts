@@ -1,6 +1,6 @@
 import type { Express } from 'express';
 import type request from 'supertest';
-import { follow, pathOf } from '../helpers/app';
+import { cookieValue, follow, pathOf, setCookies } from '../helpers/app';
 import type { TestApp } from '../helpers/app';
 
 /** The two supported stacks; cheap suites run over both. */
@@ -24,22 +24,7 @@ export function sessionCalls(t: TestApp): number {
   return t.emulator!.requests.filter((r) => r.path === '/passwordless/sessions').length;
 }
 
-/** The raw Set-Cookie lines of a response. */
-export function setCookies(res: request.Response): string[] {
-  const raw = res.headers['set-cookie'] as unknown as string[] | string | undefined;
-  if (raw === undefined) return [];
-  return Array.isArray(raw) ? raw : [raw];
-}
-
-/** The value a response gives a cookie, or undefined when it does not set it. */
-export function cookieValue(res: request.Response, name: string): string | undefined {
-  for (const line of setCookies(res)) {
-    const pair = line.split(';', 1)[0]!;
-    const eq = pair.indexOf('=');
-    if (pair.slice(0, eq) === name) return pair.slice(eq + 1);
-  }
-  return undefined;
-}
+export { cookieValue, setCookies };
 
 /** The Set-Cookie line for one cookie, or undefined. */
 export function cookieLine(res: request.Response, name: string): string | undefined {
