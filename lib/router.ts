@@ -260,10 +260,10 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
     return result.value;
   }
 
-  /** An expired (but genuine) state still offers a resend; a forged one offers nothing. */
-  function resendableState(state: unknown): string | null {
+  /** A genuine state, even one expired up to a day ago: enough to offer a resend. */
+  function resendablePayload(state: unknown): StatePayload | null {
     const result = stateSealer.unseal<unknown>(state, { graceMs: RESEND_GRACE_MS });
-    return result.ok && isStatePayload(result.value) ? (state as string) : null;
+    return result.ok && isStatePayload(result.value) ? result.value : null;
   }
 
   function checkCode(code: unknown): string {
@@ -564,10 +564,9 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
   async function resendPost(req: IncomingMessage, res: ServerResponse): Promise<void> {
     requireSameOrigin(req);
     const f = await bodyFields(req);
-    const result = stateSealer.unseal<unknown>(f.state, { graceMs: RESEND_GRACE_MS });
-    if (!result.ok || !isStatePayload(result.value))
-      throw new MagicLinkError('ERR_STATE_INVALID', 'Resend state invalid');
-    await sendLink(req, res, result.value.e, safeReturnTo(result.value.r, o.origin, o.afterSignIn));
+    const payload = resendablePayload(f.state);
+    if (!payload) throw new MagicLinkError('ERR_STATE_INVALID', 'Resend state invalid');
+    await sendLink(req, res, payload.e, safeReturnTo(payload.r, o.origin, o.afterSignIn));
   }
 
   async function verifyPost(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -719,7 +718,8 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
         // An expired wrapped link still names the address; give it a fresh state for the resend form.
         return stateSealer.seal(openLink(t, RESEND_GRACE_MS).p, RESEND_GRACE_MS);
       }
-      return resendableState(q.state ?? fields?.state);
+      const state = q.state ?? fields?.state;
+      return resendablePayload(state) ? (state as string) : null;
     } catch {
       return null;
     }
