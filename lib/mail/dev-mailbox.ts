@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MailMessage, Mailer } from './mailer';
 import { maskEmail } from '../flow/pending';
-import { escapeHtml } from './templates';
+import { escapeHtml } from '../html';
 
 /** One message as the development mailbox keeps it, and as `GET …/mailbox.json` returns it. */
 export interface DevMailboxEntry {

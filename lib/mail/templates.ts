@@ -1,3 +1,7 @@
+import { escapeHtml } from '../html';
+
+export { escapeHtml };
+
 /** How the default email looks. Validate it once with {@link validateBranding}. */
 export interface Branding {
   /** Shown in the subject, the heading and the button. One line, at most 100 characters. */
@@ -54,25 +58,6 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS_GLOBAL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
 const URL_UNSAFE_CHARS = /[\s\u0000-\u001f\u007f-\u009f]/; // eslint-disable-line no-control-regex
-
-const HTML_ESCAPES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/**
- * Escapes `& < > " '`, so the result is safe in HTML text and in a double- or single-quoted
- * attribute value.
- *
- * @example
- * escapeHtml('<b>"Tom & Jerry"</b>'); // '&lt;b&gt;&quot;Tom &amp; Jerry&quot;&lt;/b&gt;'
- */
-export function escapeHtml(s: string): string {
-  return String(s).replace(/[&<>"']/g, (ch) => HTML_ESCAPES[ch] ?? ch);
-}
 
 function describe(value: unknown): string {
   if (typeof value === 'string') {

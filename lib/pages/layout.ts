@@ -1,25 +1,7 @@
-import { escapeHtml } from '../mail/templates';
+import { escapeHtml } from '../html';
+import type { Html } from '../html';
 
-/** Tagged template that escapes every interpolation unless it is already `Html`. */
-export class Html {
-  constructor(readonly value: string) {}
-  toString(): string {
-    return this.value;
-  }
-}
-
-export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
-  let out = strings[0] ?? '';
-  values.forEach((value, i) => {
-    if (value instanceof Html) out += value.value;
-    else if (Array.isArray(value))
-      out += value.map((v) => (v instanceof Html ? v.value : escapeHtml(String(v)))).join('');
-    else if (value !== null && value !== undefined && value !== false)
-      out += escapeHtml(String(value));
-    out += strings[i + 1] ?? '';
-  });
-  return new Html(out);
-}
+export { Html, html } from '../html';
 
 // No script and no external resources, so the pages work under helmet's default CSP
 // (inline <style> is allowed there: style-src 'self' https: 'unsafe-inline').

@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, STATUS_CODES } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { escapeHtml } from '../mail/templates';
+import { escapeHtml } from '../html';
 
 /** The API key the emulator accepts unless told otherwise. */
 export const DEFAULT_EMULATOR_API_KEY = 'sk_test_emulator';
