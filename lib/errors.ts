@@ -23,26 +23,116 @@ export type MagicLinkErrorCode =
   | 'ERR_SESSION_FAILED'
   | 'ERR_NOT_FOUND';
 
-const DEFAULT_STATUS: Record<MagicLinkErrorCode, number> = {
-  ERR_BAD_REQUEST: 400,
-  ERR_BAD_EMAIL: 400,
-  ERR_BODY_TOO_LARGE: 413,
-  ERR_CROSS_SITE: 403,
-  ERR_STATE_INVALID: 400,
-  ERR_STATE_EXPIRED: 400,
-  ERR_LINK_INVALID: 400,
-  ERR_LINK_EXPIRED: 400,
-  ERR_CODE_INVALID: 400,
-  ERR_CODE_LOCKED: 429,
-  ERR_CROSS_DEVICE_DENIED: 403,
-  ERR_SIGN_IN_REFUSED: 403,
-  ERR_RATE_LIMITED: 429,
-  ERR_PROVIDER_UNAVAILABLE: 503,
-  ERR_MAIL_FAILED: 503,
-  ERR_STORE_UNAVAILABLE: 503,
-  ERR_SESSION_FAILED: 503,
-  ERR_NOT_FOUND: 404,
+/** Which page a failure shows a browser. */
+export type ErrorPage = 'expired' | 'sign-in' | 'sent' | 'denied' | 'error';
+
+/** One row per code: everything the package says or does about it, in one place. */
+export interface ErrorRow {
+  status: number;
+  /** What the visitor reads: deliberately vague where detail would help an attacker. */
+  message: string;
+  page: ErrorPage;
+  /** The event `onEvent` receives; `null` where a more specific event was already emitted. */
+  event: 'sign_in_failed' | 'provider_error' | null;
+}
+
+const EXPIRED = 'This sign-in link has expired or was already used.';
+const TRY_AGAIN = 'Sign-in is temporarily unavailable. Try again in a moment.';
+
+/** The error table. Adding a code touches one row here and the README's error list. */
+export const ERRORS: Readonly<Record<MagicLinkErrorCode, Readonly<ErrorRow>>> = {
+  ERR_BAD_REQUEST: {
+    status: 400,
+    message: 'The request was not understood.',
+    page: 'error',
+    event: 'sign_in_failed',
+  },
+  ERR_BAD_EMAIL: {
+    status: 400,
+    message: 'Enter a valid email address.',
+    page: 'sign-in',
+    event: 'sign_in_failed',
+  },
+  ERR_BODY_TOO_LARGE: {
+    status: 413,
+    message: 'The request was too large.',
+    page: 'error',
+    event: 'sign_in_failed',
+  },
+  ERR_CROSS_SITE: {
+    status: 403,
+    message: 'This request came from another site and was refused.',
+    page: 'error',
+    event: 'sign_in_failed',
+  },
+  ERR_STATE_INVALID: {
+    status: 400,
+    message: 'This sign-in link is not valid.',
+    page: 'expired',
+    event: 'sign_in_failed',
+  },
+  ERR_STATE_EXPIRED: { status: 400, message: EXPIRED, page: 'expired', event: 'sign_in_failed' },
+  ERR_LINK_INVALID: { status: 400, message: EXPIRED, page: 'expired', event: 'sign_in_failed' },
+  ERR_LINK_EXPIRED: { status: 400, message: EXPIRED, page: 'expired', event: 'sign_in_failed' },
+  ERR_CODE_INVALID: {
+    status: 400,
+    message: 'That code is not right, or it has expired.',
+    page: 'sent',
+    event: 'sign_in_failed',
+  },
+  ERR_CODE_LOCKED: {
+    status: 429,
+    message: 'Too many attempts. Ask for a new link.',
+    page: 'error',
+    event: 'sign_in_failed',
+  },
+  ERR_CROSS_DEVICE_DENIED: {
+    status: 403,
+    message: 'Open the link in the browser where you asked for it.',
+    page: 'denied',
+    event: 'sign_in_failed',
+  },
+  ERR_SIGN_IN_REFUSED: {
+    status: 403,
+    message: 'This account cannot sign in.',
+    page: 'error',
+    event: 'sign_in_failed',
+  },
+  ERR_RATE_LIMITED: {
+    status: 429,
+    message: 'Too many requests. Wait a little, then try again.',
+    page: 'error',
+    event: null,
+  },
+  ERR_PROVIDER_UNAVAILABLE: {
+    status: 503,
+    message: 'We could not reach the sign-in service. Try again in a moment.',
+    page: 'error',
+    event: 'provider_error',
+  },
+  ERR_MAIL_FAILED: {
+    status: 503,
+    message: 'We could not send the email. Try again in a moment.',
+    page: 'error',
+    event: 'provider_error',
+  },
+  ERR_STORE_UNAVAILABLE: {
+    status: 503,
+    message: TRY_AGAIN,
+    page: 'error',
+    event: 'provider_error',
+  },
+  ERR_SESSION_FAILED: { status: 503, message: TRY_AGAIN, page: 'error', event: 'provider_error' },
+  ERR_NOT_FOUND: { status: 404, message: 'Not found.', page: 'error', event: 'sign_in_failed' },
 };
+
+/** What an error's page needs, gathered where the error happened, so nothing re-reads the request. */
+export interface ErrorContext {
+  /** A genuine (possibly expired) state, for the expired page's one-click resend. */
+  resendState?: string;
+  /** The visitor's safe returnTo, for the sign-in page shown again after a bad address. */
+  returnTo?: string;
+}
 
 /**
  * The one error class thrown (or passed to `next`) at run time. Switch on `code`.
@@ -56,6 +146,8 @@ export class MagicLinkError extends Error {
   readonly status: number;
   /** Seconds until a retry may succeed; set on `ERR_RATE_LIMITED` and `ERR_CODE_LOCKED`. */
   readonly retryAfter: number | undefined;
+  /** What the failure's page needs; filled in by the flow where it knows it. */
+  context: ErrorContext = {};
 
   constructor(
     code: MagicLinkErrorCode,
@@ -64,7 +156,7 @@ export class MagicLinkError extends Error {
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.status = options.status ?? DEFAULT_STATUS[code];
+    this.status = options.status ?? ERRORS[code].status;
     this.retryAfter = options.retryAfter;
   }
 }

@@ -30,11 +30,8 @@ export function appendSetCookie(res: ServerResponse, cookie: string): void {
   else res.setHeader('Set-Cookie', [String(existing), cookie]);
 }
 
-/** Reads one cookie. Uses cookie-parser's `req.cookies` when present, else the raw header. */
-export function readCookie(req: IncomingMessage, name: string): string | null {
-  const parsed = (req as { cookies?: Record<string, unknown> }).cookies;
-  if (parsed && typeof parsed[name] === 'string') return parsed[name];
-  const header = req.headers.cookie;
+/** One cookie's value from a `Cookie` header, or `null`. */
+export function cookieFromHeader(header: string | undefined, name: string): string | null {
   if (!header) return null;
   for (const pair of header.split(';')) {
     const eq = pair.indexOf('=');
@@ -46,7 +43,7 @@ export function readCookie(req: IncomingMessage, name: string): string | null {
 
 /**
  * Query parameters as single strings. A repeated parameter is an attack on parser
- * disagreement (SECURITY S3), so it is refused rather than resolved.
+ * disagreement (threat model S3), so it is refused rather than resolved.
  */
 export function queryFields(req: IncomingMessage): Fields {
   const url = new URL(req.url ?? '/', 'http://localhost');

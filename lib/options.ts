@@ -5,7 +5,8 @@ import { defaultEmailTemplate, validateBranding } from './mail/templates';
 import type { Branding, EmailTemplate } from './mail/templates';
 import type { SignInPageData } from './pages/pages';
 import type { MagicLinkProfile } from './profile';
-import type { Provider } from './providers/provider';
+import { capabilitiesOf } from './providers/provider';
+import type { Provider, ResolvedCapabilities } from './providers/provider';
 import { createRateLimiter } from './flow/rate-limit';
 import type { RateLimiter, RateLimitOptions } from './flow/rate-limit';
 import { expressSessionAdapter } from './sessions/express-session';
@@ -58,12 +59,12 @@ export interface MagicLinkOptions {
    */
   origin?: string;
   /**
-   * Who sends the email. `'workos'`: WorkOS sends its branded email (workos provider only; not
-   * scanner-safe). A `Mailer` (e.g. `smtpMailer()`): our template, our scanner-safe link.
-   * A function: the app sends it.
-   * @default 'workos' with the WorkOS provider; required otherwise
+   * Who sends the email. `'provider'` (also spelled `'workos'`): the provider sends its own
+   * branded email (providers that can, such as WorkOS; not scanner-safe). A `Mailer` (e.g.
+   * `smtpMailer()`): our template, our scanner-safe link. A function: the app sends it.
+   * @default 'provider' with a provider that sends its own email; required otherwise
    */
-  delivery?: 'workos' | Mailer | SendEmail;
+  delivery?: 'provider' | 'workos' | Mailer | SendEmail;
   /**
    * Where a signed-in user lives.
    * @default expressSessionAdapter()
@@ -135,7 +136,9 @@ export interface ResolvedOptions {
   secrets: readonly string[];
   origin: string;
   secureCookies: boolean;
-  delivery: 'workos' | SendEmail;
+  /** `'provider'`: the provider emails the link itself. */
+  delivery: 'provider' | SendEmail;
+  capabilities: ResolvedCapabilities;
   session: SessionAdapter;
   store: Store;
   crossDevice: 'confirm' | 'deny';
@@ -319,25 +322,27 @@ function resolveSecrets(value: unknown): readonly string[] {
 function resolveDelivery(
   value: unknown,
   provider: Provider,
+  capabilities: ResolvedCapabilities,
   template: EmailTemplate,
   branding: Branding,
-): 'workos' | SendEmail {
+): 'provider' | SendEmail {
   if (value === undefined) {
-    if (provider.name === 'workos') return 'workos';
+    if (capabilities.sendsOwnEmail) return 'provider';
     fail(
       'delivery',
       `is required with the ${provider.name} provider`,
       "Pass a mailer, e.g. delivery: smtpMailer({ transport: process.env.SMTP_URL, from: 'no-reply@example.com' }), or a function that sends the email.",
     );
   }
-  if (value === 'workos') {
-    if (provider.name !== 'workos')
+  // 'workos' is the spelling from before providers declared capabilities; both mean the same.
+  if (value === 'provider' || value === 'workos') {
+    if (!capabilities.sendsOwnEmail)
       fail(
         'delivery',
-        `'workos' only works with workosProvider() (provider is ${provider.name})`,
+        `${JSON.stringify(value)} only works with workosProvider() or another provider that sends its own email (provider is ${provider.name})`,
         'Pass a mailer or a function instead.',
       );
-    return 'workos';
+    return 'provider';
   }
   if (typeof value === 'function') return value as SendEmail;
   if (value && typeof value === 'object' && typeof (value as Mailer).send === 'function') {
@@ -349,7 +354,7 @@ function resolveDelivery(
   }
   return fail(
     'delivery',
-    "must be 'workos', a Mailer (an object with send()), or a function",
+    "must be 'provider', a Mailer (an object with send()), or a function",
     'Pass e.g. delivery: smtpMailer({...}).',
   );
 }
@@ -417,6 +422,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       'Pass provider: workosProvider({ workos, clientId }) or provider: selfHostedProvider().',
     );
   }
+  const capabilities = capabilitiesOf(provider);
   const secrets = resolveSecrets(options.secret);
   const origin = resolveOrigin(options.origin);
   const basePath = resolvePath(options.basePath, 'basePath', DEFAULT_BASE_PATH).replace(/\/$/, '');
@@ -510,7 +516,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     secrets,
     origin,
     secureCookies: origin.startsWith('https:'),
-    delivery: resolveDelivery(options.delivery, provider, template, branding),
+    delivery: resolveDelivery(options.delivery, provider, capabilities, template, branding),
+    capabilities,
     session,
     store,
     crossDevice,

@@ -64,13 +64,13 @@ const ALL_DIGITS = /^[0-9]+$/;
  * domains, more than one address, any `@` other than exactly one ASCII `@` (so full-width `＠`
  * fails), control characters, and whitespace inside the address. CR, LF, NUL and Unicode line
  * separators are refused anywhere, even at the ends and even in an otherwise blank string, to
- * stop header injection (SECURITY.md E1). One leading and one trailing run of other whitespace is
+ * stop header injection (threat model E1). One leading and one trailing run of other whitespace is
  * trimmed, because users paste addresses with spaces around them.
  *
  * Non-ASCII local parts (SMTPUTF8, RFC 6531) are refused: they bring homoglyph and
  * header-encoding risks for very little reach. Unicode (IDN) domains are accepted and converted to
  * punycode with WHATWG `domainToASCII`, so the Unicode and punycode spellings of a domain share one
- * canonical form, while look-alikes from other scripts stay distinct (SECURITY.md E4). A label
+ * canonical form, while look-alikes from other scripts stay distinct (threat model E4). A label
  * that UTS #46 would silently rewrite beyond case and NFC (full-width letters, zero-width or
  * variation characters, ideographic dots) is refused, so what the user sees is where mail goes.
  *

@@ -16,7 +16,7 @@ export interface StartContext {
   redirectUri: string;
   /** Digest of this browser's pending nonce; ties a one-time code to the browser that asked. */
   binding: string;
-  /** True when the provider itself should email the link (WorkOS-branded email). */
+  /** True when the provider itself should email the link (`capabilities.sendsOwnEmail`). */
   providerSends: boolean;
 }
 
@@ -32,6 +32,24 @@ export interface StartResult {
 }
 
 /**
+ * What a provider can do. The flow wires the matching mechanism once, at setup, instead of
+ * testing which provider it has.
+ */
+export interface ProviderCapabilities {
+  /**
+   * The provider can email the link itself (`delivery: 'provider'`). Its link then never passes
+   * through our hands, so the flow keeps a code a scanner delivered for the browser that asked.
+   * @default false
+   */
+  sendsOwnEmail: boolean;
+  /**
+   * How long the code the provider's redirect carries stays valid.
+   * @default the provider's `linkTtlMs`
+   */
+  codeTtlMs: number;
+}
+
+/**
  * A source of magic links. The flow knows nothing about WorkOS; a provider knows nothing about
  * HTTP routes. Every failure is a `MagicLinkError` (`ERR_LINK_INVALID`, `ERR_PROVIDER_UNAVAILABLE`, …).
  */
@@ -39,6 +57,8 @@ export interface Provider {
   readonly name: 'workos' | 'self-hosted' | (string & {});
   /** How long a link stays valid; the state that rides along lives as long. */
   readonly linkTtlMs: number;
+  /** What the provider can do beyond `start` and `finish`. Presence of `verifyCode` and `follow` speaks for itself. */
+  readonly capabilities?: Partial<ProviderCapabilities>;
   /** Called once by `magicLinkRouter()` with the shared store and the app secrets. */
   init?(context: ProviderContext): void;
   start(email: string, ctx: StartContext): Promise<StartResult>;
@@ -51,4 +71,21 @@ export interface Provider {
    * callback parameters it redirects to.
    */
   follow?(link: string): Promise<URLSearchParams>;
+}
+
+/** Every capability, resolved once from what a provider declares and which methods it has. */
+export interface ResolvedCapabilities extends ProviderCapabilities {
+  /** `verifyCode` exists: the "check your email" page takes a code. */
+  checksCodes: boolean;
+  /** `follow` exists: our email carries the provider's link wrapped in a scanner-safe one. */
+  followsLinks: boolean;
+}
+
+export function capabilitiesOf(provider: Provider): ResolvedCapabilities {
+  return {
+    sendsOwnEmail: provider.capabilities?.sendsOwnEmail === true,
+    codeTtlMs: provider.capabilities?.codeTtlMs ?? provider.linkTtlMs,
+    checksCodes: typeof provider.verifyCode === 'function',
+    followsLinks: typeof provider.follow === 'function',
+  };
 }

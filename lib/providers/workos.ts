@@ -4,6 +4,7 @@ import type { Provider, StartContext, StartResult } from './provider';
 
 /** WorkOS Magic Link sessions live 15 minutes; the codes they yield, 10. */
 export const WORKOS_LINK_TTL_MS = 15 * 60 * 1000;
+export const WORKOS_CODE_TTL_MS = 10 * 60 * 1000;
 
 /**
  * The part of a `WorkOS` client (`@workos-inc/node` 8.13 or later) this provider uses. Typed
@@ -158,5 +159,12 @@ export function workosProvider(options: WorkOSProviderOptions): Provider {
     return new URL(location, link).searchParams;
   }
 
-  return { name: 'workos', linkTtlMs: WORKOS_LINK_TTL_MS, start, finish, follow };
+  return {
+    name: 'workos',
+    linkTtlMs: WORKOS_LINK_TTL_MS,
+    capabilities: { sendsOwnEmail: true, codeTtlMs: WORKOS_CODE_TTL_MS },
+    start,
+    finish,
+    follow,
+  };
 }

@@ -1,0 +1,30 @@
+import type { MagicLinkProfile } from '../profile';
+
+/** How a sign-in was finished, as the `sign_in` event reports it. */
+export type SignInMethod = 'link' | 'code' | 'confirmed';
+
+/**
+ * What the sign-in flow decided. The router turns each into a response; the flow never sees
+ * `req` or `res` (passport's split: the strategy decides, the middleware responds).
+ */
+export type Outcome =
+  /** A link was requested. The answer never says whether an email went out. */
+  | { kind: 'sent'; nonce: string }
+  /** The credential checked out: sign this profile in and land on `returnTo`. */
+  | {
+      kind: 'verified';
+      profile: MagicLinkProfile;
+      returnTo: string;
+      method: SignInMethod;
+      /** The browser holds the binding, so its pending cookie has done its job. */
+      bound: boolean;
+    }
+  /** Another browser (or a scanner) opened the link: ask before spending anything. */
+  | {
+      kind: 'confirm';
+      via: 'callback' | 'wrapped';
+      maskedEmail: string;
+      fields: Readonly<Record<string, string>>;
+    }
+  /** Go on to the provider's own link (the browser that asked opened a wrapped link). */
+  | { kind: 'redirect'; location: string };

@@ -1,0 +1,368 @@
+import { MagicLinkError } from '../errors';
+import type { MagicLinkEvent, SendEmail } from '../options';
+import type { MagicLinkProfile } from '../profile';
+import type { Provider, ResolvedCapabilities } from '../providers/provider';
+import type { Store } from '../stores/store';
+import { parseEmail } from './email';
+import type { Outcome, SignInMethod } from './outcomes';
+import { bindingOf, holdsBinding, maskEmail, newId, newNonce } from './pending';
+import type { StatePayload } from './pending';
+import { createPendingStore } from './pending-store';
+import { createRescue } from './rescue';
+import { safeReturnTo } from './return-to';
+import { createStateCodec, RESEND_GRACE_MS } from './state';
+import { createThirdPartyLinks } from './third-party-link';
+import { withTimeout } from './timeout';
+
+/** Longest `code` the callback will look at; real ones are 43 (self-hosted) or ~30 characters. */
+const MAX_CODE_LENGTH = 512;
+const CODE_CHARS = /^[A-Za-z0-9_-]+$/;
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** An event as the flow reports it; the router adds the time and the client IP. */
+export type FlowEvent = DistributiveOmit<MagicLinkEvent, 'at' | 'ip'>;
+
+export interface SignInFlowDeps {
+  provider: Provider;
+  capabilities: ResolvedCapabilities;
+  /** The router's view of the store (pending records, rescue); the provider has its own. */
+  store: Store;
+  secrets: readonly string[];
+  origin: string;
+  redirectUri: string;
+  /** Absolute URL of the wrapped-link route, for links the provider lets us follow. */
+  openUrl: string;
+  delivery: 'provider' | SendEmail;
+  allow: (email: string) => boolean | Promise<boolean>;
+  crossDevice: 'confirm' | 'deny';
+  afterSignIn: string;
+  providerTimeoutMs: number;
+  emit: (event: FlowEvent, ip: string) => void;
+}
+
+/** What every step is told about the browser: its pending nonce (if any) and its IP. */
+export interface Client {
+  nonce: string | null;
+  ip: string;
+}
+
+export type LandInput = Client & { head: boolean } & (
+    | { via: 'callback'; code?: string; state?: string; error?: string }
+    | { via: 'wrapped'; t?: string }
+  );
+export type ConfirmInput = Client &
+  ({ via: 'callback'; code?: string; state?: string } | { via: 'wrapped'; t?: string });
+
+export interface SignInFlow {
+  request(input: Client & { email: unknown; returnTo: unknown }): Promise<Outcome>;
+  resend(input: Client & { state: unknown }): Promise<Outcome>;
+  /** A GET or HEAD of a link: completes only in the browser that asked. */
+  land(input: LandInput): Promise<Outcome>;
+  /** The confirmation page's button, in whichever browser pressed it. */
+  confirm(input: ConfirmInput): Promise<Outcome>;
+  verifyCode(input: Client & { code: unknown }): Promise<Outcome>;
+  /** The rate-limit subject of a sign-in request: the address's throttle key, if it parses. */
+  addressOfRequest(email: unknown): string | null;
+  /** The rate-limit subject of a resend: the throttle key of the address in the state. */
+  addressOfResend(state: unknown): string | null;
+}
+
+function sameAddress(a: string, b: string): boolean {
+  const x = parseEmail(a);
+  const y = parseEmail(b);
+  return x.ok && y.ok ? x.canonical === y.canonical : a.toLowerCase() === b.toLowerCase();
+}
+
+function checkCode(code: unknown): string {
+  if (
+    typeof code !== 'string' ||
+    code.length === 0 ||
+    code.length > MAX_CODE_LENGTH ||
+    !CODE_CHARS.test(code)
+  ) {
+    throw new MagicLinkError('ERR_LINK_INVALID', 'Malformed code');
+  }
+  return code;
+}
+
+/**
+ * Whether a failed exchange leaves the sign-in usable: after transient failures, and after a
+ * code the provider refused (forged or truncated, so nothing of the user's was spent).
+ */
+function restorable(err: unknown): boolean {
+  return (
+    err instanceof MagicLinkError &&
+    (err.code === 'ERR_PROVIDER_UNAVAILABLE' ||
+      err.code === 'ERR_STORE_UNAVAILABLE' ||
+      err.code === 'ERR_LINK_INVALID')
+  );
+}
+
+/**
+ * The sign-in flow: plain values in, outcomes out. It never sees `req` or `res` and never names
+ * a provider; what differs between providers is wired here once, from their capabilities.
+ */
+export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
+  const { provider, capabilities } = deps;
+  const ttlMs = provider.linkTtlMs;
+  const states = createStateCodec(deps.secrets);
+  const pending = createPendingStore(deps.store, ttlMs);
+  const providerSends = deps.delivery === 'provider';
+  const rescue = providerSends
+    ? createRescue(deps.store, Math.min(ttlMs, capabilities.codeTtlMs))
+    : null;
+  const links =
+    capabilities.followsLinks && provider.follow
+      ? createThirdPartyLinks({
+          secrets: deps.secrets,
+          openUrl: deps.openUrl,
+          follow: provider.follow.bind(provider),
+          timeoutMs: deps.providerTimeoutMs,
+        })
+      : null;
+  const call = <T>(promise: Promise<T>) => withTimeout(promise, deps.providerTimeoutMs);
+
+  async function deliver(address: string, payload: StatePayload): Promise<void> {
+    const state = states.seal(payload, ttlMs);
+    const started = await call(
+      provider.start(address, {
+        state,
+        redirectUri: deps.redirectUri,
+        binding: payload.b,
+        providerSends,
+      }),
+    );
+    if (deps.delivery === 'provider' || !started.link) return;
+    const link = links ? links.wrap(started.link, payload, ttlMs) : started.link;
+    try {
+      await deps.delivery({
+        to: address,
+        link,
+        code: started.code,
+        expiresAt: started.expiresAt,
+      });
+    } catch (err) {
+      await started.revoke().catch(() => undefined);
+      throw err instanceof MagicLinkError && err.code === 'ERR_MAIL_FAILED'
+        ? err
+        : new MagicLinkError('ERR_MAIL_FAILED', 'The email could not be sent', { cause: err });
+    }
+  }
+
+  async function send(address: string, returnTo: string, client: Client): Promise<Outcome> {
+    // Reuse this browser's nonce, so every link it asked for stays bound to it.
+    const nonce = client.nonce ?? newNonce();
+    if (await deps.allow(address)) {
+      const payload: StatePayload = { i: newId(), b: bindingOf(nonce), r: returnTo, e: address };
+      await deliver(address, payload);
+      // Written only once the email is out: a link from a failed attempt finds no record.
+      await pending.open(payload.i, payload.b);
+      deps.emit({ type: 'link_sent', email: maskEmail(address) }, client.ip);
+    }
+    return { kind: 'sent', nonce };
+  }
+
+  /** Spends the pending record, then the provider's code; gives the record back where `restorable`. */
+  async function complete(
+    payload: StatePayload,
+    code: string,
+    method: SignInMethod,
+    client: Client,
+  ): Promise<Outcome> {
+    const binding = await pending.spend(payload.i);
+    if (binding === null)
+      throw new MagicLinkError(
+        'ERR_LINK_EXPIRED',
+        'No pending sign-in (expired, used or never sent)',
+      );
+    let profile: MagicLinkProfile;
+    try {
+      profile = await call(provider.finish(code));
+    } catch (err) {
+      if (restorable(err)) await pending.giveBack(payload.i, binding);
+      throw err;
+    }
+    // The credential and the state must name the same address, so the confirmation page can
+    // never show one account while another signs in.
+    if (!sameAddress(profile.email, payload.e)) {
+      await pending.giveBack(payload.i, binding);
+      throw new MagicLinkError('ERR_STATE_INVALID', 'The code belongs to another sign-in');
+    }
+    return verified(payload, profile, method, client);
+  }
+
+  function verified(
+    payload: StatePayload,
+    profile: MagicLinkProfile,
+    method: SignInMethod,
+    client: Client,
+  ): Outcome {
+    const bound = holdsBinding(client.nonce, payload.b);
+    return { kind: 'verified', profile, returnTo: payload.r, method, bound };
+  }
+
+  /** Another browser opened the link: confirm, or refuse under `crossDevice: 'deny'`. */
+  function elsewhere(
+    payload: StatePayload,
+    via: 'callback' | 'wrapped',
+    fields: Record<string, string>,
+  ): Outcome {
+    if (deps.crossDevice === 'deny')
+      throw new MagicLinkError('ERR_CROSS_DEVICE_DENIED', 'Link opened in another browser');
+    return { kind: 'confirm', via, maskedEmail: maskEmail(payload.e), fields };
+  }
+
+  async function landCallback(input: LandInput & { via: 'callback' }): Promise<Outcome> {
+    if (input.error !== undefined) {
+      const rescued = await tryRescue(input);
+      if (rescued) return rescued;
+      throw new MagicLinkError(
+        'ERR_LINK_EXPIRED',
+        `Provider answered error=${input.error.slice(0, 40)}`,
+      );
+    }
+    const code = checkCode(input.code);
+    const payload = states.open(input.state);
+    if (!(await pending.exists(payload.i)))
+      throw new MagicLinkError(
+        'ERR_LINK_EXPIRED',
+        'No pending sign-in (expired, used or never sent)',
+      );
+    const bound = holdsBinding(input.nonce, payload.b);
+    if (rescue && !bound) await rescue.keep(payload.i, code);
+    if (bound && !input.head) return complete(payload, code, 'link', input);
+    return elsewhere(payload, 'callback', { code, state: input.state! });
+  }
+
+  /**
+   * The person's own click on a link a scanner already burned comes back as an error. If the
+   * scanner delivered the code here first, the browser that asked (and only it) finishes.
+   */
+  async function tryRescue(input: LandInput & { via: 'callback' }): Promise<Outcome | null> {
+    if (!rescue || input.state === undefined) return null;
+    let opened: StatePayload;
+    try {
+      opened = states.open(input.state);
+    } catch {
+      return null;
+    }
+    if (!holdsBinding(input.nonce, opened.b)) return null;
+    const code = await rescue.claim(opened.i);
+    return code === null ? null : complete(opened, code, 'link', input);
+  }
+
+  async function landWrapped(input: LandInput & { via: 'wrapped' }): Promise<Outcome> {
+    if (!links) throw new MagicLinkError('ERR_NOT_FOUND', 'Provider has no wrapped links');
+    const { l, p } = links.open(input.t);
+    if (!(await pending.exists(p.i)))
+      throw new MagicLinkError('ERR_LINK_EXPIRED', 'No pending sign-in');
+    if (holdsBinding(input.nonce, p.b) && !input.head) return { kind: 'redirect', location: l };
+    return elsewhere(p, 'wrapped', { t: input.t! });
+  }
+
+  async function confirmWrapped(input: ConfirmInput & { via: 'wrapped' }): Promise<Outcome> {
+    if (!links) throw new MagicLinkError('ERR_NOT_FOUND', 'Provider has no wrapped links');
+    const { l, p } = links.open(input.t);
+    const bound = holdsBinding(input.nonce, p.b);
+    if (!bound && deps.crossDevice === 'deny')
+      throw new MagicLinkError('ERR_CROSS_DEVICE_DENIED', 'Link confirmed in another browser');
+    // The browser confirmed, so the server spends the provider's link itself. Redirecting the
+    // browser there instead would break under CSP form-action 'self' (helmet's default).
+    const params = await links.follow(l);
+    if (params.get('error') !== null)
+      throw new MagicLinkError('ERR_LINK_EXPIRED', 'Provider refused the link');
+    if (states.open(params.get('state')).i !== p.i)
+      throw new MagicLinkError('ERR_STATE_INVALID', 'Provider returned another state');
+    return complete(p, checkCode(params.get('code') ?? ''), bound ? 'link' : 'confirmed', input);
+  }
+
+  async function confirmCallback(input: ConfirmInput & { via: 'callback' }): Promise<Outcome> {
+    const code = checkCode(input.code);
+    const payload = states.open(input.state);
+    const bound = holdsBinding(input.nonce, payload.b);
+    if (!bound && deps.crossDevice === 'deny')
+      throw new MagicLinkError('ERR_CROSS_DEVICE_DENIED', 'Link confirmed in another browser');
+    return complete(payload, code, bound ? 'link' : 'confirmed', input);
+  }
+
+  /** The state a failed link carried, if genuine, for the expired page's one-click resend. */
+  function resendStateOf(
+    input: { via: 'callback'; state?: string } | { via: 'wrapped'; t?: string },
+  ) {
+    try {
+      if (input.via === 'wrapped') {
+        // An expired wrapped link still names the address; give it a fresh state for the form.
+        return links
+          ? states.seal(links.open(input.t, RESEND_GRACE_MS).p, RESEND_GRACE_MS)
+          : undefined;
+      }
+      return states.resendable(input.state) ? input.state : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  function withResend<I extends LandInput | ConfirmInput>(
+    step: (input: I) => Promise<Outcome>,
+  ): (input: I) => Promise<Outcome> {
+    return async (input) => {
+      try {
+        return await step(input);
+      } catch (err) {
+        if (err instanceof MagicLinkError) err.context.resendState ??= resendStateOf(input);
+        throw err;
+      }
+    };
+  }
+
+  const land = withResend<LandInput>((input) =>
+    input.via === 'callback' ? landCallback(input) : landWrapped(input),
+  );
+  const confirm = withResend<ConfirmInput>((input) =>
+    input.via === 'callback' ? confirmCallback(input) : confirmWrapped(input),
+  );
+
+  async function verifyCode(input: Client & { code: unknown }): Promise<Outcome> {
+    const code = (typeof input.code === 'string' ? input.code : '').replace(/[\s-]/g, '');
+    if (!input.nonce || !/^[0-9]{6}$/.test(code) || !provider.verifyCode)
+      throw new MagicLinkError(
+        'ERR_CODE_INVALID',
+        input.nonce ? 'Malformed code' : 'No pending cookie',
+      );
+    const checked = await provider.verifyCode(bindingOf(input.nonce), code);
+    const payload = states.open(checked.state);
+    if ((await pending.spend(payload.i)) === null)
+      throw new MagicLinkError('ERR_LINK_EXPIRED', 'No pending sign-in');
+    return verified(payload, checked.profile, 'code', input);
+  }
+
+  return {
+    async request(input) {
+      const returnTo = safeReturnTo(input.returnTo, deps.origin, deps.afterSignIn);
+      const email = parseEmail(input.email);
+      if (!email.ok) {
+        const err = new MagicLinkError('ERR_BAD_EMAIL', `Email ${email.reason}`);
+        err.context.returnTo = returnTo;
+        throw err;
+      }
+      return send(email.address, returnTo, input);
+    },
+    async resend(input) {
+      const payload = states.resendable(input.state);
+      if (!payload) throw new MagicLinkError('ERR_STATE_INVALID', 'Resend state invalid');
+      return send(payload.e, safeReturnTo(payload.r, deps.origin, deps.afterSignIn), input);
+    },
+    land,
+    confirm,
+    verifyCode,
+    addressOfRequest(email) {
+      const parsed = parseEmail(email);
+      return parsed.ok ? parsed.throttleKey : null;
+    },
+    addressOfResend(state) {
+      const payload = states.resendable(state);
+      const parsed = payload ? parseEmail(payload.e) : null;
+      return parsed?.ok ? parsed.throttleKey : null;
+    },
+  };
+}

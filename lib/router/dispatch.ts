@@ -1,0 +1,109 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MagicLinkError } from '../errors';
+import type { RateLimiter } from '../flow/rate-limit';
+import { bodyFields, clientIp, queryFields } from '../http';
+import type { Fields } from '../http';
+import type { RouterKit } from './kit';
+import { isSameOrigin } from './same-origin';
+import type { RouteSpec } from './routes';
+
+type Next = (err?: unknown) => void;
+type Methods = ReadonlyMap<string, RouteSpec>;
+
+/**
+ * The one dispatcher: for every route of the table it applies, in order, the response headers,
+ * 405 with `Allow`, HEAD as GET, the same-origin rule, body parsing and the limits, and only
+ * then runs the handler. A `MagicLinkError` becomes its page or JSON; anything else goes to
+ * `next(err)`.
+ */
+export function createDispatcher(
+  kit: RouterKit,
+  table: readonly RouteSpec[],
+  limiter: RateLimiter | null,
+  presentError: (
+    req: IncomingMessage,
+    res: ServerResponse,
+    err: MagicLinkError,
+    path: string,
+  ) => void,
+): {
+  match(path: string): Methods | undefined;
+  dispatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: Next,
+    path: string,
+    methods: Methods,
+  ): Promise<void>;
+} {
+  const byPath = new Map<string, Map<string, RouteSpec>>();
+  for (const route of table) {
+    if (!route.enabled) continue;
+    const methods = byPath.get(route.path) ?? new Map<string, RouteSpec>();
+    methods.set(route.method, route);
+    byPath.set(route.path, methods);
+  }
+
+  async function applyLimits(route: RouteSpec, req: IncomingMessage, fields: Fields, ip: string) {
+    if (!limiter || route.limits.length === 0) return;
+    const keys: { ip?: string; email?: string } = {};
+    for (const scope of route.limits) {
+      if (scope === 'ip') keys.ip = ip;
+      else {
+        const address = route.address?.(fields) ?? null;
+        if (address !== null) keys.email = address;
+      }
+    }
+    const verdict = await limiter.check(keys);
+    if (!verdict.ok) {
+      kit.emit(req, { type: 'rate_limited', scope: verdict.scope });
+      throw new MagicLinkError('ERR_RATE_LIMITED', `Rate limited by ${verdict.scope}`, {
+        retryAfter: verdict.retryAfterSeconds,
+      });
+    }
+  }
+
+  async function run(route: RouteSpec, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (route.sameOrigin && !isSameOrigin(req.headers, kit.o.origin))
+      throw new MagicLinkError('ERR_CROSS_SITE', 'Cross-site request refused');
+    const fields =
+      route.body === 'fields'
+        ? await bodyFields(req)
+        : route.method === 'GET'
+          ? queryFields(req)
+          : {};
+    const ip = clientIp(req);
+    await applyLimits(route, req, fields, ip);
+    const nonce = kit.cookie.read(
+      req.headers.cookie,
+      (req as { cookies?: Record<string, unknown> }).cookies,
+    );
+    await route.handler({ req, res, fields, nonce, ip });
+  }
+
+  function notAllowed(res: ServerResponse, methods: Methods): MagicLinkError {
+    const allowed = [...methods.keys()];
+    res.setHeader(
+      'Allow',
+      allowed.includes('GET') ? [...allowed, 'HEAD'].join(', ') : allowed.join(', '),
+    );
+    return new MagicLinkError('ERR_BAD_REQUEST', 'Method not allowed', { status: 405 });
+  }
+
+  return {
+    match: (path) => byPath.get(path),
+    async dispatch(req, res, next, path, methods) {
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('Pragma', 'no-cache');
+      res.setHeader('Referrer-Policy', 'no-referrer');
+      const route = methods.get(req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET'));
+      try {
+        if (!route) throw notAllowed(res, methods);
+        await run(route, req, res);
+      } catch (err) {
+        if (res.headersSent || !(err instanceof MagicLinkError)) return next(err);
+        presentError(req, res, err, path);
+      }
+    },
+  };
+}

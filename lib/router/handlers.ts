@@ -1,0 +1,96 @@
+import type { IncomingMessage } from 'node:http';
+import type { SignInFlow } from '../flow/sign-in';
+import { safeReturnTo } from '../flow/return-to';
+import { redirect, sendHtml, sendJson, wantsJson } from '../http';
+import { sentPage, signInPage } from '../pages/pages';
+import type { RouterKit } from './kit';
+import { createResponder } from './respond';
+import type { Handler } from './routes';
+
+type WithUser = IncomingMessage & { user?: Express.User };
+
+export interface Handlers {
+  signInPage: Handler;
+  request: Handler;
+  sentPage: Handler;
+  verify: Handler;
+  resend: Handler;
+  openGet: Handler;
+  openPost: Handler;
+  callbackGet: Handler;
+  callbackPost: Handler;
+  logout: Handler;
+}
+
+/** Per route: read the fields, call the flow, hand the outcome to the responder. */
+export function createHandlers(kit: RouterKit, flow: SignInFlow): Handlers {
+  const { o, paths } = kit;
+  const respond = createResponder(kit);
+  const client = (c: { nonce: string | null; ip: string }) => ({ nonce: c.nonce, ip: c.ip });
+  const head = (req: IncomingMessage) => req.method === 'HEAD';
+
+  return {
+    signInPage({ res, fields }) {
+      const returnTo = safeReturnTo(fields.returnTo, o.origin, o.afterSignIn);
+      const data = { appName: o.appName, action: paths.signIn, returnTo, error: null, email: '' };
+      sendHtml(
+        res,
+        200,
+        typeof o.signInPage === 'function' ? o.signInPage(data) : signInPage(data),
+      );
+    },
+    sentPage({ res }) {
+      const verifyAction = o.capabilities.checksCodes ? paths.verify : null;
+      sendHtml(
+        res,
+        200,
+        sentPage({ appName: o.appName, verifyAction, signInHref: paths.signIn, error: null }),
+      );
+    },
+    async request(c) {
+      const outcome = await flow.request({
+        ...client(c),
+        email: c.fields.email,
+        returnTo: c.fields.returnTo,
+      });
+      await respond(c.req, c.res, outcome);
+    },
+    async resend(c) {
+      await respond(c.req, c.res, await flow.resend({ ...client(c), state: c.fields.state }));
+    },
+    async verify(c) {
+      await respond(c.req, c.res, await flow.verifyCode({ ...client(c), code: c.fields.code }));
+    },
+    async callbackGet(c) {
+      const { code, state, error } = c.fields;
+      const input = { ...client(c), head: head(c.req), via: 'callback' as const };
+      await respond(c.req, c.res, await flow.land({ ...input, code, state, error }));
+    },
+    async callbackPost(c) {
+      const { code, state } = c.fields;
+      await respond(
+        c.req,
+        c.res,
+        await flow.confirm({ ...client(c), via: 'callback', code, state }),
+      );
+    },
+    async openGet(c) {
+      const input = { ...client(c), head: head(c.req), via: 'wrapped' as const, t: c.fields.t };
+      await respond(c.req, c.res, await flow.land(input));
+    },
+    async openPost(c) {
+      await respond(
+        c.req,
+        c.res,
+        await flow.confirm({ ...client(c), via: 'wrapped', t: c.fields.t }),
+      );
+    },
+    async logout({ req, res }) {
+      await kit.session.signOut(req, res);
+      (req as WithUser).user = undefined;
+      kit.emit(req, { type: 'sign_out' });
+      if (wantsJson(req)) sendJson(res, 200, { status: 'signed_out' });
+      else redirect(res, o.afterSignOut);
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createSignInFlow } from '../flow/sign-in';
+import { resolveOptions } from '../options';
+import type { MagicLinkOptions } from '../options';
+import type { MagicLinkProfile } from '../profile';
+import type { SessionAdapter } from '../sessions/adapter';
+import { prefixedStore } from '../stores/prefix';
+import { createDispatcher } from './dispatch';
+import { createHandlers } from './handlers';
+import { createKit } from './kit';
+import { createPendingCookie } from './pending-cookie';
+import { createErrorPresenter } from './present-error';
+import { routeTable } from './routes';
+
+type WithUser = IncomingMessage & { user?: Express.User };
+type Next = (err?: unknown) => void;
+
+/** Where `requireUser()` finds the router's settings on a request. */
+export const ROUTER_CONTEXT = Symbol.for('express-magic-link.router');
+
+export interface RouterContext {
+  signInPath: string;
+  origin: string;
+}
+
+/** A Connect/Express middleware function, usable with `app.use()` in Express 4 and 5. */
+export type MagicLinkMiddleware = (req: IncomingMessage, res: ServerResponse, next: Next) => void;
+
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+/**
+ * Mounts the magic-link routes and loads `req.user` on every request. Mount it at the root,
+ * after express-session: `app.use(magicLinkRouter(opts))`.
+ *
+ * | Route | What it does |
+ * | --- | --- |
+ * | `GET  <basePath>/magic-link` | the sign-in page (unless `signInPage: false`) |
+ * | `POST <basePath>/magic-link` | `email` (+ `returnTo`) as a form or JSON → 303 to the sent page, or 202 JSON |
+ * | `GET  <basePath>/magic-link/sent` | "check your email", with the code form for providers with codes |
+ * | `POST <basePath>/magic-link/verify` | a one-time code, from the browser that asked |
+ * | `POST <basePath>/magic-link/resend` | a fresh link for the address in an expired state |
+ * | `GET/POST <basePath>/magic-link/open` | the scanner-safe wrapper around a provider's own links |
+ * | `GET/POST <basePath>/callback` | the link's landing page; POST is the cross-device confirmation |
+ * | `POST <basePath>/logout` | sign out |
+ *
+ * @example
+ * app.use(session({ secret: process.env.SESSION_SECRET!, resave: false, saveUninitialized: false }));
+ * app.use(magicLinkRouter({ provider: selfHostedProvider(), delivery: smtpMailer({ transport: process.env.SMTP_URL!, from: 'login@example.com' }), secret: process.env.MAGIC_LINK_SECRET!, origin: 'https://app.example.com' }));
+ * app.get('/account', requireUser(), (req, res) => res.json(req.user));
+ */
+export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware {
+  const o = resolveOptions(options);
+  const provider = o.provider;
+  const providerKeys = `p:${provider.name.replace(/[^A-Za-z0-9_-]/g, '_')}:`;
+  provider.init?.({ store: prefixedStore(o.store, providerKeys), secrets: o.secrets });
+  const cookie = createPendingCookie({ secure: o.secureCookies, ttlMs: provider.linkTtlMs });
+  const kit = createKit(o, cookie);
+  const flow = createSignInFlow({
+    provider,
+    capabilities: o.capabilities,
+    store: o.store,
+    secrets: o.secrets,
+    origin: o.origin,
+    redirectUri: o.redirectUri,
+    openUrl: `${o.origin}${kit.paths.open}`,
+    delivery: o.delivery,
+    allow: o.allow,
+    crossDevice: o.crossDevice,
+    afterSignIn: o.afterSignIn,
+    providerTimeoutMs: o.providerTimeoutMs,
+    emit: (event, ip) => kit.emitAt(ip, event),
+  });
+  const table = routeTable(kit.paths, createHandlers(kit, flow), {
+    signInPage: o.signInPage !== false,
+    checksCodes: o.capabilities.checksCodes,
+    followsLinks: o.capabilities.followsLinks,
+    addressOfRequest: flow.addressOfRequest,
+    addressOfResend: flow.addressOfResend,
+  });
+  const dispatcher = createDispatcher(kit, table, o.rateLimiter, createErrorPresenter(kit));
+  const context: RouterContext = { signInPath: kit.paths.signIn, origin: o.origin };
+  const prefix = `${o.basePath}/`;
+  const session = kit.session;
+
+  function proceed(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: Next,
+    user: MagicLinkProfile | null,
+  ): void {
+    (req as WithUser).user = user ?? undefined;
+    const path = pathOf(req);
+    const methods = path.startsWith(prefix) ? dispatcher.match(path) : undefined;
+    if (!methods) return next();
+    // Answered in the same tick as the request event, a keep-alive request that carries a
+    // chunked body (HEAD or DELETE with a body, say) leaves Node's parser unable to reuse the
+    // socket; one microtask later it drains the body as usual.
+    Promise.resolve()
+      .then(() => dispatcher.dispatch(req, res, next, path, methods))
+      .catch(next);
+  }
+
+  return function magicLinkRouter(req, res, next) {
+    (req as unknown as Record<symbol, RouterContext>)[ROUTER_CONTEXT] = context;
+    let user: ReturnType<SessionAdapter['getUser']>;
+    try {
+      user = session.getUser(req);
+    } catch (err) {
+      return next(err);
+    }
+    // Most requests are not ours and most adapters answer synchronously: no promise, no tick.
+    if (user !== null && typeof (user as Promise<unknown>).then === 'function') {
+      (user as Promise<MagicLinkProfile | null>).then((u) => proceed(req, res, next, u), next);
+    } else {
+      proceed(req, res, next, user as MagicLinkProfile | null);
+    }
+  };
+}

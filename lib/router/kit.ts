@@ -1,0 +1,75 @@
+import type { IncomingMessage } from 'node:http';
+import { MagicLinkError } from '../errors';
+import type { FlowEvent } from '../flow/sign-in';
+import { clientIp } from '../http';
+import type { MagicLinkEvent, ResolvedOptions } from '../options';
+import type { SessionAdapter } from '../sessions/adapter';
+import type { PendingCookie } from './pending-cookie';
+
+/** The router's paths, all under `basePath`. */
+export interface Paths {
+  signIn: string;
+  sent: string;
+  verify: string;
+  resend: string;
+  open: string;
+  callback: string;
+  logout: string;
+}
+
+/** What every part of the router shares, built once by `magicLinkRouter()`. */
+export interface RouterKit {
+  o: ResolvedOptions;
+  paths: Paths;
+  session: SessionAdapter;
+  cookie: PendingCookie;
+  emit(req: IncomingMessage, event: FlowEvent): void;
+  emitAt(ip: string, event: FlowEvent): void;
+}
+
+export function pathsUnder(base: string): Paths {
+  return {
+    signIn: `${base}/magic-link`,
+    sent: `${base}/magic-link/sent`,
+    verify: `${base}/magic-link/verify`,
+    resend: `${base}/magic-link/resend`,
+    open: `${base}/magic-link/open`,
+    callback: `${base}/callback`,
+    logout: `${base}/logout`,
+  };
+}
+
+/** Session-adapter failures become ERR_SESSION_FAILED, so they answer 503 like the others. */
+function guardSession(session: SessionAdapter): SessionAdapter {
+  const wrap = async <R>(fn: () => Promise<R>): Promise<R> => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof MagicLinkError || err instanceof TypeError) throw err;
+      throw new MagicLinkError('ERR_SESSION_FAILED', 'The session adapter failed', { cause: err });
+    }
+  };
+  return {
+    getUser: (req) => session.getUser(req),
+    signIn: (req, res, user) => wrap(() => session.signIn(req, res, user)),
+    signOut: (req, res) => wrap(() => session.signOut(req, res)),
+  };
+}
+
+export function createKit(o: ResolvedOptions, cookie: PendingCookie): RouterKit {
+  function emitAt(ip: string, event: FlowEvent): void {
+    try {
+      o.onEvent({ ...event, at: new Date(), ip } as MagicLinkEvent);
+    } catch {
+      // A failing log hook must never break a sign-in.
+    }
+  }
+  return {
+    o,
+    paths: pathsUnder(o.basePath),
+    session: guardSession(o.session),
+    cookie,
+    emit: (req, event) => emitAt(clientIp(req), event),
+    emitAt,
+  };
+}

@@ -1,0 +1,84 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MagicLinkError } from '../errors';
+import type { Outcome } from '../flow/outcomes';
+import { maskEmail } from '../flow/pending';
+import { appendSetCookie, redirect, sendHtml, sendJson, wantsJson } from '../http';
+import { confirmPage } from '../pages/pages';
+import type { RouterKit } from './kit';
+
+type WithUser = IncomingMessage & { user?: Express.User };
+
+/** Answers with a page for browsers and JSON for API clients. */
+export function render(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  page: () => string,
+  json: unknown,
+): void {
+  if (wantsJson(req)) sendJson(res, status, json);
+  else sendHtml(res, status, page());
+}
+
+/**
+ * Turns the flow's outcome into a response: 303 / 202 / 200, as HTML or JSON. Finishing a
+ * sign-in lives here, since it touches the app's session: `onSignIn`, `session.signIn`,
+ * `req.user`, clearing the pending cookie and the `sign_in` event.
+ */
+export function createResponder(
+  kit: RouterKit,
+): (req: IncomingMessage, res: ServerResponse, outcome: Outcome) => Promise<void> {
+  const { o, paths } = kit;
+
+  async function finishSignIn(
+    req: IncomingMessage,
+    res: ServerResponse,
+    outcome: Outcome & { kind: 'verified' },
+  ): Promise<void> {
+    const user = await o.onSignIn(outcome.profile, req);
+    if (user === false)
+      throw new MagicLinkError('ERR_SIGN_IN_REFUSED', 'onSignIn refused the user');
+    await kit.session.signIn(req, res, user);
+    (req as WithUser).user = user;
+    if (outcome.bound) appendSetCookie(res, kit.cookie.clear());
+    kit.emit(req, {
+      type: 'sign_in',
+      userId: user.id,
+      email: maskEmail(user.email),
+      method: outcome.method,
+    });
+    if (wantsJson(req)) sendJson(res, 200, { status: 'signed_in', returnTo: outcome.returnTo });
+    else redirect(res, outcome.returnTo);
+  }
+
+  return async function respond(req, res, outcome) {
+    switch (outcome.kind) {
+      case 'sent':
+        appendSetCookie(res, kit.cookie.set(outcome.nonce));
+        if (wantsJson(req)) sendJson(res, 202, { status: 'sent' });
+        else redirect(res, paths.sent);
+        return;
+      case 'verified':
+        return finishSignIn(req, res, outcome);
+      case 'confirm':
+        // HEAD gets the same page's headers; neither spends anything.
+        render(
+          req,
+          res,
+          200,
+          () =>
+            confirmPage({
+              appName: o.appName,
+              action: outcome.via === 'callback' ? paths.callback : paths.open,
+              maskedEmail: outcome.maskedEmail,
+              fields: outcome.fields,
+            }),
+          { status: 'confirmation_required', email: outcome.maskedEmail },
+        );
+        return;
+      case 'redirect':
+        redirect(res, outcome.location);
+        return;
+    }
+  };
+}

@@ -1,0 +1,15 @@
+import type { Store } from './store';
+
+/**
+ * A view of `store` whose keys all start with `prefix`, so that a provider (ours or an app's)
+ * cannot collide with the router's `pending:`, `rescue:` or rate-limit keys.
+ */
+export function prefixedStore(store: Store, prefix: string): Store {
+  return {
+    get: (key) => store.get(prefix + key),
+    set: (key, value, ttlMs) => store.set(prefix + key, value, ttlMs),
+    take: (key) => store.take(prefix + key),
+    increment: (key, ttlMs) => store.increment(prefix + key, ttlMs),
+    delete: (key) => store.delete(prefix + key),
+  };
+}
