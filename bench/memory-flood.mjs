@@ -1,5 +1,5 @@
 // Memory-store flood: a million distinct addresses' rate-limit counters must not grow memory
-// without bound (SECURITY.md, Faults). Run after `npm run build`:
+// without bound (docs/threat-model.md, Faults). Run after `npm run build`:
 //
 //   node --expose-gc bench/memory-flood.mjs [--addresses=1000000] [--max-entries=100000]
 //

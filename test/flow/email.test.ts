@@ -77,7 +77,7 @@ describe('parseEmail reports missing input', () => {
   });
 });
 
-describe('parseEmail refuses header injection (SECURITY.md E1)', () => {
+describe('parseEmail refuses header injection (threat model E1)', () => {
   it.each([
     'v@x.com\r\nBcc: s@evil.com',
     'v@x.com\nBcc: s@evil.com',
@@ -102,7 +102,7 @@ describe('parseEmail refuses header injection (SECURITY.md E1)', () => {
   });
 });
 
-describe('parseEmail refuses parser confusion (SECURITY.md E2)', () => {
+describe('parseEmail refuses parser confusion (threat model E2)', () => {
   it.each([
     '"a@evil.com x"@victim.com',
     '"a"@victim.com',
@@ -167,7 +167,7 @@ describe('parseEmail refuses parser confusion (SECURITY.md E2)', () => {
   });
 });
 
-describe('parseEmail enforces length limits (SECURITY.md E3)', () => {
+describe('parseEmail enforces length limits (threat model E3)', () => {
   const local64 = 'l'.repeat(MAX_LOCAL_PART_LENGTH);
 
   it('accepts an address of exactly 254 characters with a 64-character local part', () => {
@@ -218,7 +218,7 @@ describe('parseEmail enforces length limits (SECURITY.md E3)', () => {
   });
 });
 
-describe('parseEmail canonicalises IDN domains without merging homoglyphs (SECURITY.md E4)', () => {
+describe('parseEmail canonicalises IDN domains without merging homoglyphs (threat model E4)', () => {
   it('gives the Unicode and punycode spellings the same canonical address', () => {
     const unicode = expectOk('user@bücher.example');
     const punycode = expectOk('user@xn--bcher-kva.example');

@@ -47,7 +47,7 @@ describe('safeReturnTo keeps same-origin paths', () => {
   });
 });
 
-describe('safeReturnTo refuses open redirects (SECURITY.md R1)', () => {
+describe('safeReturnTo refuses open redirects (threat model R1)', () => {
   it.each([
     ...R1_PAYLOADS,
     // A leading tab or newline, which browsers strip.

@@ -5,7 +5,7 @@ import type { TestApp } from '../helpers/app';
 import { askForLink, formOf, nextEmail, setsSession } from '../helpers/sign-in';
 
 /**
- * SECURITY.md T3. Only `Date` is faked: sockets, SMTP and supertest need real timers. The clock
+ * Threat model T3. Only `Date` is faked: sockets, SMTP and supertest need real timers. The clock
  * stands still unless a test moves it, so the link, its state and its store records all expire at
  * exactly the same instant, `requestedAt + 15 min`. The boundary, as implemented everywhere
  * (sealer, memory store, token record): `Date.now() >= expiresAt` is expired.

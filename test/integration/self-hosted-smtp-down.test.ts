@@ -10,7 +10,7 @@ import type { TestApp } from '../helpers/app';
 import { codeIn, linksIn } from '../helpers/smtp';
 import { askForLink, nextEmail, setsSession } from '../helpers/sign-in';
 
-/** SECURITY.md "Faults": SMTP is down. The user is told the email could not be sent. */
+/** docs/threat-model.md, "Faults": SMTP is down. The user is told the email could not be sent. */
 
 const EMAIL = 'alice@example.com';
 

@@ -13,7 +13,7 @@ import {
 import type { ScannerHit } from '../helpers/sign-in';
 
 /**
- * SECURITY.md T4: an email scanner sends HEAD and GET to every link in the email, with no
+ * Threat model T4: an email scanner sends HEAD and GET to every link in the email, with no
  * cookies and a headless-Chrome user agent. It must not get a session, and the person's own
  * click must still work afterwards.
  *

@@ -3,7 +3,7 @@ import { createTestApp, pathOf } from '../helpers/app';
 import type { TestApp } from '../helpers/app';
 import { askForLink, nextEmail, pendingCookieOf, setsSession } from '../helpers/sign-in';
 
-/** SECURITY.md rows T1, T2, T5, T6 and S2 against the self-hosted provider, over real SMTP. */
+/** Threat model rows T1, T2, T5, T6 and S2 against the self-hosted provider, over real SMTP. */
 
 const EMAIL = 'alice@example.com';
 
@@ -16,7 +16,7 @@ async function pending(email = EMAIL, agent = request.agent(t.url)) {
   return { agent, link, code: code!, cookie: `mlink=${pendingCookieOf(asked)}` };
 }
 
-/** The "safe" of SECURITY.md: a clear 4xx page, no session, no stack trace. */
+/** The "safe" of docs/threat-model.md: a clear 4xx page, no session, no stack trace. */
 function expectRefused(res: request.Response, status = 400): void {
   expect(res.status).toBe(status);
   expect(setsSession(res)).toBe(false);
