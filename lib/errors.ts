@@ -82,7 +82,7 @@ export const ERRORS: Readonly<Record<MagicLinkErrorCode, Readonly<ErrorRow>>> = 
   },
   ERR_CODE_LOCKED: {
     status: 429,
-    message: 'Too many attempts. Ask for a new link.',
+    message: 'Too many wrong codes. Use the link in the email, or ask for a new one.',
     page: 'error',
     event: 'sign_in_failed',
   },

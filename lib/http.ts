@@ -163,6 +163,10 @@ async function readBodyFields(req: IncomingMessage): Promise<Fields> {
     } catch {
       throw new MagicLinkError('ERR_BAD_REQUEST', 'The JSON body could not be parsed.');
     }
+    // JSON.parse keeps the last of two equal keys; a form would be refused (threat model A9).
+    const repeated = repeatedTopLevelKey(raw);
+    if (repeated !== null)
+      throw new MagicLinkError('ERR_BAD_REQUEST', `Repeated parameter: ${repeated.slice(0, 40)}`);
     return fromParsedBody(value);
   }
   return toFields(new URLSearchParams(raw));
@@ -203,4 +207,36 @@ export function clientIp(req: IncomingMessage): string {
   const ip = (req as { ip?: unknown }).ip;
   if (typeof ip === 'string' && ip) return ip;
   return req.socket.remoteAddress ?? 'unknown';
+}
+
+/**
+ * The first key that appears twice in the top-level object of a JSON text already known to be
+ * valid, or `null`. Nested objects need no check: every field must be a single string.
+ */
+export function repeatedTopLevelKey(json: string): string | null {
+  const seen = new Set<string>();
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < json.length; i++) {
+    const ch = json[i];
+    if (ch === '"') {
+      let end = i + 1;
+      while (json[end] !== '"') end += json[end] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) {
+        const key = JSON.parse(json.slice(i, end + 1)) as string;
+        if (seen.has(key)) return key;
+        seen.add(key);
+        expectKey = false;
+      }
+      i = end;
+    } else if (ch === '{' || ch === '[') {
+      depth++;
+      expectKey = ch === '{' && depth === 1;
+    } else if (ch === '}' || ch === ']') {
+      depth--;
+    } else if (ch === ',' && depth === 1) {
+      expectKey = true;
+    }
+  }
+  return null;
 }

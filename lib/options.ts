@@ -8,7 +8,7 @@ import type { MagicLinkProfile } from './profile';
 import { capabilitiesOf } from './providers/provider';
 import type { Provider, ResolvedCapabilities } from './providers/provider';
 import { createRateLimiter } from './flow/rate-limit';
-import type { RateLimiter, RateLimitOptions } from './flow/rate-limit';
+import type { RateLimiter, RateLimitOptions, RateLimitScope } from './flow/rate-limit';
 import { expressSessionAdapter } from './sessions/express-session';
 import type { SessionAdapter } from './sessions/adapter';
 import { guardStore } from './stores/guard';
@@ -38,7 +38,7 @@ export type MagicLinkEvent = { at: Date; ip: string } & (
   | { type: 'link_sent'; email: string }
   | { type: 'sign_in'; userId: string; email: string; method: 'link' | 'code' | 'confirmed' }
   | { type: 'sign_in_failed'; reason: MagicLinkErrorCode }
-  | { type: 'rate_limited'; scope: 'email' | 'ip' }
+  | { type: 'rate_limited'; scope: RateLimitScope }
   | { type: 'provider_error'; reason: MagicLinkErrorCode; error: unknown }
   | { type: 'sign_out' }
 );
@@ -121,8 +121,10 @@ export interface MagicLinkOptions {
   /** Receives every event. Log or count them. @default provider and store errors go to console.error */
   onEvent?: (event: MagicLinkEvent) => void;
   /**
-   * Limits per address and per IP; an empty array turns a scope off.
-   * @default 3/min and 10/hour per address; 30/min and 200/hour per IP (IPv6 by /56)
+   * Limits per address, per IP and per browser; an empty array turns a scope off.
+   * @default sign-in emails: 3/min per (address, IP), 10/hour per address, 30/min and 200/hour
+   * per IP (IPv6 by /56, and by /48 at 4×); credential checks: 60/min and 600/hour per IP,
+   * 10/min and 30/hour per browser
    */
   rateLimit?: RateLimitOptions;
   /** Turn every rate limit off. For tests only; never in production. @default false */

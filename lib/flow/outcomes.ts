@@ -23,6 +23,8 @@ export type Outcome =
   | {
       kind: 'confirm';
       via: 'callback' | 'wrapped';
+      /** The whole address: a person tells their own from a look-alike only by reading all of it. */
+      email: string;
       maskedEmail: string;
       fields: Readonly<Record<string, string>>;
     }

@@ -1,4 +1,8 @@
+import type { MagicLinkError } from '../errors';
 import type { Store } from '../stores/store';
+
+/** Codes a provider may refuse for one sign-in before its state is spent for good. */
+export const MAX_REFUSED_CODES = 3;
 
 /**
  * The pending-sign-in records: `pending:<id>` → the binding of the browser that asked. A record
@@ -10,16 +14,31 @@ export interface PendingStore {
   exists(id: string): Promise<boolean>;
   /** Atomically spends the record; the binding it held, or `null` when none was pending. */
   spend(id: string): Promise<string | null>;
+  /**
+   * Whether a failed exchange may be retried with this record: transient failures always may;
+   * codes a remote provider refused may, up to {@link MAX_REFUSED_CODES} times per sign-in, so
+   * junk against one genuine state costs at most that many calls to it.
+   */
+  mayRetry(id: string, err: MagicLinkError): Promise<boolean>;
   /** Puts a spent record back, after a failure that left the user's credential unspent. Never throws. */
   giveBack(id: string, binding: string): Promise<void>;
 }
 
-export function createPendingStore(store: Store, ttlMs: number): PendingStore {
+export function createPendingStore(
+  store: Store,
+  ttlMs: number,
+  boundRefusals: boolean,
+): PendingStore {
   const key = (id: string) => `pending:${id}`;
   return {
     open: (id, binding) => store.set(key(id), binding, ttlMs),
     exists: async (id) => (await store.get(key(id))) !== null,
     spend: (id) => store.take(key(id)),
+    async mayRetry(id, err) {
+      if (err.code !== 'ERR_LINK_INVALID' || !boundRefusals) return true;
+      const { count } = await store.increment(`${key(id)}:refused`, ttlMs);
+      return count < MAX_REFUSED_CODES;
+    },
     giveBack: (id, binding) => store.set(key(id), binding, ttlMs).catch(() => undefined),
   };
 }

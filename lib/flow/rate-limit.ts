@@ -8,43 +8,89 @@ export interface RateLimitRule {
 }
 
 /**
- * Sign-in emails per address: 3 a minute, as WorkOS allows, and 10 an hour, so a victim's inbox
- * cannot be flooded one minute after another.
+ * Sign-in emails per address, from any IP: 10 an hour, so a victim's inbox cannot be flooded.
+ * A stranger can use this up; the owner then waits for the hour, and links already sent still
+ * work (see README "Lockout trade-off").
  */
 export const DEFAULT_EMAIL_RULES: readonly RateLimitRule[] = Object.freeze([
-  Object.freeze({ limit: 3, windowMs: 60_000 }),
   Object.freeze({ limit: 10, windowMs: 3_600_000 }),
+]);
+
+/**
+ * Sign-in emails per address from one IP: 3 a minute. Counting the minute per (address, IP)
+ * rather than per address means a stranger's requests cannot hold the owner up minute by minute.
+ */
+export const DEFAULT_EMAIL_AND_IP_RULES: readonly RateLimitRule[] = Object.freeze([
+  Object.freeze({ limit: 3, windowMs: 60_000 }),
 ]);
 
 /**
  * Sign-in requests per IP (IPv4 address, or IPv6 /56): 30 a minute and 200 an hour. One IPv4
  * address often stands for a whole office, school or mobile-carrier NAT, so these are ten to
  * twenty times the per-email rules; yet one source cannot send more than 200 emails an hour to
- * addresses it sprays, which caps abuse of the app's sender reputation and email quota.
+ * addresses it sprays, which caps abuse of the app's sender reputation and email quota. An IPv6
+ * client is also counted in its /48 at {@link IPV6_SITE_FACTOR} times these limits, so spreading
+ * over the /56s of one site does not multiply its allowance.
  */
 export const DEFAULT_IP_RULES: readonly RateLimitRule[] = Object.freeze([
   Object.freeze({ limit: 30, windowMs: 60_000 }),
   Object.freeze({ limit: 200, windowMs: 3_600_000 }),
 ]);
 
+/** Credential checks (codes, confirmations, wrapped links) per IP: 60 a minute, 600 an hour. */
+export const DEFAULT_IP_ATTEMPT_RULES: readonly RateLimitRule[] = Object.freeze([
+  Object.freeze({ limit: 60, windowMs: 60_000 }),
+  Object.freeze({ limit: 600, windowMs: 3_600_000 }),
+]);
+
+/** Credential checks per browser (its pending-cookie binding): 10 a minute, 30 an hour. */
+export const DEFAULT_BINDING_RULES: readonly RateLimitRule[] = Object.freeze([
+  Object.freeze({ limit: 10, windowMs: 60_000 }),
+  Object.freeze({ limit: 30, windowMs: 3_600_000 }),
+]);
+
+/** An IPv6 /48 may send this many times what one /56 may. */
+export const IPV6_SITE_FACTOR = 4;
+
 /** Options for {@link createRateLimiter}. An empty array turns a scope off. */
 export interface RateLimitOptions {
   /**
-   * Rules per email address (the throttle key: case-folded, without `+tag`).
+   * Emails per address from any IP (the throttle key: case-folded, without `+tag`).
    *
-   * @default 3 a minute and 10 an hour ({@link DEFAULT_EMAIL_RULES})
+   * @default 10 an hour ({@link DEFAULT_EMAIL_RULES})
    */
   perEmail?: readonly RateLimitRule[];
   /**
-   * Rules per client IP, grouped by {@link ipKey}.
+   * Emails per address from one IP.
+   *
+   * @default 3 a minute ({@link DEFAULT_EMAIL_AND_IP_RULES})
+   */
+  perEmailAndIp?: readonly RateLimitRule[];
+  /**
+   * Sign-in requests per client IP, grouped by {@link ipKey}; IPv6 also per /48.
    *
    * @default 30 a minute and 200 an hour ({@link DEFAULT_IP_RULES})
    */
   perIp?: readonly RateLimitRule[];
+  /**
+   * Credential checks per client IP: codes, confirmations and wrapped links.
+   *
+   * @default 60 a minute and 600 an hour ({@link DEFAULT_IP_ATTEMPT_RULES})
+   */
+  perIpAttempts?: readonly RateLimitRule[];
+  /**
+   * Credential checks per browser.
+   *
+   * @default 10 a minute and 30 an hour ({@link DEFAULT_BINDING_RULES})
+   */
+  perBinding?: readonly RateLimitRule[];
 }
 
 /** Which limit refused a request. */
-export type RateLimitScope = 'email' | 'ip';
+export type RateLimitScope = 'email' | 'ip' | 'binding';
+
+/** A named count: which rules, and for whom. */
+export type LimiterBucket = 'ip' | 'email' | 'email-ip' | 'ip-attempts' | 'binding';
 
 /** The answer of {@link RateLimiter.check}. */
 export type RateLimitResult =
@@ -53,32 +99,35 @@ export type RateLimitResult =
 /** Counts requests against fixed windows kept in a {@link Store}. */
 export interface RateLimiter {
   /**
-   * Counts one request and says whether it is within every rule. Rejects when the store does,
-   * so the caller can fail closed.
+   * Counts one sign-in request (IP first, then address) and says whether it is within every
+   * rule. Rejects when the store does, so the caller can fail closed.
    */
   check(keys: { email?: string; ip?: string }): Promise<RateLimitResult>;
+  /** Counts one credential check, per IP and then per browser binding. */
+  checkAttempt(keys: { ip?: string; binding?: string }): Promise<RateLimitResult>;
 }
 
 const OK: RateLimitResult = Object.freeze({ ok: true });
 
+function digest(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('base64url');
+}
+
 /**
- * Fixed-window rate limits per email address and per IP, on the same {@link Store} as
- * everything else, so every instance of the app shares one count.
+ * Fixed-window rate limits on the same {@link Store} as everything else, so every instance of
+ * the app shares one count.
  *
  * - The IP is counted first. A request it refuses does not count against the email address, so
  *   a flood from one source cannot lock its victims out any faster.
  * - Within a scope, rules are counted from the shortest window up and counting stops at the
  *   first rule exceeded: a user who clicks "send" five times in a minute is held for that
  *   minute, not charged five times against the hour.
- * - Email addresses are stored only as SHA-256 digests: `rl:email:<windowMs>:<digest>`.
+ * - Email addresses and bindings are stored only as SHA-256 digests: `rl:email:<windowMs>:<digest>`.
  *
  * @example
  * const limiter = createRateLimiter(store);
  * const result = await limiter.check({ email: throttleKey, ip: req.ip });
  * if (!result.ok) res.set('Retry-After', String(result.retryAfterSeconds)).status(429);
- *
- * @example
- * createRateLimiter(store, { perIp: [{ limit: 10, windowMs: 60_000 }] });
  */
 export function createRateLimiter(store: Store, options: RateLimitOptions = {}): RateLimiter {
   if (typeof store !== 'object' || store === null || typeof store.increment !== 'function') {
@@ -90,39 +139,59 @@ export function createRateLimiter(store: Store, options: RateLimitOptions = {}):
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('createRateLimiter: options must be an object, or omitted.');
   }
-  const emailRules = checkRules('perEmail', options.perEmail ?? DEFAULT_EMAIL_RULES);
-  const ipRules = checkRules('perIp', options.perIp ?? DEFAULT_IP_RULES);
+  const rules: Record<LimiterBucket, RateLimitRule[]> = {
+    email: checkRules('perEmail', options.perEmail ?? DEFAULT_EMAIL_RULES),
+    'email-ip': checkRules('perEmailAndIp', options.perEmailAndIp ?? DEFAULT_EMAIL_AND_IP_RULES),
+    ip: checkRules('perIp', options.perIp ?? DEFAULT_IP_RULES),
+    'ip-attempts': checkRules('perIpAttempts', options.perIpAttempts ?? DEFAULT_IP_ATTEMPT_RULES),
+    binding: checkRules('perBinding', options.perBinding ?? DEFAULT_BINDING_RULES),
+  };
 
   async function consume(
+    bucket: LimiterBucket,
     scope: RateLimitScope,
-    rules: readonly RateLimitRule[],
     id: string,
+    factor = 1,
   ): Promise<RateLimitResult> {
     // Sequential on purpose: a rule that refuses must not charge the longer windows after it.
-    for (const rule of rules) {
+    for (const rule of rules[bucket]) {
       const { count, resetMs } = await store.increment(
-        `rl:${scope}:${rule.windowMs}:${id}`,
+        `rl:${bucket}:${rule.windowMs}:${id}`,
         rule.windowMs,
       );
-      if (count > rule.limit) {
+      if (count > rule.limit * factor) {
         return { ok: false, scope, retryAfterSeconds: Math.max(1, Math.ceil(resetMs / 1000)) };
       }
     }
     return OK;
   }
 
+  async function perIp(bucket: 'ip' | 'ip-attempts', ip: string): Promise<RateLimitResult> {
+    const result = await consume(bucket, 'ip', ipKey(ip));
+    const site = ipv6SiteKey(ip);
+    return result.ok && site !== null ? consume(bucket, 'ip', site, IPV6_SITE_FACTOR) : result;
+  }
+
   return {
     async check(keys) {
-      if (keys.ip !== undefined && ipRules.length > 0) {
-        const result = await consume('ip', ipRules, ipKey(keys.ip));
+      if (keys.ip !== undefined) {
+        const result = await perIp('ip', keys.ip);
         if (!result.ok) return result;
       }
-      if (keys.email !== undefined && emailRules.length > 0) {
-        const digest = createHash('sha256').update(keys.email, 'utf8').digest('base64url');
-        const result = await consume('email', emailRules, digest);
-        if (!result.ok) return result;
+      if (keys.email !== undefined) {
+        const ip = keys.ip === undefined ? '' : ipKey(keys.ip);
+        const near = await consume('email-ip', 'email', digest(`${keys.email}\n${ip}`));
+        if (!near.ok) return near;
+        return consume('email', 'email', digest(keys.email));
       }
       return OK;
+    },
+    async checkAttempt(keys) {
+      if (keys.ip !== undefined) {
+        const result = await perIp('ip-attempts', keys.ip);
+        if (!result.ok) return result;
+      }
+      return keys.binding === undefined ? OK : consume('binding', 'binding', keys.binding);
     },
   };
 }
@@ -186,6 +255,17 @@ export function ipKey(ip: string): string {
     return [g >> 8, g & 0xff, h >> 8, h & 0xff].join('.');
   }
   return `${hex(a)}:${hex(b)}:${hex(c)}:${hex(d & 0xff00)}::/56`;
+}
+
+/** The /48 of an IPv6 client, or `null` for IPv4 (and IPv4-mapped) and unparseable input. */
+export function ipv6SiteKey(ip: string): string | null {
+  const input = String(ip).trim();
+  if (parseIpv4(input) !== undefined) return null;
+  const v6 = parseIpv6(input);
+  if (v6 === undefined) return null;
+  const [a = 0, b = 0, c = 0, d = 0, e = 0, f = 0] = v6;
+  if (a === 0 && b === 0 && c === 0 && d === 0 && e === 0 && f === 0xffff) return null;
+  return `${hex(a)}:${hex(b)}:${hex(c)}::/48`;
 }
 
 function hex(group: number): string {

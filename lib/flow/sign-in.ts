@@ -3,6 +3,7 @@ import type { MagicLinkEvent, SendEmail } from '../options';
 import type { MagicLinkProfile } from '../profile';
 import type { Provider, ResolvedCapabilities } from '../providers/provider';
 import type { Store } from '../stores/store';
+import { checkCode, restorable, sameAddress } from './credential';
 import { parseEmail } from './email';
 import type { Outcome, SignInMethod } from './outcomes';
 import { bindingOf, holdsBinding, maskEmail, newId, newNonce } from './pending';
@@ -13,10 +14,6 @@ import { safeReturnTo } from './return-to';
 import { createStateCodec, RESEND_GRACE_MS } from './state';
 import { createThirdPartyLinks } from './third-party-link';
 import { withTimeout } from './timeout';
-
-/** Longest `code` the callback will look at; real ones are 43 (self-hosted) or ~30 characters. */
-const MAX_CODE_LENGTH = 512;
-const CODE_CHARS = /^[A-Za-z0-9_-]+$/;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** An event as the flow reports it; the router adds the time and the client IP. */
@@ -67,37 +64,6 @@ export interface SignInFlow {
   addressOfResend(state: unknown): string | null;
 }
 
-function sameAddress(a: string, b: string): boolean {
-  const x = parseEmail(a);
-  const y = parseEmail(b);
-  return x.ok && y.ok ? x.canonical === y.canonical : a.toLowerCase() === b.toLowerCase();
-}
-
-function checkCode(code: unknown): string {
-  if (
-    typeof code !== 'string' ||
-    code.length === 0 ||
-    code.length > MAX_CODE_LENGTH ||
-    !CODE_CHARS.test(code)
-  ) {
-    throw new MagicLinkError('ERR_LINK_INVALID', 'Malformed code');
-  }
-  return code;
-}
-
-/**
- * Whether a failed exchange leaves the sign-in usable: after transient failures, and after a
- * code the provider refused (forged or truncated, so nothing of the user's was spent).
- */
-function restorable(err: unknown): boolean {
-  return (
-    err instanceof MagicLinkError &&
-    (err.code === 'ERR_PROVIDER_UNAVAILABLE' ||
-      err.code === 'ERR_STORE_UNAVAILABLE' ||
-      err.code === 'ERR_LINK_INVALID')
-  );
-}
-
 /**
  * The sign-in flow: plain values in, outcomes out. It never sees `req` or `res` and never names
  * a provider; what differs between providers is wired here once, from their capabilities.
@@ -106,7 +72,7 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
   const { provider, capabilities } = deps;
   const ttlMs = provider.linkTtlMs;
   const states = createStateCodec(deps.secrets);
-  const pending = createPendingStore(deps.store, ttlMs);
+  const pending = createPendingStore(deps.store, ttlMs, capabilities.remote);
   const providerSends = deps.delivery === 'provider';
   const rescue = providerSends
     ? createRescue(deps.store, Math.min(ttlMs, capabilities.codeTtlMs))
@@ -152,7 +118,9 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
   async function send(address: string, returnTo: string, client: Client): Promise<Outcome> {
     // Reuse this browser's nonce, so every link it asked for stays bound to it.
     const nonce = client.nonce ?? newNonce();
-    if (await deps.allow(address)) {
+    const parsed = parseEmail(address);
+    // allow() sees the identity key, so a deny-list entry cannot be dodged by changing case.
+    if (parsed.ok && (await deps.allow(parsed.canonical))) {
       const payload: StatePayload = { i: newId(), b: bindingOf(nonce), r: returnTo, e: address };
       await deliver(address, payload);
       // Written only once the email is out: a link from a failed attempt finds no record.
@@ -179,7 +147,9 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     try {
       profile = await call(provider.finish(code));
     } catch (err) {
-      if (restorable(err)) await pending.giveBack(payload.i, binding);
+      if (restorable(err) && (await pending.mayRetry(payload.i, err))) {
+        await pending.giveBack(payload.i, binding);
+      }
       throw err;
     }
     // The credential and the state must name the same address, so the confirmation page can
@@ -209,7 +179,7 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
   ): Outcome {
     if (deps.crossDevice === 'deny')
       throw new MagicLinkError('ERR_CROSS_DEVICE_DENIED', 'Link opened in another browser');
-    return { kind: 'confirm', via, maskedEmail: maskEmail(payload.e), fields };
+    return { kind: 'confirm', via, email: payload.e, maskedEmail: maskEmail(payload.e), fields };
   }
 
   async function landCallback(input: LandInput & { via: 'callback' }): Promise<Outcome> {
@@ -266,6 +236,9 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     const bound = holdsBinding(input.nonce, p.b);
     if (!bound && deps.crossDevice === 'deny')
       throw new MagicLinkError('ERR_CROSS_DEVICE_DENIED', 'Link confirmed in another browser');
+    // Follow only for a sign-in still pending: a sealed link alone never makes us call out.
+    if (!(await pending.exists(p.i)))
+      throw new MagicLinkError('ERR_LINK_EXPIRED', 'No pending sign-in');
     // The browser confirmed, so the server spends the provider's link itself. Redirecting the
     // browser there instead would break under CSP form-action 'self' (helmet's default).
     const params = await links.follow(l);

@@ -95,7 +95,10 @@ export function sentPage(data: {
 export function confirmPage(data: {
   appName: string;
   action: string;
-  maskedEmail: string;
+  /** The whole address the link was sent to. */
+  email: string;
+  /** The address this browser is already signed in as, when it differs. */
+  signedInAs: string | null;
   fields: Record<string, string>;
 }): string {
   const hidden = Object.entries(data.fields).map(
@@ -105,9 +108,17 @@ export function confirmPage(data: {
     'Continue signing in?',
     html`<h1>Continue signing in?</h1>
       <p>
-        You are about to sign in to ${data.appName} as <strong>${data.maskedEmail}</strong> in this
-        browser.
+        You are about to sign in to ${data.appName} as <strong>${data.email}</strong> in this
+        browser. Check that this is your address.
       </p>
+      ${
+        data.signedInAs
+          ? html`<p class="error" role="alert">
+              This browser is signed in as <strong>${data.signedInAs}</strong>. Continuing signs it
+              in as ${data.email} instead.
+            </p>`
+          : ''
+      }
       <p class="muted">
         If you did not ask for this link, close this page. Nothing happens until you press the
         button.

@@ -47,6 +47,13 @@ export interface ProviderCapabilities {
    * @default the provider's `linkTtlMs`
    */
   codeTtlMs: number;
+  /**
+   * `finish` calls a third party, whose rate limit all users share. The flow then spends a
+   * state after a few codes the provider refused, so junk against one genuine state costs at
+   * most that many calls (threat model A4). A local provider's refusals cost one store read.
+   * @default true
+   */
+  remote: boolean;
 }
 
 /**
@@ -85,6 +92,7 @@ export function capabilitiesOf(provider: Provider): ResolvedCapabilities {
   return {
     sendsOwnEmail: provider.capabilities?.sendsOwnEmail === true,
     codeTtlMs: provider.capabilities?.codeTtlMs ?? provider.linkTtlMs,
+    remote: provider.capabilities?.remote !== false,
     checksCodes: typeof provider.verifyCode === 'function',
     followsLinks: typeof provider.follow === 'function',
   };

@@ -10,19 +10,23 @@ import type { Provider, ProviderContext, StartContext, StartResult } from './pro
 export const DEFAULT_TOKEN_TTL_MS = 15 * 60 * 1000;
 export const MAX_TOKEN_TTL_MS = 60 * 60 * 1000;
 export const DEFAULT_MAX_CODE_ATTEMPTS = 5;
-/** Failed codes allowed per address per hour, across every browser (ASVS v5 6.5.4). */
+/**
+ * Code checks allowed per address until a sign-in succeeds, across every link and browser
+ * (NIST SP 800-63B §3.2.2 caps failed attempts at 100). The count lives at most a day, so the
+ * guess budget is at most 100 per address per day: one chance in 10,000 of hitting a 6-digit code.
+ */
 export const DEFAULT_MAX_CODE_FAILURES_PER_EMAIL = 100;
+const FAILURE_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const CODE = /^[0-9]{6}$/;
-const HOUR_MS = 60 * 60 * 1000;
 
 export interface SelfHostedProviderOptions {
   /** How long a link and its code stay valid. At most 60 minutes. @default 900000 (15 minutes) */
   ttlMs?: number;
   /** Put a 6-digit one-time code in the email, for signing in on another device. @default true */
   codes?: boolean;
-  /** Wrong codes allowed per pending sign-in; a new request does not reset the count. @default 5 */
+  /** Code checks allowed per link; past them only the link itself, or a new link, works. @default 5 */
   maxCodeAttempts?: number;
 }
 
@@ -96,7 +100,7 @@ export function selfHostedProvider(options: SelfHostedProviderOptions = {}): Pro
       organizationId: null,
       connectionId: 'conn_self_hosted',
       connectionType: 'MagicLink',
-      email: address,
+      email: canonical,
       firstName: null,
       lastName: null,
       rawAttributes: {},
@@ -142,12 +146,28 @@ export function selfHostedProvider(options: SelfHostedProviderOptions = {}): Pro
     };
   }
 
+  /** The per-address count of code checks since the last sign-in. */
+  function failuresKey(address: string): string {
+    return `otpf:${sha256(profileFor(address).id)}`;
+  }
+
   async function finish(token: string): Promise<MagicLinkProfile> {
     if (!TOKEN.test(token)) throw new MagicLinkError('ERR_LINK_INVALID', 'Malformed token');
     const { store } = ready();
     const record = parseRecord(await store.take(`tok:${sha256(token)}`));
     if (!record) throw new MagicLinkError('ERR_LINK_INVALID', 'Unknown, used or expired token');
+    await store.delete(failuresKey(record.e));
     return profileFor(record.e);
+  }
+
+  /** Reserves one check (increment first, then compare), so parallel guesses cannot slip through. */
+  async function reserve(key: string, limit: number, ttl: number, why: string): Promise<void> {
+    const { count, resetMs } = await ready().store.increment(key, ttl);
+    if (count > limit) {
+      throw new MagicLinkError('ERR_CODE_LOCKED', why, {
+        retryAfter: Math.max(1, Math.ceil(resetMs / 1000)),
+      });
+    }
   }
 
   async function verifyCode(
@@ -155,34 +175,30 @@ export function selfHostedProvider(options: SelfHostedProviderOptions = {}): Pro
     code: string,
   ): Promise<{ profile: MagicLinkProfile; state: string }> {
     const { store } = ready();
-    // Reserve the attempt before checking, so concurrent guesses cannot all slip under the limit.
-    const attempt = await store.increment(`otpn:${binding}`, ttlMs);
-    if (attempt.count > maxAttempts) {
-      throw new MagicLinkError('ERR_CODE_LOCKED', 'Too many attempts for this sign-in', {
-        retryAfter: Math.ceil(attempt.resetMs / 1000),
-      });
-    }
+    // Nothing is written for a browser with no pending code: a flood of made-up bindings
+    // finds nothing and leaves nothing behind.
     const hash = await store.get(`otp:${binding}`);
     const record = parseRecord(hash ? await store.get(`tok:${hash}`) : null);
     if (!hash || !record || !record.c)
       throw new MagicLinkError('ERR_CODE_INVALID', 'No pending code for this browser');
-    const emailKey = `otpf:${sha256(profileFor(record.e).id)}`;
-    const failures = Number((await store.get(emailKey)) ?? 0);
-    if (failures >= DEFAULT_MAX_CODE_FAILURES_PER_EMAIL) {
-      throw new MagicLinkError('ERR_CODE_LOCKED', 'Too many failed codes for this address', {
-        retryAfter: 3600,
-      });
-    }
+    await reserve(`otpn:${hash}`, maxAttempts, ttlMs, 'Too many attempts for this link');
+    const failures = failuresKey(record.e);
+    await reserve(
+      failures,
+      DEFAULT_MAX_CODE_FAILURES_PER_EMAIL,
+      FAILURE_WINDOW_MS,
+      'Too many failed codes for this address',
+    );
     const given = Buffer.from(CODE.test(code) ? codeDigest(code, hash) : '');
     const expected = Buffer.from(record.c);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      await store.increment(emailKey, HOUR_MS);
       throw new MagicLinkError('ERR_CODE_INVALID', 'Wrong code');
     }
     const spent = parseRecord(await store.take(`tok:${hash}`));
     if (!spent)
       throw new MagicLinkError('ERR_CODE_INVALID', 'The link for this code was already used');
     await store.delete(`otp:${binding}`);
+    await store.delete(failures);
     return { profile: profileFor(spent.e), state: spent.s };
   }
 
@@ -198,6 +214,7 @@ export function selfHostedProvider(options: SelfHostedProviderOptions = {}): Pro
   return {
     name: 'self-hosted',
     linkTtlMs: ttlMs,
+    capabilities: { remote: false },
     init,
     start,
     finish,

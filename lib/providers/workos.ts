@@ -162,7 +162,7 @@ export function workosProvider(options: WorkOSProviderOptions): Provider {
   return {
     name: 'workos',
     linkTtlMs: WORKOS_LINK_TTL_MS,
-    capabilities: { sendsOwnEmail: true, codeTtlMs: WORKOS_CODE_TTL_MS },
+    capabilities: { sendsOwnEmail: true, codeTtlMs: WORKOS_CODE_TTL_MS, remote: true },
     start,
     finish,
     follow,

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MagicLinkError } from '../errors';
+import { bindingOf } from '../flow/pending';
 import type { RateLimiter } from '../flow/rate-limit';
 import { bodyFields, clientIp, queryFields } from '../http';
 import type { Fields } from '../http';
@@ -8,6 +9,16 @@ import { isSameOrigin } from './same-origin';
 import type { RouteSpec } from './routes';
 
 type Next = (err?: unknown) => void;
+
+/**
+ * Every page we render refuses to be framed (threat model A8), with or without helmet. Another
+ * `Content-Security-Policy` header is added rather than replacing helmet's: browsers enforce
+ * each policy, so helmet's rules and ours both hold.
+ */
+function forbidFraming(res: ServerResponse): void {
+  res.appendHeader('Content-Security-Policy', "frame-ancestors 'none'");
+  res.setHeader('X-Frame-Options', 'DENY');
+}
 type Methods = ReadonlyMap<string, RouteSpec>;
 
 /**
@@ -44,17 +55,38 @@ export function createDispatcher(
     byPath.set(route.path, methods);
   }
 
-  async function applyLimits(route: RouteSpec, req: IncomingMessage, fields: Fields, ip: string) {
-    if (!limiter || route.limits.length === 0) return;
-    const keys: { ip?: string; email?: string } = {};
+  async function verdictFor(
+    limits: RateLimiter,
+    route: RouteSpec,
+    fields: Fields,
+    ip: string,
+    nonce: string | null,
+  ) {
+    const sends: { ip?: string; email?: string } = {};
+    const attempts: { ip?: string; binding?: string } = {};
     for (const scope of route.limits) {
-      if (scope === 'ip') keys.ip = ip;
-      else {
+      if (scope === 'ip') sends.ip = ip;
+      else if (scope === 'ip-attempts') attempts.ip = ip;
+      else if (scope === 'binding') {
+        if (nonce !== null) attempts.binding = bindingOf(nonce);
+      } else {
         const address = route.address?.(fields) ?? null;
-        if (address !== null) keys.email = address;
+        if (address !== null) sends.email = address;
       }
     }
-    const verdict = await limiter.check(keys);
+    const verdict = await limits.check(sends);
+    return verdict.ok ? limits.checkAttempt(attempts) : verdict;
+  }
+
+  async function applyLimits(
+    route: RouteSpec,
+    req: IncomingMessage,
+    fields: Fields,
+    ip: string,
+    nonce: string | null,
+  ) {
+    if (!limiter || route.limits.length === 0) return;
+    const verdict = await verdictFor(limiter, route, fields, ip, nonce);
     if (!verdict.ok) {
       kit.emit(req, { type: 'rate_limited', scope: verdict.scope });
       throw new MagicLinkError('ERR_RATE_LIMITED', `Rate limited by ${verdict.scope}`, {
@@ -73,11 +105,11 @@ export function createDispatcher(
           ? queryFields(req)
           : {};
     const ip = clientIp(req);
-    await applyLimits(route, req, fields, ip);
     const nonce = kit.cookie.read(
       req.headers.cookie,
       (req as { cookies?: Record<string, unknown> }).cookies,
     );
+    await applyLimits(route, req, fields, ip, nonce);
     await route.handler({ req, res, fields, nonce, ip });
   }
 
@@ -96,6 +128,7 @@ export function createDispatcher(
       res.setHeader('Cache-Control', 'no-store');
       res.setHeader('Pragma', 'no-cache');
       res.setHeader('Referrer-Policy', 'no-referrer');
+      forbidFraming(res);
       const route = methods.get(req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET'));
       try {
         if (!route) throw notAllowed(res, methods);

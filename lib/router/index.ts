@@ -57,7 +57,11 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
   const provider = o.provider;
   const providerKeys = `p:${provider.name.replace(/[^A-Za-z0-9_-]/g, '_')}:`;
   provider.init?.({ store: prefixedStore(o.store, providerKeys), secrets: o.secrets });
-  const cookie = createPendingCookie({ secure: o.secureCookies, ttlMs: provider.linkTtlMs });
+  const cookie = createPendingCookie({
+    secure: o.secureCookies,
+    ttlMs: provider.linkTtlMs,
+    secrets: o.secrets,
+  });
   const kit = createKit(o, cookie);
   const flow = createSignInFlow({
     provider,

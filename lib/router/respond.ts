@@ -1,12 +1,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MagicLinkError } from '../errors';
 import type { Outcome } from '../flow/outcomes';
+import { parseEmail } from '../flow/email';
 import { maskEmail } from '../flow/pending';
 import { appendSetCookie, redirect, sendHtml, sendJson, wantsJson } from '../http';
 import { confirmPage } from '../pages/pages';
 import type { RouterKit } from './kit';
 
 type WithUser = IncomingMessage & { user?: Express.User };
+
+/** The address this browser is signed in as, when it is not the one the link is for. */
+function signedInAsOther(req: IncomingMessage, email: string): string | null {
+  const current = (req as WithUser).user?.email;
+  if (typeof current !== 'string') return null;
+  const a = parseEmail(current);
+  const b = parseEmail(email);
+  const same = a.ok && b.ok ? a.canonical === b.canonical : current === email;
+  return same ? null : current;
+}
 
 /** Answers with a page for browsers and JSON for API clients. */
 export function render(
@@ -70,7 +81,8 @@ export function createResponder(
             confirmPage({
               appName: o.appName,
               action: outcome.via === 'callback' ? paths.callback : paths.open,
-              maskedEmail: outcome.maskedEmail,
+              email: outcome.email,
+              signedInAs: signedInAsOther(req, outcome.email),
               fields: outcome.fields,
             }),
           { status: 'confirmation_required', email: outcome.maskedEmail },

@@ -3,8 +3,11 @@ import type { Fields } from '../http';
 import type { Handlers } from './handlers';
 import type { Paths } from './kit';
 
-/** A limiter scope a route can be counted in. */
-export type LimitScope = 'ip' | 'address';
+/**
+ * A limiter scope a route can be counted in: sign-in emails per IP and per address, credential
+ * checks per IP and per browser binding.
+ */
+export type LimitScope = 'ip' | 'address' | 'ip-attempts' | 'binding';
 
 /** What a handler is given: the request, its fields, and the browser's pending nonce. */
 export interface RouteContext {
@@ -62,7 +65,13 @@ export function routeTable(
       handler: h.request,
     },
     { ...page, path: paths.sent, method: 'GET', enabled: true, handler: h.sentPage },
-    { ...post, path: paths.verify, limits: [], enabled: opts.checksCodes, handler: h.verify },
+    {
+      ...post,
+      path: paths.verify,
+      limits: ['ip-attempts', 'binding'],
+      enabled: opts.checksCodes,
+      handler: h.verify,
+    },
     {
       ...post,
       path: paths.resend,
@@ -72,9 +81,21 @@ export function routeTable(
       handler: h.resend,
     },
     { ...page, path: paths.open, method: 'GET', enabled: opts.followsLinks, handler: h.openGet },
-    { ...post, path: paths.open, limits: [], enabled: opts.followsLinks, handler: h.openPost },
+    {
+      ...post,
+      path: paths.open,
+      limits: ['ip-attempts', 'binding'],
+      enabled: opts.followsLinks,
+      handler: h.openPost,
+    },
     { ...page, path: paths.callback, method: 'GET', enabled: true, handler: h.callbackGet },
-    { ...post, path: paths.callback, limits: [], enabled: true, handler: h.callbackPost },
+    {
+      ...post,
+      path: paths.callback,
+      limits: ['ip-attempts', 'binding'],
+      enabled: true,
+      handler: h.callbackPost,
+    },
     { ...post, path: paths.logout, body: 'none', limits: [], enabled: true, handler: h.logout },
   ];
 }

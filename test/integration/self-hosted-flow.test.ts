@@ -123,7 +123,8 @@ describe('The self-hosted profile', () => {
       rawAttributes: {},
     });
     expect(first.id).toMatch(/^user_[A-Za-z0-9_-]{26}$/);
-    expect(cased.email).toBe('Alice@example.com');
+    // F05: profile.email is the canonical address, as allow() sees it.
+    expect(cased.email).toBe('alice@example.com');
     expect(cased.id).toBe(first.id);
     expect(again.id).toBe(first.id);
     expect(other.id).not.toBe(first.id);
