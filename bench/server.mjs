@@ -27,6 +27,7 @@ const BENCH_USER = {
 
 const links = [];
 const events = {};
+const routers = [];
 
 function sessions() {
   return session({ secret: SESSION_SECRET, resave: false, saveUninitialized: false });
@@ -35,19 +36,19 @@ function sessions() {
 function magicLinkApp(origin, delivery) {
   const app = express();
   app.use(sessions());
-  app.use(
-    magicLinkRouter({
-      provider: selfHostedProvider(),
-      secret: MAGIC_LINK_SECRET,
-      origin,
-      store: memoryStore({ warnInProduction: false }),
-      delivery,
-      dangerouslyDisableRateLimit: true,
-      onEvent: (event) => {
-        events[event.type] = (events[event.type] ?? 0) + 1;
-      },
-    }),
-  );
+  const router = magicLinkRouter({
+    provider: selfHostedProvider(),
+    secret: MAGIC_LINK_SECRET,
+    origin,
+    store: memoryStore({ warnInProduction: false }),
+    delivery,
+    dangerouslyDisableRateLimit: true,
+    onEvent: (event) => {
+      events[event.type] = (events[event.type] ?? 0) + 1;
+    },
+  });
+  routers.push(router);
+  app.use(router);
   app.get('/private', requireUser(), (req, res) => {
     res.send(`hello ${req.user.email}`);
   });
@@ -113,7 +114,10 @@ process.on('message', (message) => {
       process.send({ rss: process.memoryUsage.rss() });
       break;
     case 'links':
-      process.send({ links: links.splice(0) });
+      // The answer comes before the email: wait for the sends already started.
+      Promise.all(routers.map((router) => router.drain())).then(() =>
+        process.send({ links: links.splice(0) }),
+      );
       break;
     case 'events':
       process.send({ events });

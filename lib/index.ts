@@ -1,7 +1,7 @@
 import './profile';
 
 export { magicLinkRouter } from './router';
-export type { MagicLinkMiddleware } from './router';
+export type { MagicLinkMiddleware, MagicLinkRouter } from './router';
 export { requireUser } from './require-user';
 export type { RequireUserOptions } from './require-user';
 export type { MagicLinkOptions, MagicLinkEvent, OutgoingLink, SendEmail } from './options';

@@ -36,6 +36,8 @@ export type SendEmail = (message: OutgoingLink) => Promise<void>;
 /** Everything the package reports, for logs and metrics. Never carries a token, code or full address. */
 export type MagicLinkEvent = { at: Date; ip: string } & (
   | { type: 'link_sent'; email: string }
+  /** `allow()` refused the address; the visitor was told the same as for a sent link. */
+  | { type: 'link_not_sent'; email: string; reason: 'not_allowed' }
   | { type: 'sign_in'; userId: string; email: string; method: 'link' | 'code' | 'confirmed' }
   | { type: 'sign_in_failed'; reason: MagicLinkErrorCode }
   | { type: 'rate_limited'; scope: RateLimitScope }

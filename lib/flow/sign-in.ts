@@ -58,6 +58,8 @@ export interface SignInFlow {
   /** The confirmation page's button, in whichever browser pressed it. */
   confirm(input: ConfirmInput): Promise<Outcome>;
   verifyCode(input: Client & { code: unknown }): Promise<Outcome>;
+  /** Resolves once every background send started so far has finished. */
+  drain(): Promise<void>;
   /** The rate-limit subject of a sign-in request: the address's throttle key, if it parses. */
   addressOfRequest(email: unknown): string | null;
   /** The rate-limit subject of a resend: the throttle key of the address in the state. */
@@ -115,19 +117,49 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     }
   }
 
-  async function send(address: string, returnTo: string, client: Client): Promise<Outcome> {
-    // Reuse this browser's nonce, so every link it asked for stays bound to it.
-    const nonce = client.nonce ?? newNonce();
+  /** Background sends still running, so an app (or a test) can wait for them. */
+  const inFlight = new Set<Promise<void>>();
+
+  async function sendNow(address: string, payload: StatePayload, ip: string): Promise<void> {
     const parsed = parseEmail(address);
     // allow() sees the identity key, so a deny-list entry cannot be dodged by changing case.
-    if (parsed.ok && (await deps.allow(parsed.canonical))) {
-      const payload: StatePayload = { i: newId(), b: bindingOf(nonce), r: returnTo, e: address };
-      await deliver(address, payload);
-      // Written only once the email is out: a link from a failed attempt finds no record.
-      await pending.open(payload.i, payload.b);
-      deps.emit({ type: 'link_sent', email: maskEmail(address) }, client.ip);
+    if (!parsed.ok || !(await deps.allow(parsed.canonical))) {
+      deps.emit({ type: 'link_not_sent', email: maskEmail(address), reason: 'not_allowed' }, ip);
+      return;
     }
+    await deliver(address, payload);
+    // Written only once the email is out: a link from a failed attempt finds no record.
+    await pending.open(payload.i, payload.b);
+    deps.emit({ type: 'link_sent', email: maskEmail(address) }, ip);
+  }
+
+  /**
+   * Answers before `allow()`, the provider or the mailer run, so the answer's timing cannot
+   * tell an allowed address from a refused one, however slow they are (threat model A3). A
+   * failure is reported through `onEvent`; the person sees no email and asks again.
+   */
+  function send(address: string, returnTo: string, client: Client): Outcome {
+    // Reuse this browser's nonce, so every link it asked for stays bound to it.
+    const nonce = client.nonce ?? newNonce();
+    const payload: StatePayload = { i: newId(), b: bindingOf(nonce), r: returnTo, e: address };
+    const job: Promise<void> = sendNow(address, payload, client.ip)
+      .catch((err: unknown) => {
+        const failure =
+          err instanceof MagicLinkError
+            ? err
+            : new MagicLinkError('ERR_PROVIDER_UNAVAILABLE', 'Sending failed', { cause: err });
+        deps.emit(
+          { type: 'provider_error', reason: failure.code, error: failure.cause ?? failure },
+          client.ip,
+        );
+      })
+      .finally(() => inFlight.delete(job));
+    inFlight.add(job);
     return { kind: 'sent', nonce };
+  }
+
+  async function drain(): Promise<void> {
+    while (inFlight.size > 0) await Promise.all(inFlight);
   }
 
   /** Spends the pending record, then the provider's code; gives the record back where `restorable`. */
@@ -328,6 +360,7 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     land,
     confirm,
     verifyCode,
+    drain,
     addressOfRequest(email) {
       const parsed = parseEmail(email);
       return parsed.ok ? parsed.throttleKey : null;

@@ -26,6 +26,15 @@ export interface RouterContext {
 /** A Connect/Express middleware function, usable with `app.use()` in Express 4 and 5. */
 export type MagicLinkMiddleware = (req: IncomingMessage, res: ServerResponse, next: Next) => void;
 
+/** What `magicLinkRouter()` returns: the middleware, plus a way to wait for background sends. */
+export interface MagicLinkRouter extends MagicLinkMiddleware {
+  /**
+   * Resolves once every sign-in email started so far has been handed to the provider or mailer
+   * (or has failed, and its event was emitted). Await it on shutdown, after `server.close()`.
+   */
+  drain(): Promise<void>;
+}
+
 function pathOf(req: IncomingMessage): string {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
@@ -52,7 +61,7 @@ function pathOf(req: IncomingMessage): string {
  * app.use(magicLinkRouter({ provider: selfHostedProvider(), delivery: smtpMailer({ transport: process.env.SMTP_URL!, from: 'login@example.com' }), secret: process.env.MAGIC_LINK_SECRET!, origin: 'https://app.example.com' }));
  * app.get('/account', requireUser(), (req, res) => res.json(req.user));
  */
-export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware {
+export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
   const o = resolveOptions(options);
   const provider = o.provider;
   const providerKeys = `p:${provider.name.replace(/[^A-Za-z0-9_-]/g, '_')}:`;
@@ -108,7 +117,7 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
       .catch(next);
   }
 
-  return function magicLinkRouter(req, res, next) {
+  const middleware: MagicLinkMiddleware = function magicLinkRouter(req, res, next) {
     (req as unknown as Record<symbol, RouterContext>)[ROUTER_CONTEXT] = context;
     let user: ReturnType<SessionAdapter['getUser']>;
     try {
@@ -123,4 +132,5 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkMiddleware 
       proceed(req, res, next, user as MagicLinkProfile | null);
     }
   };
+  return Object.assign(middleware, { drain: () => flow.drain() });
 }

@@ -57,8 +57,9 @@ describe.each(APPS)('every /auth route under hostile input ($name)', ({ options 
     if (pool.states.length >= MAX_POOL) return;
     const links: string[] = [];
     if (t.emulator) {
-      for (const email of t.emulator.outbox.slice(outboxSeen)) links.push(await follow(email.link));
-      outboxSeen = t.emulator.outbox.length;
+      for (const email of (await t.outbox()).slice(outboxSeen))
+        links.push(await follow(email.link));
+      outboxSeen = (await t.outbox()).length;
     } else {
       for (const mail of t.smtp!.messages.slice(mailSeen)) links.push(...linksIn(mail).slice(0, 1));
       mailSeen = t.smtp!.messages.length;

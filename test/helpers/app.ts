@@ -50,6 +50,10 @@ export interface TestApp {
   smtp: TestSmtpServer | null;
   events: MagicLinkEvent[];
   store: Store;
+  /** Waits for the background sends started so far (the answer comes before the email). */
+  settled(): Promise<void>;
+  /** The emulator's outbox once the background sends started so far are done. */
+  outbox(): Promise<WorkOSEmulator['outbox']>;
   close(): Promise<void>;
 }
 
@@ -94,18 +98,17 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const app = express();
   if (options.helmet) app.use(helmet());
   app.use(session({ secret: TEST_SECRET, resave: false, saveUninitialized: false, name: 'sid' }));
-  app.use(
-    magicLinkRouter({
-      provider,
-      secret: TEST_SECRET,
-      origin: url,
-      store,
-      delivery: deliveryName === 'workos' ? 'workos' : mailer!,
-      onEvent: (event) => events.push(event),
-      dangerouslyDisableRateLimit: options.rateLimit === false,
-      ...options.router,
-    }),
-  );
+  const router = magicLinkRouter({
+    provider,
+    secret: TEST_SECRET,
+    origin: url,
+    store,
+    delivery: deliveryName === 'workos' ? 'workos' : mailer!,
+    onEvent: (event) => events.push(event),
+    dangerouslyDisableRateLimit: options.rateLimit === false,
+    ...options.router,
+  });
+  app.use(router);
   app.get('/account', requireUser(), (req, res) => {
     res.json({ email: req.user!.email, id: req.user!.id });
   });
@@ -121,6 +124,12 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     smtp,
     events,
     store,
+    settled: () => router.drain(),
+    async outbox() {
+      await router.drain();
+      if (!emulator) throw new Error('This test app has no WorkOS emulator');
+      return emulator.outbox;
+    },
     async close() {
       mailer?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));

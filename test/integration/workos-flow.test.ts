@@ -30,8 +30,8 @@ describe.each([
     expect(sent.headers.location).toBe('/auth/magic-link/sent');
     expect(sent.headers['cache-control']).toBe('no-store');
 
-    expect(t.emulator!.outbox).toHaveLength(1);
-    const email = t.emulator!.outbox[0]!;
+    expect(await t.outbox()).toHaveLength(1);
+    const email = (await t.outbox())[0]!;
     expect(email.to).toBe('Alice@example.com');
     const callback = await follow(email.link);
     expect(callback.startsWith(`${t.url}/auth/callback?`)).toBe(true);

@@ -20,7 +20,8 @@ export function tokenCalls(t: TestApp): number {
 }
 
 /** How many times the emulator was asked to create a passwordless session. */
-export function sessionCalls(t: TestApp): number {
+export async function sessionCalls(t: TestApp): Promise<number> {
+  await t.settled();
   return t.emulator!.requests.filter((r) => r.path === '/passwordless/sessions').length;
 }
 
@@ -42,14 +43,14 @@ export async function requestCallback(
   returnTo?: string,
   headers: Record<string, string> = {},
 ): Promise<string> {
-  const before = t.emulator!.outbox.length;
+  const before = (await t.outbox()).length;
   const res = await client
     .post('/auth/magic-link')
     .set(headers)
     .type('form')
     .send(returnTo === undefined ? { email } : { email, returnTo });
   expect(res.status).toBe(303);
-  const mail = t.emulator!.outbox[before];
+  const mail = (await t.outbox())[before];
   if (!mail) throw new Error(`No email was sent (HTTP ${res.status}: ${res.text})`);
   return pathOf(await follow(mail.link));
 }

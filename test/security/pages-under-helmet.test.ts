@@ -7,6 +7,14 @@ function expectAuthHeaders(res: request.Response): void {
   expect(res.headers['cache-control']).toBe('no-store');
   expect(res.headers['referrer-policy']).toBe('no-referrer');
   expect(res.headers['content-security-policy']).toBeDefined();
+  expectUnframeable(res);
+}
+
+/** A8: helmet's policy and ours both arrive, and ours forbids every frame. */
+function expectUnframeable(res: { headers: Record<string, unknown> }): void {
+  const csp = String(res.headers['content-security-policy']);
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(res.headers['x-frame-options']).toBe('DENY');
 }
 
 function expectScriptFree(res: request.Response): void {
@@ -34,6 +42,8 @@ describe('C4: every page works under helmet', () => {
     expect(csp).toContain("script-src-attr 'none'");
     expect(csp).toContain("form-action 'self'");
     expect(csp).toContain("style-src 'self' https: 'unsafe-inline'");
+    // Our own policy rides alongside helmet's; a browser enforces both.
+    expect(csp).toContain(", frame-ancestors 'none'");
   });
 
   it('serves the sign-in, sent, confirmation, expired and error pages script-free', async () => {
@@ -66,12 +76,10 @@ describe('C4: every page works under helmet', () => {
         .send({ email: 'a@example.com' }),
     ]);
     pages.push(['method error', 405, await request(t.url).get('/auth/logout')]);
+    const bob = request.agent(t.url);
+    const bobCallback = await requestCallback(t, bob, 'b@example.com');
     t.emulator!.failNext(1, 500);
-    pages.push([
-      'try again',
-      503,
-      await request(t.url).post('/auth/magic-link').type('form').send({ email: 'b@example.com' }),
-    ]);
+    pages.push(['try again', 503, await bob.get(bobCallback)]);
 
     for (const [name, status, res] of pages) {
       expect({ name, status: res.status }).toEqual({ name, status });
@@ -108,5 +116,27 @@ describe('C4: every page works under helmet', () => {
     const home = await alice.get('/');
     expect(home.status).toBe(200);
     expect(home.headers['cache-control']).toBeUndefined();
+  });
+});
+
+describe('A8: framing, without helmet', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await createTestApp({ helmet: false });
+  });
+  afterEach(() => t.close());
+
+  it('forbids framing on every page the package renders, the confirmation page included', async () => {
+    const alice = request.agent(t.url);
+    const callback = await requestCallback(t, alice);
+    for (const res of [
+      await request(t.url).get('/auth/magic-link'),
+      await request(t.url).get('/auth/magic-link/sent'),
+      await request(t.url).get(callback),
+      await request(t.url).get('/auth/logout'),
+    ]) {
+      expect(res.headers['content-security-policy']).toBe("frame-ancestors 'none'");
+      expectUnframeable(res);
+    }
   });
 });

@@ -6,7 +6,7 @@ import session from 'express-session';
 import request from 'supertest';
 import { WorkOS } from '@workos-inc/node';
 import { magicLinkRouter, requireUser, workosProvider } from '../../lib/index';
-import type { WorkOSClientLike } from '../../lib/index';
+import type { MagicLinkRouter, WorkOSClientLike } from '../../lib/index';
 import { serializeCookie } from '../../lib/http';
 import { startWorkOSEmulator } from '../../lib/testing/workos-emulator';
 import type { WorkOSEmulator } from '../../lib/testing/workos-emulator';
@@ -50,7 +50,7 @@ describe.each(STACKS)('S5: session fixation (Express $express, SDK $sdk)', (stac
       .send({ email: 'victim@example.com' });
     expect(asked.status).toBe(303);
     const nonce = cookieValue(asked, 'mlink')!;
-    const callback = pathOf(await follow(t.emulator!.outbox.at(-1)!.link));
+    const callback = pathOf(await follow((await t.outbox()).at(-1)!.link));
     const landed = await request(t.url).get(callback).set('Cookie', `${cookie}; mlink=${nonce}`);
     expect(landed.status).toBe(303);
     const issued = cookieValue(landed, SESSION_COOKIE);
@@ -102,12 +102,12 @@ describe('C1: cookies on an http origin', () => {
       .type('form')
       .send({ email: 'alice@example.com' });
     const set = cookieLine(asked, 'mlink')!;
-    expect(set).toMatch(/^mlink=[A-Za-z0-9_-]{22}; /);
+    expect(set).toMatch(/^mlink=[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}; /);
     expect(set.split('; ').slice(1).sort()).toEqual(
       ['HttpOnly', 'Max-Age=1500', 'Path=/', 'SameSite=Lax'].sort(),
     );
 
-    const landed = await alice.get(pathOf(await follow(t.emulator!.outbox[0]!.link)));
+    const landed = await alice.get(pathOf(await follow((await t.outbox())[0]!.link)));
     expect(landed.status).toBe(303);
     const cleared = cookieLine(landed, 'mlink')!;
     expect(cleared).toMatch(/^mlink=; /);
@@ -126,7 +126,7 @@ describe('C1: cookies on an http origin', () => {
       .type('form')
       .send({ email: 'alice@example.com' });
     lines.push(...setCookies(asked));
-    const landed = await alice.get(pathOf(await follow(t.emulator!.outbox[0]!.link)));
+    const landed = await alice.get(pathOf(await follow((await t.outbox())[0]!.link)));
     lines.push(...setCookies(landed));
     lines.push(...setCookies(await alice.post('/auth/logout')));
     const ours = lines.filter((line) => !line.startsWith(`${SESSION_COOKIE}=`));
@@ -143,6 +143,7 @@ describe('C1: cookies on an http origin', () => {
 
 describe('C1: cookies on an https origin', () => {
   const origin = 'https://app.example.com';
+  let router: MagicLinkRouter;
   let emulator: WorkOSEmulator;
   let server: Server;
   let url: string;
@@ -155,14 +156,13 @@ describe('C1: cookies on an https origin', () => {
     }) as unknown as WorkOSClientLike;
     const app = express();
     app.use(session({ secret: TEST_SECRET, resave: false, saveUninitialized: false, name: 'sid' }));
-    app.use(
-      magicLinkRouter({
-        provider: workosProvider({ workos, clientId: emulator.clientId }),
-        secret: TEST_SECRET,
-        origin,
-        dangerouslyDisableRateLimit: true,
-      }),
-    );
+    router = magicLinkRouter({
+      provider: workosProvider({ workos, clientId: emulator.clientId }),
+      secret: TEST_SECRET,
+      origin,
+      dangerouslyDisableRateLimit: true,
+    });
+    app.use(router);
     app.get('/account', requireUser(), (req, res) => {
       res.json({ email: req.user!.email });
     });
@@ -185,6 +185,7 @@ describe('C1: cookies on an https origin', () => {
     expect(asked.status).toBe(303);
     expect(cookieValue(asked, 'mlink')).toBeUndefined();
     const line = cookieLine(asked, '__Host-mlink')!;
+    await router.drain();
     const location = await follow(emulator.outbox.at(-1)!.link);
     expect(location.startsWith(`${origin}/auth/callback?`)).toBe(true);
     return { nonce: cookieValue(asked, '__Host-mlink')!, line, callback: pathOf(location) };
