@@ -32,15 +32,19 @@ export type {
  * Start a local WorkOS Passwordless + SSO token API on `127.0.0.1` and a random port, for the real
  * `@workos-inc/node` SDK (v8 and v11). It speaks the WorkOS wire format:
  *
- * - `POST /passwordless/sessions` → `201` passwordless session with a `link`;
- * - `POST /passwordless/sessions/:id/send` → `{ success: true }`, and the email lands in `outbox`;
+ * - `POST /passwordless/sessions` → `201` passwordless session with a `link`; `expires_in` (seconds)
+ *   must be from 900 to 86400;
+ * - `POST /passwordless/sessions/:id/send` → `201 { success: true }`, and the email lands in
+ *   `outbox`; a spent or expired session answers `422`;
  * - `GET` or `HEAD` of the link → `302` to `redirect_uri?code=…&state=…`. Either method spends the
  *   link, like the harshest email scanner; a spent or expired link redirects with
  *   `error=access_denied`. A link is valid while `now() < createdAt + ttl`;
- * - `POST /sso/token` → `{ access_token, profile }`. A code is single use, valid while
- *   `now() < issuedAt + codeTtlMs`; a bad one answers `400 invalid_grant`.
+ * - `POST /sso/token` → `{ access_token, token_type, expires_in, profile }`. A code is single use,
+ *   valid while `now() < issuedAt + codeTtlMs`; a bad one answers `400 invalid_grant`, a wrong
+ *   `client_id` or `client_secret` `400 invalid_client`.
  *
- * A wrong API key answers `401`, invalid fields `422 { message, code, errors }`.
+ * A wrong API key answers `401`, invalid fields `422 { message, code, errors }`. Every answer
+ * carries a UUID `X-Request-ID`.
  *
  * @example
  * const emulator = await startWorkOSEmulator({ defaultRedirectUri: 'http://localhost:3000/auth/callback' });

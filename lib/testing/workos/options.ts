@@ -53,6 +53,20 @@ export interface WorkOSEmulatorOptions {
    * @default 10_000
    */
   maxEntries?: number;
+  /**
+   * Leave `state` off the `error=access_denied` redirect of a spent or expired link. Whether
+   * WorkOS sends it there is not documented; turn this on to check that a callback copes
+   * without it.
+   * @default false
+   */
+  omitStateOnAccessDenied?: boolean;
+  /**
+   * The redirect URIs configured in the WorkOS dashboard. A session whose `redirect_uri` is not
+   * one of them (exact string match) is refused with `422` (`redirect_uri_not_allowed`);
+   * `defaultRedirectUri` is always allowed.
+   * @default undefined (any valid redirect URI is allowed)
+   */
+  allowedRedirectUris?: readonly string[];
 }
 
 /** {@link WorkOSEmulatorOptions} checked, with every default filled in. */
@@ -64,6 +78,9 @@ export interface ResolvedOptions {
   linkTtlMs: number;
   codeTtlMs: number;
   maxEntries: number;
+  omitStateOnAccessDenied: boolean;
+  /** `null` when every valid redirect URI is allowed. */
+  allowedRedirectUris: ReadonlySet<string> | null;
 }
 
 export function resolveOptions(options: WorkOSEmulatorOptions): ResolvedOptions {
@@ -76,10 +93,11 @@ export function resolveOptions(options: WorkOSEmulatorOptions): ResolvedOptions 
       'startWorkOSEmulator: now must be a function returning milliseconds. Omit it for Date.now.',
     );
   }
+  const defaultRedirectUri = defaultRedirect(options.defaultRedirectUri);
   return {
     apiKey: nonEmpty('apiKey', options.apiKey, DEFAULT_EMULATOR_API_KEY),
     clientId: nonEmpty('clientId', options.clientId, DEFAULT_EMULATOR_CLIENT_ID),
-    defaultRedirectUri: defaultRedirect(options.defaultRedirectUri),
+    defaultRedirectUri,
     now,
     linkTtlMs: positiveNumber('linkTtlMs', options.linkTtlMs, DEFAULT_EMULATOR_LINK_TTL_MS),
     codeTtlMs: positiveNumber('codeTtlMs', options.codeTtlMs, DEFAULT_EMULATOR_CODE_TTL_MS),
@@ -89,7 +107,40 @@ export function resolveOptions(options: WorkOSEmulatorOptions): ResolvedOptions 
       DEFAULT_EMULATOR_MAX_ENTRIES,
       true,
     ),
+    omitStateOnAccessDenied: flag(
+      'omitStateOnAccessDenied',
+      options.omitStateOnAccessDenied,
+      false,
+    ),
+    allowedRedirectUris: allowedRedirects(options.allowedRedirectUris, defaultRedirectUri),
   };
+}
+
+export function flag(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw new TypeError(
+      `startWorkOSEmulator: ${name} must be true or false. Omit it for the default (${fallback}).`,
+    );
+  }
+  return value;
+}
+
+function allowedRedirects(value: unknown, defaultRedirectUri: string | null): Set<string> | null {
+  if (value === undefined) return null;
+  const problem = !Array.isArray(value)
+    ? 'not an array'
+    : value
+        .map((uri: unknown) => (redirectUriProblem(uri) === null ? null : String(uri)))
+        .find((bad) => bad !== null);
+  if (problem !== undefined) {
+    throw new TypeError(
+      `startWorkOSEmulator: allowedRedirectUris must be an array of absolute http(s) URLs without query string, fragment or wildcard (${problem}). Omit it to allow any.`,
+    );
+  }
+  const allowed = new Set<string>(value as string[]);
+  if (defaultRedirectUri !== null) allowed.add(defaultRedirectUri);
+  return allowed;
 }
 
 function nonEmpty(name: string, value: unknown, fallback: string): string {
@@ -113,7 +164,12 @@ function defaultRedirect(value: unknown): string | null {
   return value as string;
 }
 
-function positiveNumber(name: string, value: unknown, fallback: number, integer = false): number {
+export function positiveNumber(
+  name: string,
+  value: unknown,
+  fallback: number,
+  integer = false,
+): number {
   if (value === undefined) return fallback;
   if (
     typeof value !== 'number' ||

@@ -8,7 +8,8 @@ import type { EmulatorEmail } from './types';
 import { field, methodNotAllowed, notFound, safeDecode, validationFailed } from './wire';
 import type { Answer, FieldError } from './wire';
 
-/** `expires_in` bounds, in seconds; WorkOS documents no exact range, so the emulator allows up to a day. */
+/** `expires_in` bounds, in seconds: 15 minutes to a day, as WorkOS documents. */
+const MIN_EXPIRES_IN_SECONDS = 15 * 60;
 const MAX_EXPIRES_IN_SECONDS = 24 * 60 * 60;
 // Loose on purpose: the emulator refuses obvious garbage, the package under test does the strict checks.
 export const PLAUSIBLE_EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
@@ -96,6 +97,12 @@ export class PasswordlessApi {
         body: { message: 'Not Found', code: 'entity_not_found', entity_id: id ?? encodedId },
       };
     }
+    if (session.used || this.options.now() >= session.expiresAt) {
+      return {
+        status: 422,
+        body: { message: `The passwordless session '${session.id}' has expired or is invalid.` },
+      };
+    }
     const minutes = Math.max(1, Math.round((session.expiresAt - session.createdAt) / 60_000));
     this.outbox.push({
       to: session.email,
@@ -106,7 +113,7 @@ export class PasswordlessApi {
       sentAt: new Date(this.options.now()),
     });
     trim(this.outbox, this.options.maxEntries);
-    return { status: 200, body: { success: true } };
+    return { status: 201, body: { success: true } };
   }
 
   /** `GET`/`HEAD` of a link: spend it and redirect with a code, or with `access_denied`. */
@@ -127,7 +134,10 @@ export class PasswordlessApi {
       session.used = true;
       target.searchParams.set('code', this.sso.issueCode(session.email, session.connectionId, now));
     }
-    if (session.state !== null) target.searchParams.set('state', session.state);
+    const denied = target.searchParams.has('error');
+    if (session.state !== null && !(denied && this.options.omitStateOnAccessDenied)) {
+      target.searchParams.set('state', session.state);
+    }
     return { status: 302, body: null, headers: { Location: target.toString() } };
   }
 
@@ -154,14 +164,12 @@ export class PasswordlessApi {
     }
 
     const expiresIn = field(body, 'expires_in');
-    if (
-      expiresIn !== undefined &&
-      (typeof expiresIn !== 'number' ||
-        !Number.isInteger(expiresIn) ||
-        expiresIn < 1 ||
-        expiresIn > MAX_EXPIRES_IN_SECONDS)
-    ) {
+    if (expiresIn === undefined) {
+      // The default lifetime applies.
+    } else if (typeof expiresIn !== 'number' || !Number.isInteger(expiresIn)) {
       errors.push({ field: 'expires_in', code: 'expires_in_invalid' });
+    } else if (expiresIn < MIN_EXPIRES_IN_SECONDS || expiresIn > MAX_EXPIRES_IN_SECONDS) {
+      errors.push({ field: 'expires_in', code: 'expires_in_out_of_range' });
     }
 
     const redirectUri = this.redirectUri(field(body, 'redirect_uri'), errors);
@@ -183,9 +191,16 @@ export class PasswordlessApi {
       return this.options.defaultRedirectUri;
     }
     const problem = redirectUriProblem(given);
-    if (problem === null) return given as string;
-    errors.push({ field: 'redirect_uri', code: problem });
-    return null;
+    if (problem !== null) {
+      errors.push({ field: 'redirect_uri', code: problem });
+      return null;
+    }
+    const allowed = this.options.allowedRedirectUris;
+    if (allowed !== null && !allowed.has(given as string)) {
+      errors.push({ field: 'redirect_uri', code: 'redirect_uri_not_allowed' });
+      return null;
+    }
+    return given as string;
   }
 }
 

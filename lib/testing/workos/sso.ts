@@ -2,8 +2,11 @@ import { timingSafeEqual } from 'node:crypto';
 import { remember } from './bounded';
 import { crockfordDigest, randomId, randomToken, sha256 } from './ids';
 import type { ResolvedOptions } from './options';
-import { field, oauthError, unauthorized } from './wire';
+import { field, invalidClient, oauthError } from './wire';
 import type { Answer } from './wire';
+
+/** The `expires_in` of an SSO access token; WorkOS does not document it, so this is a guess. */
+const SSO_ACCESS_TOKEN_EXPIRES_IN_SECONDS = 600;
 
 interface StoredCode {
   email: string;
@@ -41,9 +44,11 @@ export class SsoApi {
     if (body === null) {
       return oauthError('invalid_request', 'The request body could not be parsed.');
     }
-    if (!this.isApiKey(field(body, 'client_secret'))) return unauthorized();
-    if (field(body, 'client_id') !== this.options.clientId) {
-      return oauthError('invalid_client', 'Invalid client ID.');
+    if (
+      !this.isApiKey(field(body, 'client_secret')) ||
+      field(body, 'client_id') !== this.options.clientId
+    ) {
+      return invalidClient();
     }
     const grantType = field(body, 'grant_type');
     if (grantType !== 'authorization_code') {
@@ -64,6 +69,8 @@ export class SsoApi {
       status: 200,
       body: {
         access_token: randomToken(32),
+        token_type: 'Bearer',
+        expires_in: SSO_ACCESS_TOKEN_EXPIRES_IN_SECONDS,
         profile: {
           object: 'profile',
           id: `prof_${crockfordDigest(`profile:${canonical}`)}`,
@@ -72,6 +79,7 @@ export class SsoApi {
           connection_id: stored.connectionId,
           connection_type: 'MagicLink',
           email: stored.email,
+          name: null,
           first_name: null,
           last_name: null,
           raw_attributes: {},

@@ -1,4 +1,4 @@
-/** An email the emulator "sent" for `POST /passwordless/sessions/:id/send`. */
+/** An email the emulator "sent" for `POST /passwordless/sessions/:id/send` (answered `201`). */
 export interface EmulatorEmail {
   to: string;
   subject: string;

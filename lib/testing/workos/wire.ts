@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { EMULATOR_MAX_BODY_BYTES } from './options';
 
@@ -86,9 +86,9 @@ export function field(body: Record<string, unknown>, name: string): unknown {
   return value === null ? undefined : value;
 }
 
-/** The value the SDKs copy into the `requestID` of the errors they throw. */
+/** A UUID, like WorkOS's; the SDKs copy it into the `requestID` of the errors they throw. */
 export function requestId(): string {
-  return randomBytes(8).toString('hex');
+  return randomUUID();
 }
 
 export function writeJson(res: ServerResponse, answer: Answer): void {
@@ -154,6 +154,11 @@ export function validationFailed(errors: FieldError[]): Answer {
 /** An OAuth-shaped `400 { error, error_description }`, which both SDKs throw as `OauthException`. */
 export function oauthError(error: string, description: string): Answer {
   return { status: 400, body: { error, error_description: description } };
+}
+
+/** A wrong `client_id` or `client_secret`, on `/sso/token` and `/user_management/authenticate`. */
+export function invalidClient(): Answer {
+  return oauthError('invalid_client', 'Invalid client ID or secret.');
 }
 
 export function pathOf(url: string | undefined): string {
