@@ -1,3 +1,5 @@
+import { AuthenticateApi } from './authenticate';
+import { MagicAuthApi } from './magic-auth';
 import { resolveOptions } from './options';
 import type { ResolvedOptions, WorkOSEmulatorOptions } from './options';
 import { LINK_PATH, PasswordlessApi, SEND_PATH } from './passwordless';
@@ -5,10 +7,14 @@ import { EmulatorServer } from './server';
 import { SsoApi } from './sso';
 import type {
   EmulatorEmail,
+  EmulatorMagicAuthEmail,
   EmulatorRequest,
+  EmulatorStepUp,
+  EmulatorUser,
   WorkOSEmulator,
   WorkOSEmulatorSdkOptions,
 } from './types';
+import { UserStore } from './users';
 import { malformedBody, methodNotAllowed, notFound, parseBody, unauthorized } from './wire';
 import type { Answer, ApiRequest } from './wire';
 
@@ -20,16 +26,25 @@ export {
   DEFAULT_EMULATOR_MAX_ENTRIES,
   EMULATOR_MAX_BODY_BYTES,
 } from './options';
+export {
+  DEFAULT_EMULATOR_MAGIC_AUTH_ATTEMPTS,
+  DEFAULT_EMULATOR_MAGIC_AUTH_TTL_MS,
+} from './magic-auth-options';
+export type { MagicAuthEmulatorOptions } from './magic-auth-options';
 export type { WorkOSEmulatorOptions } from './options';
 export type {
   EmulatorEmail,
+  EmulatorMagicAuthEmail,
   EmulatorRequest,
+  EmulatorStepUp,
+  EmulatorUser,
+  EmulatorUserSeed,
   WorkOSEmulator,
   WorkOSEmulatorSdkOptions,
 } from './types';
 
 /**
- * Start a local WorkOS Passwordless + SSO token API on `127.0.0.1` and a random port, for the real
+ * Start a local WorkOS Passwordless, SSO token and Magic Auth API on `127.0.0.1` and a random port, for the real
  * `@workos-inc/node` SDK (v8 and v11). It speaks the WorkOS wire format:
  *
  * - `POST /passwordless/sessions` → `201` passwordless session with a `link`; `expires_in` (seconds)
@@ -41,7 +56,12 @@ export type {
  *   `error=access_denied`. A link is valid while `now() < createdAt + ttl`;
  * - `POST /sso/token` → `{ access_token, token_type, expires_in, profile }`. A code is single use,
  *   valid while `now() < issuedAt + codeTtlMs`; a bad one answers `400 invalid_grant`, a wrong
- *   `client_id` or `client_secret` `400 invalid_client`.
+ *   `client_id` or `client_secret` `400 invalid_client`;
+ * - Magic Auth (User Management): `POST /user_management/magic_auth` → `201` Magic Auth with a
+ *   6-digit `code` (signing the email up unless `allowSignUp: false`; the code lands in
+ *   `magicAuthOutbox` unless `workosEmails: false`), `GET /user_management/magic_auth/:id`, and
+ *   `POST /user_management/authenticate` with the Magic Auth grant → `{ user, access_token,
+ *   refresh_token, authentication_method }`; a refused code answers `400 { code, message }`.
  *
  * A wrong API key answers `401`, invalid fields `422 { message, code, errors }`. Every answer
  * carries a UUID `X-Request-ID`.
@@ -61,20 +81,35 @@ export async function startWorkOSEmulator(
   return emulator;
 }
 
+const MAGIC_AUTH_PATH = /^\/user_management\/magic_auth\/([^/]+)$/;
+
 class Emulator implements WorkOSEmulator {
   readonly outbox: EmulatorEmail[] = [];
+  readonly magicAuthOutbox: EmulatorMagicAuthEmail[] = [];
   readonly apiKey: string;
   readonly clientId: string;
 
   private readonly server: EmulatorServer;
   private readonly sso: SsoApi;
   private readonly passwordless: PasswordlessApi;
+  private readonly users: UserStore;
+  private readonly magicAuth: MagicAuthApi;
+  private readonly authentication: AuthenticateApi;
 
   constructor(options: ResolvedOptions) {
     this.apiKey = options.apiKey;
     this.clientId = options.clientId;
     this.sso = new SsoApi(options);
     this.passwordless = new PasswordlessApi(options, this.sso, this.outbox, () => this.url);
+    this.users = new UserStore(options.magicAuth.users, options.now, options.maxEntries);
+    this.magicAuth = new MagicAuthApi(options, this.users, this.magicAuthOutbox);
+    this.authentication = new AuthenticateApi(
+      options,
+      this.sso,
+      this.users,
+      this.magicAuth,
+      () => `${this.url}/user_management/${this.clientId}`,
+    );
     this.server = new EmulatorServer(
       { visit: (method, path) => this.visit(method, path), api: (req) => this.route(req) },
       options.maxEntries,
@@ -113,8 +148,23 @@ class Emulator implements WorkOSEmulator {
     this.server.refuseConnections(on);
   }
 
+  requireStepUp(kind: EmulatorStepUp | null): void {
+    if (kind !== null && kind !== 'organization_selection_required' && kind !== 'mfa_challenge') {
+      throw new TypeError(
+        "requireStepUp: kind must be 'organization_selection_required', 'mfa_challenge' or null.",
+      );
+    }
+    this.authentication.stepUp = kind;
+  }
+
+  findUser(email: string): EmulatorUser | undefined {
+    return this.users.snapshot(email);
+  }
+
   reset(): void {
     this.outbox.length = 0;
+    this.magicAuthOutbox.length = 0;
+    this.authentication.stepUp = null;
     this.server.reset();
   }
 
@@ -129,22 +179,33 @@ class Emulator implements WorkOSEmulator {
 
   private route(req: ApiRequest): Answer {
     const { method, path } = req;
-    if (path === '/sso/token') {
+    // The OAuth-style endpoints authenticate with client_id and client_secret in the body.
+    if (path === '/sso/token' || path === '/user_management/authenticate') {
       if (method !== 'POST') return methodNotAllowed();
-      return this.sso.exchangeCode(parseBody(req));
+      const body = parseBody(req);
+      return path === '/sso/token'
+        ? this.sso.exchangeCode(body)
+        : this.authentication.authenticate(body);
     }
     const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '');
     if (bearer === null || !this.sso.isApiKey(bearer[1])) return unauthorized();
-    if (path === '/passwordless/sessions') {
+    if (path === '/passwordless/sessions' || path === '/user_management/magic_auth') {
       if (method !== 'POST') return methodNotAllowed();
       const body = parseBody(req);
       if (body === null) return malformedBody();
-      return this.passwordless.createSession(body);
+      return path === '/passwordless/sessions'
+        ? this.passwordless.createSession(body)
+        : this.magicAuth.create(body);
     }
     const send = SEND_PATH.exec(path);
     if (send) {
       if (method !== 'POST') return methodNotAllowed();
       return this.passwordless.sendSession(send[1]!);
+    }
+    const magicAuth = MAGIC_AUTH_PATH.exec(path);
+    if (magicAuth) {
+      if (method !== 'GET') return methodNotAllowed('GET');
+      return this.magicAuth.get(magicAuth[1]!);
     }
     return notFound();
   }

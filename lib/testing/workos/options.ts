@@ -1,4 +1,7 @@
+import { resolveMagicAuthOptions } from './magic-auth-options';
+import type { MagicAuthEmulatorOptions, ResolvedMagicAuthOptions } from './magic-auth-options';
 import { redirectUriProblem } from './redirect-uri';
+import { flag, nonEmpty, positiveNumber } from './validate';
 
 /** The API key the emulator accepts unless told otherwise. */
 export const DEFAULT_EMULATOR_API_KEY = 'sk_test_emulator';
@@ -14,7 +17,7 @@ export const DEFAULT_EMULATOR_MAX_ENTRIES = 10_000;
 export const EMULATOR_MAX_BODY_BYTES = 64 * 1024;
 
 /** Options for {@link startWorkOSEmulator}. */
-export interface WorkOSEmulatorOptions {
+export interface WorkOSEmulatorOptions extends MagicAuthEmulatorOptions {
   /**
    * The API key the emulator accepts, as `Authorization: Bearer <key>` on the JSON endpoints and as
    * `client_secret` on `POST /sso/token`.
@@ -81,6 +84,7 @@ export interface ResolvedOptions {
   omitStateOnAccessDenied: boolean;
   /** `null` when every valid redirect URI is allowed. */
   allowedRedirectUris: ReadonlySet<string> | null;
+  magicAuth: ResolvedMagicAuthOptions;
 }
 
 export function resolveOptions(options: WorkOSEmulatorOptions): ResolvedOptions {
@@ -113,17 +117,8 @@ export function resolveOptions(options: WorkOSEmulatorOptions): ResolvedOptions 
       false,
     ),
     allowedRedirectUris: allowedRedirects(options.allowedRedirectUris, defaultRedirectUri),
+    magicAuth: resolveMagicAuthOptions(options),
   };
-}
-
-export function flag(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') {
-    throw new TypeError(
-      `startWorkOSEmulator: ${name} must be true or false. Omit it for the default (${fallback}).`,
-    );
-  }
-  return value;
 }
 
 function allowedRedirects(value: unknown, defaultRedirectUri: string | null): Set<string> | null {
@@ -143,16 +138,6 @@ function allowedRedirects(value: unknown, defaultRedirectUri: string | null): Se
   return allowed;
 }
 
-function nonEmpty(name: string, value: unknown, fallback: string): string {
-  if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'string' || value === '') {
-    throw new TypeError(
-      `startWorkOSEmulator: ${name} must be a non-empty string. Omit it for the default.`,
-    );
-  }
-  return value;
-}
-
 function defaultRedirect(value: unknown): string | null {
   if (value === undefined) return null;
   const problem = redirectUriProblem(value);
@@ -162,24 +147,4 @@ function defaultRedirect(value: unknown): string | null {
     );
   }
   return value as string;
-}
-
-export function positiveNumber(
-  name: string,
-  value: unknown,
-  fallback: number,
-  integer = false,
-): number {
-  if (value === undefined) return fallback;
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value <= 0 ||
-    (integer && !Number.isInteger(value))
-  ) {
-    throw new TypeError(
-      `startWorkOSEmulator: ${name} must be a positive ${integer ? 'integer' : 'number'}. Omit it for the default (${fallback}).`,
-    );
-  }
-  return value;
 }

@@ -11,6 +11,47 @@ export interface EmulatorEmail {
   sentAt: Date;
 }
 
+/** A Magic Auth code the emulator "emailed", with the option `workosEmails` on. */
+export interface EmulatorMagicAuthEmail {
+  to: string;
+  /** The 6-digit code. */
+  code: string;
+  magicAuthId: string;
+  userId: string;
+  /** The `ip_address` and `user_agent` the create call sent, or `null`. */
+  ipAddress: string | null;
+  userAgent: string | null;
+  sentAt: Date;
+}
+
+/** A user to create when the emulator starts (option `users`). */
+export interface EmulatorUserSeed {
+  email: string;
+  firstName?: string | null;
+  lastName?: string | null;
+  /** Sent as `organization_id` when the user authenticates. */
+  organizationId?: string | null;
+  /** @default false */
+  emailVerified?: boolean;
+}
+
+/** A User Management user as the emulator holds it; see {@link WorkOSEmulator.findUser}. */
+export interface EmulatorUser {
+  /** `user_…` */
+  id: string;
+  email: string;
+  firstName: string | null;
+  lastName: string | null;
+  organizationId: string | null;
+  emailVerified: boolean;
+  createdAt: Date;
+  /** The last successful Magic Auth, with the `ip_address` and `user_agent` it sent. */
+  lastSignIn: { at: Date; ipAddress: string | null; userAgent: string | null } | null;
+}
+
+/** The `403` step-up answers {@link WorkOSEmulator.requireStepUp} can switch on. */
+export type EmulatorStepUp = 'organization_selection_required' | 'mfa_challenge';
+
 /** One request the emulator received, API call or link visit. */
 export interface EmulatorRequest {
   method: string;
@@ -35,6 +76,8 @@ export interface WorkOSEmulator {
   readonly clientId: string;
   /** Emails "sent" by `POST /passwordless/sessions/:id/send`, oldest first. */
   readonly outbox: EmulatorEmail[];
+  /** Magic Auth codes "emailed" by `POST /user_management/magic_auth`, oldest first. */
+  readonly magicAuthOutbox: EmulatorMagicAuthEmail[];
   /**
    * Every request received (API calls, injected failures and link visits), oldest first; for
    * asserting that the provider was, or was not, called. Refused connections are not logged.
@@ -64,8 +107,16 @@ export interface WorkOSEmulator {
    */
   refuseConnections(on: boolean): void;
   /**
-   * Clear the outbox, the request log and every fault switch. Sessions, links and codes are kept,
-   * so a test can clear the log mid-flow.
+   * While set, a Magic Auth grant whose code is right answers `403` with this step-up `code`, a
+   * `pending_authentication_token` and the `user` (plus `organizations` or
+   * `authentication_factors`); the code is spent. `null` turns it off; `reset()` too.
+   */
+  requireStepUp(kind: EmulatorStepUp | null): void;
+  /** The User Management user with this email (case-insensitive), seeded or signed up. */
+  findUser(email: string): EmulatorUser | undefined;
+  /**
+   * Clear the outboxes, the request log and every fault switch (the step-up switch included).
+   * Sessions, links, codes and users are kept, so a test can clear the log mid-flow.
    */
   reset(): void;
   /** Stop listening and drop every connection. Safe to call twice. */

@@ -86,6 +86,12 @@ export function field(body: Record<string, unknown>, name: string): unknown {
   return value === null ? undefined : value;
 }
 
+/** A string field, or `null` when absent or not a string. */
+export function optionalString(body: Record<string, unknown>, name: string): string | null {
+  const value = field(body, name);
+  return typeof value === 'string' ? value : null;
+}
+
 /** A UUID, like WorkOS's; the SDKs copy it into the `requestID` of the errors they throw. */
 export function requestId(): string {
   return randomUUID();

@@ -33,13 +33,58 @@ export interface SdkClient {
   };
 }
 
+/** A Magic Auth object as both SDKs deserialize it. */
+export interface MagicAuthResult {
+  object: string;
+  id: string;
+  userId: string;
+  email: string;
+  code: string;
+  expiresAt: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AuthenticationResult {
+  user: {
+    object: string;
+    id: string;
+    email: string;
+    emailVerified: boolean;
+    firstName: string | null;
+    lastName: string | null;
+    profilePictureUrl: string | null;
+    createdAt: string;
+    updatedAt: string;
+  };
+  organizationId?: string;
+  accessToken: string;
+  refreshToken: string;
+  authenticationMethod?: string;
+}
+
+/** The Magic Auth slice of `userManagement`; 8.13's createMagicAuth has no ipAddress/userAgent. */
+export interface UserManagementClient {
+  userManagement: {
+    createMagicAuth(options: { email: string; invitationToken?: string }): Promise<MagicAuthResult>;
+    getMagicAuth(id: string): Promise<MagicAuthResult>;
+    authenticateWithMagicAuth(options: {
+      clientId: string;
+      code: string;
+      email: string;
+      ipAddress?: string;
+      userAgent?: string;
+    }): Promise<AuthenticationResult>;
+  };
+}
+
 type ErrorClass = new (...args: never[]) => Error;
 
 export interface SdkCase {
   name: string;
   /** The major version, for the rows where the two SDKs differ. */
   major: 8 | 11;
-  create(apiKey: string, emulator: WorkOSEmulator): SdkClient;
+  create(apiKey: string, emulator: WorkOSEmulator): SdkClient & UserManagementClient;
   errors: Record<
     | 'OauthException'
     | 'UnauthorizedException'
