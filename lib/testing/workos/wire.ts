@@ -119,7 +119,7 @@ export function writeJson(res: ServerResponse, answer: Answer): void {
 /** The raw HTTP answer to a request Node could not parse. */
 export function badRequestReply(): string {
   const body = JSON.stringify({ message: 'Bad Request' });
-  return `HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  return `HTTP/1.1 400 Bad Request\r\nConnection: close\r\nX-Request-ID: ${requestId()}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
 
 export function methodNotAllowed(allow = 'POST'): Answer {

@@ -178,6 +178,17 @@ describe.each(SDKS)('Magic Auth with $name', ({ create, errors, major }: SdkCase
     });
   });
 
+  it('lets exactly one of 20 concurrent authentications with one code succeed', async () => {
+    const { code } = await sdk.userManagement.createMagicAuth({ email: EMAIL });
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => authenticate(code)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results) {
+      if (r.status === 'rejected') {
+        expect(codeOf(r.reason as SdkError, major)).toBe('one_time_code_previously_used');
+      }
+    }
+  });
+
   it.each([
     ['a wrong API key (client_secret)', 'sk_test_wrong', undefined],
     ['an unknown client id', undefined, 'client_other'],

@@ -52,6 +52,21 @@ describe.each(SDKS)('fault switches with $name', ({ create, errors }) => {
     expect(h.emulator.outbox).toHaveLength(0);
   });
 
+  it('failNext with a string body: a plain Error whose cause is a ParseError with the UUID X-Request-ID', async () => {
+    h.emulator.failNext(1, 502, 'Bad Gateway');
+    const error = await rejection(createSession(sdk));
+    // Both SDKs wrap it: new Error(`Unexpected error: ${parseError}`, { cause: parseError }).
+    expect(error.message).toMatch(/^Unexpected error: ParseError/);
+    expect(error.cause).toMatchObject({
+      name: 'ParseError',
+      rawStatus: 502,
+      rawBody: 'Bad Gateway',
+      requestID: expect.stringMatching(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      ),
+    });
+  });
+
   it('delay(ms) slows every API answer until cleared', async () => {
     // Only a lower bound is tight; the upper one leaves a shared, loaded machine 1.5 s of slack.
     h.emulator.delay(1500);
@@ -146,6 +161,9 @@ describe('robustness', () => {
       socket.on('error', reject);
     });
     expect(reply.startsWith('HTTP/1.1 400')).toBe(true);
+    expect(reply).toMatch(
+      /\r\nX-Request-ID: [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\r\n/,
+    );
     await rawSession(h.emulator);
   });
 
