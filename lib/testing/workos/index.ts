@@ -44,8 +44,8 @@ export type {
 } from './types';
 
 /**
- * Start a local WorkOS Passwordless, SSO token and Magic Auth API on `127.0.0.1` and a random port, for the real
- * `@workos-inc/node` SDK (v8 and v11). It speaks the WorkOS wire format:
+ * Start a local WorkOS Passwordless, SSO token and Magic Auth API on `127.0.0.1` and a random
+ * port, for the real `@workos-inc/node` SDK (v8.13 and v11). It speaks the WorkOS wire format:
  *
  * - `POST /passwordless/sessions` → `201` passwordless session with a `link`; `expires_in` (seconds)
  *   must be from 900 to 86400;
@@ -63,14 +63,16 @@ export type {
  *   `POST /user_management/authenticate` with the Magic Auth grant → `{ user, access_token,
  *   refresh_token, authentication_method }`; a refused code answers `400 { code, message }`.
  *
- * A wrong API key answers `401`, invalid fields `422 { message, code, errors }`. Every answer
- * carries a UUID `X-Request-ID`.
+ * A wrong Bearer API key answers `401` (the two token endpoints check `client_secret` instead),
+ * invalid fields `422 { message, code, errors }`. Every answer carries a UUID `X-Request-ID`.
  *
  * @example
  * const emulator = await startWorkOSEmulator({ defaultRedirectUri: 'http://localhost:3000/auth/callback' });
  * const workos = new WorkOS(emulator.apiKey, { ...emulator.sdkOptions(), maxRetries: 0 });
  * const session = await workos.passwordless.createSession({ type: 'MagicLink', email: 'a@example.com' });
  * // … fetch(session.link, { redirect: 'manual' }) → 302 with ?code=…
+ * const { code } = await workos.userManagement.createMagicAuth({ email: 'a@example.com' });
+ * const { user } = await workos.userManagement.authenticateWithMagicAuth({ clientId: emulator.clientId, code, email: 'a@example.com' });
  * await emulator.close();
  */
 export async function startWorkOSEmulator(
