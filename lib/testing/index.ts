@@ -1,3 +1,3 @@
 export * from './store-suite';
-export * from './workos-emulator';
+export * from './workos';
 export * from './session-suite';
