@@ -878,12 +878,16 @@ describe('wrapped third-party links', () => {
 describe('resend grace period', () => {
   const T0 = Date.UTC(2026, 0, 1, 12);
 
+  it('is one day', () => {
+    expect(RESEND_GRACE_MS).toBe(DAY_MS);
+  });
+
   it('a state expired less than a day ago still resends, to the same address and returnTo', async () => {
     jest.useFakeTimers({ now: T0 });
     const provider = stubProvider();
     const s = setup(provider);
     const first = await ask(s);
-    jest.setSystemTime(T0 + TTL_MS + RESEND_GRACE_MS - 60_000);
+    jest.setSystemTime(T0 + TTL_MS + DAY_MS - 60_000);
     // The link itself is long dead, and its failure offers the resend.
     const err = await rejection(s.flow.land(landCallback(first.nonce, first)), 'ERR_STATE_EXPIRED');
     expect(err.context.resendState).toBe(first.state);
@@ -901,7 +905,7 @@ describe('resend grace period', () => {
     const provider = stubProvider();
     const s = setup(provider);
     const first = await ask(s);
-    jest.setSystemTime(T0 + TTL_MS + RESEND_GRACE_MS + 60_000);
+    jest.setSystemTime(T0 + TTL_MS + DAY_MS + 60_000);
     const err = await rejection(s.flow.land(landCallback(first.nonce, first)), 'ERR_STATE_EXPIRED');
     expect(err.context.resendState).toBeUndefined();
     await rejection(
