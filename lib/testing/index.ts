@@ -1,3 +1,4 @@
 export * from './store-suite';
 export * from './workos';
 export * from './session-suite';
+export * from './provider-suite';
