@@ -1,19 +1,27 @@
 import type { Store } from '../stores/store';
 
 /**
- * For providers that email their own link, which a scanner's GET can burn: when the scanner
- * follows the provider's redirect to our callback, keep its unspent code for the browser that
- * asked. That browser's own click, which the provider then answers with an error, finishes with
- * the kept code. Wired only when the provider sends its own email. Owns the `rescue:` keyspace.
+ * A provider code held for one sign-in, when the browser that asked is not the one that
+ * brought it: a scanner followed the provider's redirect (for providers that email their own
+ * link, whose GET a scanner can burn), or the server followed a wrapped link and the exchange
+ * then failed for a passing reason. The asking browser finishes with the held code later.
+ * Owns the `rescue:` keyspace.
  */
 export interface Rescue {
+  /** Holds `code` unless one is already held: the first code delivered is the genuine one. */
   keep(id: string, code: string): Promise<void>;
+  /** Takes the held code back, e.g. after a transient failure spent nothing. */
+  putBack(id: string, code: string): Promise<void>;
   claim(id: string): Promise<string | null>;
 }
 
 export function createRescue(store: Store, ttlMs: number): Rescue {
+  const key = (id: string) => `rescue:${id}`;
   return {
-    keep: (id, code) => store.set(`rescue:${id}`, code, ttlMs),
-    claim: (id) => store.take(`rescue:${id}`),
+    async keep(id, code) {
+      if ((await store.get(key(id))) === null) await store.set(key(id), code, ttlMs);
+    },
+    putBack: (id, code) => store.set(key(id), code, ttlMs).catch(() => undefined),
+    claim: (id) => store.take(key(id)),
   };
 }

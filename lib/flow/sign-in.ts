@@ -76,9 +76,8 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
   const states = createStateCodec(deps.secrets);
   const pending = createPendingStore(deps.store, ttlMs, capabilities.remote);
   const providerSends = deps.delivery === 'provider';
-  const rescue = providerSends
-    ? createRescue(deps.store, Math.min(ttlMs, capabilities.codeTtlMs))
-    : null;
+  const held = createRescue(deps.store, Math.min(ttlMs, capabilities.codeTtlMs));
+  const rescue = providerSends ? held : null;
   const links =
     capabilities.followsLinks && provider.follow
       ? createThirdPartyLinks({
@@ -168,6 +167,8 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     code: string,
     method: SignInMethod,
     client: Client,
+    /** The code came from our hands (rescued or followed): hold it again if nothing was spent. */
+    heldCode = false,
   ): Promise<Outcome> {
     const binding = await pending.spend(payload.i);
     if (binding === null)
@@ -181,6 +182,7 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     } catch (err) {
       if (restorable(err) && (await pending.mayRetry(payload.i, err))) {
         await pending.giveBack(payload.i, binding);
+        if (heldCode && err.code !== 'ERR_LINK_INVALID') await held.putBack(payload.i, code);
       }
       throw err;
     }
@@ -250,7 +252,7 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     }
     if (!holdsBinding(input.nonce, opened.b)) return null;
     const code = await rescue.claim(opened.i);
-    return code === null ? null : complete(opened, code, 'link', input);
+    return code === null ? null : complete(opened, code, 'link', input, true);
   }
 
   async function landWrapped(input: LandInput & { via: 'wrapped' }): Promise<Outcome> {
@@ -272,13 +274,17 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     if (!(await pending.exists(p.i)))
       throw new MagicLinkError('ERR_LINK_EXPIRED', 'No pending sign-in');
     // The browser confirmed, so the server spends the provider's link itself. Redirecting the
-    // browser there instead would break under CSP form-action 'self' (helmet's default).
+    // browser there instead would break under CSP form-action 'self' (helmet's default). A code
+    // held from an earlier follow whose exchange failed for a passing reason is used first.
+    const method = bound ? 'link' : 'confirmed';
+    const kept = await held.claim(p.i);
+    if (kept !== null) return complete(p, kept, method, input, true);
     const params = await links.follow(l);
     if (params.get('error') !== null)
       throw new MagicLinkError('ERR_LINK_EXPIRED', 'Provider refused the link');
     if (states.open(params.get('state')).i !== p.i)
       throw new MagicLinkError('ERR_STATE_INVALID', 'Provider returned another state');
-    return complete(p, checkCode(params.get('code') ?? ''), bound ? 'link' : 'confirmed', input);
+    return complete(p, checkCode(params.get('code') ?? ''), method, input, true);
   }
 
   async function confirmCallback(input: ConfirmInput & { via: 'callback' }): Promise<Outcome> {
@@ -334,7 +340,7 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
         'ERR_CODE_INVALID',
         input.nonce ? 'Malformed code' : 'No pending cookie',
       );
-    const checked = await provider.verifyCode(bindingOf(input.nonce), code);
+    const checked = await call(provider.verifyCode(bindingOf(input.nonce), code));
     const payload = states.open(checked.state);
     if ((await pending.spend(payload.i)) === null)
       throw new MagicLinkError('ERR_LINK_EXPIRED', 'No pending sign-in');
