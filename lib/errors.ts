@@ -18,6 +18,7 @@ export type MagicLinkErrorCode =
   | 'ERR_SIGN_IN_REFUSED'
   | 'ERR_RATE_LIMITED'
   | 'ERR_PROVIDER_UNAVAILABLE'
+  | 'ERR_PROVIDER_MISCONFIGURED'
   | 'ERR_MAIL_FAILED'
   | 'ERR_STORE_UNAVAILABLE'
   | 'ERR_SESSION_FAILED'
@@ -107,6 +108,12 @@ export const ERRORS: Readonly<Record<MagicLinkErrorCode, Readonly<ErrorRow>>> = 
   ERR_PROVIDER_UNAVAILABLE: {
     status: 503,
     message: 'We could not reach the sign-in service. Try again in a moment.',
+    page: 'error',
+    event: 'provider_error',
+  },
+  ERR_PROVIDER_MISCONFIGURED: {
+    status: 503,
+    message: TRY_AGAIN,
     page: 'error',
     event: 'provider_error',
   },

@@ -31,6 +31,7 @@ export function restorable(err: unknown): err is MagicLinkError {
   return (
     err instanceof MagicLinkError &&
     (err.code === 'ERR_PROVIDER_UNAVAILABLE' ||
+      err.code === 'ERR_PROVIDER_MISCONFIGURED' ||
       err.code === 'ERR_STORE_UNAVAILABLE' ||
       err.code === 'ERR_LINK_INVALID')
   );

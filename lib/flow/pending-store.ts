@@ -20,6 +20,12 @@ export interface PendingStore {
    * junk against one genuine state costs at most that many calls to it.
    */
   mayRetry(id: string, err: MagicLinkError): Promise<boolean>;
+  /**
+   * Remembers the newest state a browser was sent, for the one-click resend when the provider's
+   * error redirect does not carry the state back.
+   */
+  remember(binding: string, state: string): Promise<void>;
+  lastState(binding: string): Promise<string | null>;
   /** Puts a spent record back, after a failure that left the user's credential unspent. Never throws. */
   giveBack(id: string, binding: string): Promise<void>;
 }
@@ -39,6 +45,8 @@ export function createPendingStore(
       const { count } = await store.increment(`${key(id)}:refused`, ttlMs);
       return count < MAX_REFUSED_CODES;
     },
+    remember: (binding, state) => store.set(`${key('last')}:${binding}`, state, ttlMs),
+    lastState: (binding) => store.get(`${key('last')}:${binding}`),
     giveBack: (id, binding) => store.set(key(id), binding, ttlMs).catch(() => undefined),
   };
 }

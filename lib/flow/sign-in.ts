@@ -87,10 +87,10 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
           timeoutMs: deps.providerTimeoutMs,
         })
       : null;
+  const rescueKey = (binding: string) => `b:${binding}`;
   const call = <T>(promise: Promise<T>) => withTimeout(promise, deps.providerTimeoutMs);
 
-  async function deliver(address: string, payload: StatePayload): Promise<void> {
-    const state = states.seal(payload, ttlMs);
+  async function deliver(address: string, payload: StatePayload, state: string): Promise<void> {
     const started = await call(
       provider.start(address, {
         state,
@@ -126,9 +126,11 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
       deps.emit({ type: 'link_not_sent', email: maskEmail(address), reason: 'not_allowed' }, ip);
       return;
     }
-    await deliver(address, payload);
+    const state = states.seal(payload, ttlMs);
+    await deliver(address, payload, state);
     // Written only once the email is out: a link from a failed attempt finds no record.
     await pending.open(payload.i, payload.b);
+    if (rescue) await pending.remember(payload.b, state);
     deps.emit({ type: 'link_sent', email: maskEmail(address) }, ip);
   }
 
@@ -167,8 +169,8 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     code: string,
     method: SignInMethod,
     client: Client,
-    /** The code came from our hands (rescued or followed): hold it again if nothing was spent. */
-    heldCode = false,
+    /** Called when the code came from our hands and a passing failure spent nothing of it. */
+    holdAgain?: () => Promise<void>,
   ): Promise<Outcome> {
     const binding = await pending.spend(payload.i);
     if (binding === null)
@@ -182,7 +184,7 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     } catch (err) {
       if (restorable(err) && (await pending.mayRetry(payload.i, err))) {
         await pending.giveBack(payload.i, binding);
-        if (heldCode && err.code !== 'ERR_LINK_INVALID') await held.putBack(payload.i, code);
+        if (holdAgain && err.code !== 'ERR_LINK_INVALID') await holdAgain();
       }
       throw err;
     }
@@ -220,10 +222,13 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     if (input.error !== undefined) {
       const rescued = await tryRescue(input);
       if (rescued) return rescued;
-      throw new MagicLinkError(
+      const err = new MagicLinkError(
         'ERR_LINK_EXPIRED',
         `Provider answered error=${input.error.slice(0, 40)}`,
       );
+      if (input.state === undefined && rescue && input.nonce)
+        err.context.resendState = (await pending.lastState(bindingOf(input.nonce))) ?? undefined;
+      throw err;
     }
     const code = checkCode(input.code);
     const payload = states.open(input.state);
@@ -233,7 +238,10 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
         'No pending sign-in (expired, used or never sent)',
       );
     const bound = holdsBinding(input.nonce, payload.b);
-    if (rescue && !bound) await rescue.keep(payload.i, code);
+    // Keyed by the asking browser's binding, not by state: WorkOS documents only `error=` on
+    // the redirect that answers the person's own click, not that it carries `state` back.
+    if (rescue && !bound)
+      await rescue.keep(rescueKey(payload.b), JSON.stringify([input.state, code]));
     if (bound && !input.head) return complete(payload, code, 'link', input);
     return elsewhere(payload, 'callback', { code, state: input.state! });
   }
@@ -243,16 +251,14 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
    * scanner delivered the code here first, the browser that asked (and only it) finishes.
    */
   async function tryRescue(input: LandInput & { via: 'callback' }): Promise<Outcome | null> {
-    if (!rescue || input.state === undefined) return null;
-    let opened: StatePayload;
-    try {
-      opened = states.open(input.state);
-    } catch {
-      return null;
-    }
-    if (!holdsBinding(input.nonce, opened.b)) return null;
-    const code = await rescue.claim(opened.i);
-    return code === null ? null : complete(opened, code, 'link', input, true);
+    if (!rescue || !input.nonce) return null;
+    const key = rescueKey(bindingOf(input.nonce));
+    const record = await rescue.claim(key);
+    if (record === null) return null;
+    const [state, code] = JSON.parse(record) as [string, string];
+    const payload = states.open(state);
+    if (!holdsBinding(input.nonce, payload.b)) return null;
+    return complete(payload, code, 'link', input, () => rescue.putBack(key, record));
   }
 
   async function landWrapped(input: LandInput & { via: 'wrapped' }): Promise<Outcome> {
@@ -278,13 +284,15 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     // held from an earlier follow whose exchange failed for a passing reason is used first.
     const method = bound ? 'link' : 'confirmed';
     const kept = await held.claim(p.i);
-    if (kept !== null) return complete(p, kept, method, input, true);
+    const holdAgain = (code: string) => () => held.putBack(p.i, code);
+    if (kept !== null) return complete(p, kept, method, input, holdAgain(kept));
     const params = await links.follow(l);
     if (params.get('error') !== null)
       throw new MagicLinkError('ERR_LINK_EXPIRED', 'Provider refused the link');
     if (states.open(params.get('state')).i !== p.i)
       throw new MagicLinkError('ERR_STATE_INVALID', 'Provider returned another state');
-    return complete(p, checkCode(params.get('code') ?? ''), method, input, true);
+    const code = checkCode(params.get('code') ?? '');
+    return complete(p, code, method, input, holdAgain(code));
   }
 
   async function confirmCallback(input: ConfirmInput & { via: 'callback' }): Promise<Outcome> {

@@ -17,6 +17,8 @@ export interface WorkOSClientLike {
       email: string;
       redirectURI?: string;
       state?: string;
+      /** Seconds, 900 to 86400; both SDK 8.13 and 11 send it as `expires_in`. */
+      expiresIn?: number;
     }): Promise<{ id: string; email: string; expiresAt: Date | string; link: string }>;
     sendSession(sessionId: string): Promise<unknown>;
   };
@@ -49,10 +51,27 @@ function statusOf(err: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
+/** The OAuth `error` of a WorkOS answer, as either SDK exposes it. */
+function oauthError(err: unknown): unknown {
+  const e = err as { error?: unknown; rawData?: { error?: unknown } } | null;
+  return e?.error ?? e?.rawData?.error;
+}
+
+/** Only `invalid_grant` means the code is bad; any other 400 is not the user's doing. */
 function isInvalidGrant(err: unknown): boolean {
-  const e = err as { error?: unknown; rawData?: { error?: unknown }; status?: unknown } | null;
-  return (
-    e?.error === 'invalid_grant' || e?.rawData?.error === 'invalid_grant' || statusOf(err) === 400
+  return oauthError(err) === 'invalid_grant';
+}
+
+/** A wrong client id or API key: every sign-in fails until the app's configuration is fixed. */
+function isMisconfigured(err: unknown): boolean {
+  return oauthError(err) === 'invalid_client' || statusOf(err) === 401;
+}
+
+function misconfigured(err: unknown): MagicLinkError {
+  return new MagicLinkError(
+    'ERR_PROVIDER_MISCONFIGURED',
+    'WorkOS refused the client id or API key; check WORKOS_API_KEY and WORKOS_CLIENT_ID',
+    { cause: err },
   );
 }
 
@@ -100,10 +119,13 @@ export function workosProvider(options: WorkOSProviderOptions): Provider {
         email,
         state: ctx.state,
         redirectURI: ctx.redirectUri,
+        // Sent explicitly, so WorkOS's link, our state and our pending record expire together
+        // and the email's "expires in 15 minutes" is true.
+        expiresIn: WORKOS_LINK_TTL_MS / 1000,
       });
       if (ctx.providerSends) await workos.passwordless.sendSession(session.id);
     } catch (err) {
-      throw unavailable(err);
+      throw isMisconfigured(err) ? misconfigured(err) : unavailable(err);
     }
     return {
       link: ctx.providerSends ? null : session.link,
@@ -125,7 +147,7 @@ export function workosProvider(options: WorkOSProviderOptions): Provider {
           cause: err,
         });
       }
-      throw unavailable(err);
+      throw isMisconfigured(err) ? misconfigured(err) : unavailable(err);
     }
     const p = result.profile;
     return {

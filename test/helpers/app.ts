@@ -17,7 +17,7 @@ import {
 } from '../../lib/index';
 import type { MagicLinkEvent, MagicLinkOptions, Store, WorkOSClientLike } from '../../lib/index';
 import { startWorkOSEmulator } from '../../lib/testing/workos-emulator';
-import type { WorkOSEmulator } from '../../lib/testing/workos-emulator';
+import type { WorkOSEmulator, WorkOSEmulatorOptions } from '../../lib/testing/workos-emulator';
 import { startSmtpServer } from './smtp';
 import type { TestSmtpServer } from './smtp';
 
@@ -39,6 +39,8 @@ export interface TestAppOptions {
   store?: Store;
   /** Extra router options; they win over the defaults below. */
   router?: Partial<MagicLinkOptions>;
+  /** Extra emulator options, e.g. `{ omitStateOnAccessDenied: true }`. */
+  emulator?: Partial<WorkOSEmulatorOptions>;
   /** Rate limits stay on unless a test turns them off. @default true */
   rateLimit?: boolean;
 }
@@ -70,7 +72,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
 
   const emulator =
     providerName === 'workos'
-      ? await startWorkOSEmulator({ defaultRedirectUri: `${url}/auth/callback` })
+      ? await startWorkOSEmulator({
+          defaultRedirectUri: `${url}/auth/callback`,
+          ...options.emulator,
+        })
       : null;
   const smtp = deliveryName === 'smtp' ? await startSmtpServer() : null;
   const mailer = smtp

@@ -153,8 +153,16 @@ describe('A scanner visiting the WorkOS-branded email (delivery "workos")', () =
   let t: TestApp;
   afterEach(() => t.close());
 
-  async function setUp(crossDevice: 'confirm' | 'deny' = 'confirm') {
-    t = await createTestApp({ provider: 'workos', delivery: 'workos', router: { crossDevice } });
+  async function setUp(
+    crossDevice: 'confirm' | 'deny' = 'confirm',
+    omitStateOnAccessDenied = false,
+  ) {
+    t = await createTestApp({
+      provider: 'workos',
+      delivery: 'workos',
+      router: { crossDevice },
+      emulator: { omitStateOnAccessDenied },
+    });
     const agent = request.agent(t.url);
     await askForLink(agent, EMAIL);
     expect(await t.outbox()).toHaveLength(1);
@@ -183,6 +191,34 @@ describe('A scanner visiting the WorkOS-branded email (delivery "workos")', () =
       await signInByClick(t, agent, link);
     },
   );
+
+  // WorkOS documents only `error=access_denied` on that redirect; whether `state` comes back is
+  // unknown, so the rescue and the resend are keyed by the browser, not by the state.
+  it('A1: rescues the person even when WorkOS leaves state off the access_denied redirect', async () => {
+    const { agent, link, links } = await setUp('confirm', true);
+    expectNothingFor(await scan(links, 'following'), t);
+    const back = await follow(link);
+    expect(new URL(back).searchParams.get('error')).toBe('access_denied');
+    expect(new URL(back).searchParams.has('state')).toBe(false);
+    const stranger = await request(t.url).get(pathOf(back));
+    expect(stranger.status).toBe(400);
+    expect(setsSession(stranger)).toBe(false);
+    const landed = await agent.get(pathOf(back));
+    expect(landed.status).toBe(303);
+    expect(setsSession(landed)).toBe(true);
+  });
+
+  it('A1: offers the one-click resend even when WorkOS leaves state off the redirect', async () => {
+    const { agent, link, links } = await setUp('confirm', true);
+    expectNothingFor(await scan(links, 'non-following'), t);
+    const late = await agent.get(pathOf(await follow(link)));
+    expect(late.status).toBe(400);
+    const { action, fields } = formOf(late.text);
+    expect(action).toBe('/auth/magic-link/resend');
+    expect((await agent.post(action).type('form').send(fields)).status).toBe(303);
+    expect(await t.outbox()).toHaveLength(2);
+    await signInByClick(t, agent, (await t.outbox())[1]!.link);
+  });
 
   it('that does not follow redirects burns the link; the person gets a one-click resend', async () => {
     // A limit of WorkOS-branded email: WorkOS's link is spent by any GET or HEAD, and nothing
