@@ -166,10 +166,12 @@ export function createRateLimiter(store: Store, options: RateLimitOptions = {}):
     return OK;
   }
 
+  // The /48 is counted first: a client spreading over the /56s of one site then meets its
+  // site's limit before each new /56 writes counters of its own.
   async function perIp(bucket: 'ip' | 'ip-attempts', ip: string): Promise<RateLimitResult> {
-    const result = await consume(bucket, 'ip', ipKey(ip));
     const site = ipv6SiteKey(ip);
-    return result.ok && site !== null ? consume(bucket, 'ip', site, IPV6_SITE_FACTOR) : result;
+    const result = site === null ? OK : await consume(bucket, 'ip', site, IPV6_SITE_FACTOR);
+    return result.ok ? consume(bucket, 'ip', ipKey(ip)) : result;
   }
 
   return {

@@ -2,10 +2,15 @@ import { BlockList, isIP } from 'node:net';
 import fc from 'fast-check';
 import Redis from 'ioredis';
 import {
+  DEFAULT_BINDING_RULES,
+  DEFAULT_EMAIL_AND_IP_RULES,
   DEFAULT_EMAIL_RULES,
+  DEFAULT_IP_ATTEMPT_RULES,
   DEFAULT_IP_RULES,
+  IPV6_SITE_FACTOR,
   createRateLimiter,
   ipKey,
+  ipv6SiteKey,
 } from '../../lib/flow/rate-limit';
 import type { RateLimitOptions, RateLimitResult } from '../../lib/flow/rate-limit';
 import { memoryStore } from '../../lib/stores/memory';
@@ -108,7 +113,7 @@ describe('per-email limit', () => {
     expect(keys).toEqual([
       'rl:ip:60000:203.0.113.9',
       'rl:ip:3600000:203.0.113.9',
-      expect.stringMatching(/^rl:email:60000:[A-Za-z0-9_-]{43}$/),
+      expect.stringMatching(/^rl:email-ip:60000:[A-Za-z0-9_-]{43}$/),
       expect.stringMatching(/^rl:email:3600000:[A-Za-z0-9_-]{43}$/),
     ]);
     expect(keys.join()).not.toMatch(/secret|example\.com/);
@@ -156,6 +161,37 @@ describe('per-IP limit', () => {
     expect(await limiter.check({ ip: '2001:db8:0:1300::1' })).toEqual({ ok: true });
   });
 
+  it('A2: also counts an IPv6 /48, so spreading over its /56s does not multiply the allowance', async () => {
+    const { limiter } = setup();
+    const results = [];
+    for (let i = 0; i < 200; i++) {
+      results.push(await limiter.check({ ip: `2001:db8:ab:${(i % 250).toString(16)}00::1` }));
+    }
+    expect(allowed(results)).toBe(30 * IPV6_SITE_FACTOR);
+    expect(results.at(-1)).toMatchObject({ ok: false, scope: 'ip' });
+    expect(await limiter.check({ ip: '2001:db8:ac::1' })).toEqual({ ok: true });
+    expect(ipv6SiteKey('2001:db8:ab:1200::1')).toBe('2001:db8:ab::/48');
+    expect(ipv6SiteKey('203.0.113.9')).toBeNull();
+    expect(ipv6SiteKey('::ffff:203.0.113.9')).toBeNull();
+  });
+
+  it('counts credential checks per IP and per browser, apart from sign-in requests', async () => {
+    const { limiter } = setup();
+    for (let i = 0; i < 10; i++) {
+      expect(await limiter.checkAttempt({ ip: '203.0.113.5', binding: 'b1' })).toEqual({
+        ok: true,
+      });
+    }
+    expect(await limiter.checkAttempt({ ip: '203.0.113.5', binding: 'b1' })).toMatchObject({
+      ok: false,
+      scope: 'binding',
+    });
+    expect(await limiter.checkAttempt({ ip: '203.0.113.5', binding: 'b2' })).toEqual({ ok: true });
+    expect(await limiter.check({ ip: '203.0.113.5', email: 'a@example.com' })).toEqual({
+      ok: true,
+    });
+  });
+
   it('counts an IPv4-mapped IPv6 address as its IPv4 address', async () => {
     const { limiter } = setup({ perIp: [{ limit: 2, windowMs: MINUTE }], perEmail: [] });
     expect(await limiter.check({ ip: '203.0.113.5' })).toEqual({ ok: true });
@@ -168,16 +204,30 @@ describe('per-IP limit', () => {
 });
 
 describe('email and IP scopes', () => {
-  it('are independent: an address at its limit is refused from any IP', async () => {
+  it('count the minute per (address, IP), so a stranger cannot hold the owner up (A6)', async () => {
     const { limiter, repeat } = setup();
     await repeat(3, { email: 'a@example.com', ip: '198.51.100.1' });
-    expect(await limiter.check({ email: 'a@example.com', ip: '198.51.100.2' })).toMatchObject({
+    expect(await limiter.check({ email: 'a@example.com', ip: '198.51.100.1' })).toMatchObject({
       ok: false,
       scope: 'email',
     });
-    expect(await limiter.check({ email: 'b@example.com', ip: '198.51.100.1' })).toEqual({
+    expect(await limiter.check({ email: 'a@example.com', ip: '198.51.100.2' })).toEqual({
       ok: true,
     });
+  });
+
+  it('count the hour per address from any IP: 10, then refused everywhere', async () => {
+    const { limiter } = setup();
+    for (let i = 0; i < 10; i++) {
+      expect(await limiter.check({ email: 'a@example.com', ip: `198.51.100.${i}` })).toEqual({
+        ok: true,
+      });
+    }
+    expect(await limiter.check({ email: 'a@example.com', ip: '192.0.2.1' })).toMatchObject({
+      ok: false,
+      scope: 'email',
+    });
+    expect(await limiter.check({ email: 'b@example.com', ip: '192.0.2.1' })).toEqual({ ok: true });
   });
 
   it('requests refused by the IP limit do not use up the address’s allowance', async () => {
@@ -197,12 +247,12 @@ describe('email and IP scopes', () => {
   });
 
   it('an empty rule list turns a scope off', async () => {
-    const { repeat } = setup({ perEmail: [] });
-    expect(allowed(await repeat(10, { email: 'a@example.com' }))).toBe(10);
+    const { repeat } = setup({ perEmail: [], perEmailAndIp: [] });
+    expect(allowed(await repeat(20, { email: 'a@example.com' }))).toBe(20);
   });
 
   it('reports the retry of the rule that refused', async () => {
-    const { repeat } = setup({ perEmail: [{ limit: 1, windowMs: 1500 }] });
+    const { repeat } = setup({ perEmailAndIp: [{ limit: 1, windowMs: 1500 }] });
     const [, refused] = await repeat(2, { email: 'a@example.com' });
     expect(refused).toEqual({ ok: false, scope: 'email', retryAfterSeconds: 2 });
   });
@@ -222,9 +272,15 @@ describe('createRateLimiter options', () => {
   const store = memoryStore();
 
   it('has the documented defaults', () => {
-    expect(DEFAULT_EMAIL_RULES).toEqual([
-      { limit: 3, windowMs: MINUTE },
-      { limit: 10, windowMs: HOUR },
+    expect(DEFAULT_EMAIL_RULES).toEqual([{ limit: 10, windowMs: HOUR }]);
+    expect(DEFAULT_EMAIL_AND_IP_RULES).toEqual([{ limit: 3, windowMs: MINUTE }]);
+    expect(DEFAULT_IP_ATTEMPT_RULES).toEqual([
+      { limit: 60, windowMs: MINUTE },
+      { limit: 600, windowMs: HOUR },
+    ]);
+    expect(DEFAULT_BINDING_RULES).toEqual([
+      { limit: 10, windowMs: MINUTE },
+      { limit: 30, windowMs: HOUR },
     ]);
     expect(DEFAULT_IP_RULES).toEqual([
       { limit: 30, windowMs: MINUTE },

@@ -39,6 +39,8 @@ export interface TestAppOptions {
   store?: Store;
   /** Extra router options; they win over the defaults below. */
   router?: Partial<MagicLinkOptions>;
+  /** Express's `trust proxy`, so tests can send X-Forwarded-For. @default false */
+  trustProxy?: boolean;
   /** Extra emulator options, e.g. `{ omitStateOnAccessDenied: true }`. */
   emulator?: Partial<WorkOSEmulatorOptions>;
   /** Rate limits stay on unless a test turns them off. @default true */
@@ -101,6 +103,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
 
   const express = options.express === 4 ? express4 : express5;
   const app = express();
+  if (options.trustProxy) app.set('trust proxy', true);
   if (options.helmet) app.use(helmet());
   app.use(session({ secret: TEST_SECRET, resave: false, saveUninitialized: false, name: 'sid' }));
   const router = magicLinkRouter({
