@@ -129,17 +129,16 @@ export async function createExampleApp(env = process.env) {
       cookie: { httpOnly: true, sameSite: 'lax', secure: https },
     }),
   );
-  app.use(
-    magicLinkRouter({
-      provider,
-      delivery,
-      store,
-      secret: secretFrom(env, 'MAGIC_LINK_SECRET'),
-      origin,
-      appName: 'Example',
-      afterSignIn: '/account',
-    }),
-  );
+  const router = magicLinkRouter({
+    provider,
+    delivery,
+    store,
+    secret: secretFrom(env, 'MAGIC_LINK_SECRET'),
+    origin,
+    appName: 'Example',
+    afterSignIn: '/account',
+  });
+  app.use(router);
   if (mailbox) app.use('/dev', mailbox.handler());
 
   app.get('/', (req, res) => {
@@ -170,6 +169,8 @@ export async function createExampleApp(env = process.env) {
     origin,
     mailbox,
     async close() {
+      // Emails are sent after the answer: let the ones already started finish first.
+      await router.drain();
       for (const fn of cleanup.reverse()) await fn();
     },
   };

@@ -6,12 +6,13 @@ import type { Store } from '../stores/store';
 import { checkCode, restorable, sameAddress } from './credential';
 import { parseEmail } from './email';
 import type { Outcome, SignInMethod } from './outcomes';
-import { bindingOf, holdsBinding, maskEmail, newId, newNonce } from './pending';
+import { bindingOf, holdsBinding, maskEmail } from './pending';
 import type { StatePayload } from './pending';
 import { createPendingStore } from './pending-store';
 import { createRescue } from './rescue';
 import { safeReturnTo } from './return-to';
 import { createStateCodec, RESEND_GRACE_MS } from './state';
+import { createSender } from './send';
 import { createThirdPartyLinks } from './third-party-link';
 import { withTimeout } from './timeout';
 
@@ -90,78 +91,20 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
   const rescueKey = (binding: string) => `b:${binding}`;
   const call = <T>(promise: Promise<T>) => withTimeout(promise, deps.providerTimeoutMs);
 
-  async function deliver(address: string, payload: StatePayload, state: string): Promise<void> {
-    const started = await call(
-      provider.start(address, {
-        state,
-        redirectUri: deps.redirectUri,
-        binding: payload.b,
-        providerSends,
-      }),
-    );
-    if (deps.delivery === 'provider' || !started.link) return;
-    const link = links ? links.wrap(started.link, payload, ttlMs) : started.link;
-    try {
-      await deps.delivery({
-        to: address,
-        link,
-        code: started.code,
-        expiresAt: started.expiresAt,
-      });
-    } catch (err) {
-      await started.revoke().catch(() => undefined);
-      throw err instanceof MagicLinkError && err.code === 'ERR_MAIL_FAILED'
-        ? err
-        : new MagicLinkError('ERR_MAIL_FAILED', 'The email could not be sent', { cause: err });
-    }
-  }
-
-  /** Background sends still running, so an app (or a test) can wait for them. */
-  const inFlight = new Set<Promise<void>>();
-
-  async function sendNow(address: string, payload: StatePayload, ip: string): Promise<void> {
-    const parsed = parseEmail(address);
-    // allow() sees the identity key, so a deny-list entry cannot be dodged by changing case.
-    if (!parsed.ok || !(await deps.allow(parsed.canonical))) {
-      deps.emit({ type: 'link_not_sent', email: maskEmail(address), reason: 'not_allowed' }, ip);
-      return;
-    }
-    const state = states.seal(payload, ttlMs);
-    await deliver(address, payload, state);
-    // Written only once the email is out: a link from a failed attempt finds no record.
-    await pending.open(payload.i, payload.b);
-    if (rescue) await pending.remember(payload.b, state);
-    deps.emit({ type: 'link_sent', email: maskEmail(address) }, ip);
-  }
-
-  /**
-   * Answers before `allow()`, the provider or the mailer run, so the answer's timing cannot
-   * tell an allowed address from a refused one, however slow they are (threat model A3). A
-   * failure is reported through `onEvent`; the person sees no email and asks again.
-   */
-  function send(address: string, returnTo: string, client: Client): Outcome {
-    // Reuse this browser's nonce, so every link it asked for stays bound to it.
-    const nonce = client.nonce ?? newNonce();
-    const payload: StatePayload = { i: newId(), b: bindingOf(nonce), r: returnTo, e: address };
-    const job: Promise<void> = sendNow(address, payload, client.ip)
-      .catch((err: unknown) => {
-        const failure =
-          err instanceof MagicLinkError
-            ? err
-            : new MagicLinkError('ERR_PROVIDER_UNAVAILABLE', 'Sending failed', { cause: err });
-        deps.emit(
-          { type: 'provider_error', reason: failure.code, error: failure.cause ?? failure },
-          client.ip,
-        );
-      })
-      .finally(() => inFlight.delete(job));
-    inFlight.add(job);
-    return { kind: 'sent', nonce };
-  }
-
-  async function drain(): Promise<void> {
-    while (inFlight.size > 0) await Promise.all(inFlight);
-  }
+  const sender = createSender({
+    provider,
+    providerSends,
+    delivery: deps.delivery,
+    redirectUri: deps.redirectUri,
+    ttlMs,
+    states,
+    pending,
+    links,
+    rememberState: rescue !== null,
+    allow: deps.allow,
+    emit: deps.emit,
+    call,
+  });
 
   /** Spends the pending record, then the provider's code; gives the record back where `restorable`. */
   async function complete(
@@ -238,8 +181,8 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
         'No pending sign-in (expired, used or never sent)',
       );
     const bound = holdsBinding(input.nonce, payload.b);
-    // Keyed by the asking browser's binding, not by state: WorkOS documents only `error=` on
-    // the redirect that answers the person's own click, not that it carries `state` back.
+    // Keyed by the asking browser's binding, not by state: a provider may document only `error=`
+    // on the redirect that answers the person's own click, not that it carries `state` back.
     if (rescue && !bound)
       await rescue.keep(rescueKey(payload.b), JSON.stringify([input.state, code]));
     if (bound && !input.head) return complete(payload, code, 'link', input);
@@ -364,17 +307,17 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
         err.context.returnTo = returnTo;
         throw err;
       }
-      return send(email.address, returnTo, input);
+      return sender.send(email.address, returnTo, input);
     },
     async resend(input) {
       const payload = states.resendable(input.state);
       if (!payload) throw new MagicLinkError('ERR_STATE_INVALID', 'Resend state invalid');
-      return send(payload.e, safeReturnTo(payload.r, deps.origin, deps.afterSignIn), input);
+      return sender.send(payload.e, safeReturnTo(payload.r, deps.origin, deps.afterSignIn), input);
     },
     land,
     confirm,
     verifyCode,
-    drain,
+    drain: sender.drain,
     addressOfRequest(email) {
       const parsed = parseEmail(email);
       return parsed.ok ? parsed.throttleKey : null;
