@@ -11,6 +11,9 @@ import { connectIoredis, describeWithRedis } from '../helpers/redis';
 // gets its own redis-server, so a SCAN of the whole server sees only what these tests wrote.
 
 const MINUTE = 60_000;
+// These tests send hundreds of commands at once on a shared machine; they are about memory, not
+// about failing fast, so no command should give up after the default second.
+const PATIENT_MS = 30_000;
 const PENDING_TTL_MS = 15 * MINUTE;
 
 const id22 = () => randomBytes(16).toString('base64url');
@@ -78,7 +81,7 @@ describeWithRedis('redisStore: every key it writes has a TTL', (redis) => {
     try {
       await io.flushall();
       for (const client of [io, nodeRedis]) {
-        const store = redisStore(client);
+        const store = redisStore(client, { commandTimeoutMs: PATIENT_MS });
         // Every rule of the contract, then the writes of real sign-ins, including a spent and
         // given-back pending record, a code attempt counter and a failure counter.
         for (const c of storeConformanceCases(() => store)) await c.run();
@@ -121,7 +124,7 @@ describeWithRedis('redisStore: memory per key (the figures in the README)', (red
   afterAll(() => client.disconnect());
 
   it('measures MEMORY USAGE and used_memory per pending record, counter, token and sign-in', async () => {
-    const store = redisStore(client);
+    const store = redisStore(client, { commandTimeoutMs: PATIENT_MS });
     // Enough for the hash tables' share to show, few enough for a shared 2-core machine.
     const N = 10_000;
     const kinds: Record<string, () => Promise<string>> = {
@@ -158,8 +161,8 @@ describeWithRedis('redisStore: memory per key (the figures in the README)', (red
       await client.flushall();
       const before = await usedMemory(client);
       const keys: string[] = [];
-      for (let i = 0; i < N; i += 1000) {
-        keys.push(...(await Promise.all(Array.from({ length: 1000 }, write))));
+      for (let i = 0; i < N; i += 200) {
+        keys.push(...(await Promise.all(Array.from({ length: 200 }, write))));
       }
       const perItem = ((await usedMemory(client)) - before) / N;
       let memoryUsage = 0;
@@ -233,7 +236,7 @@ describeWithRedis('redisStore when Redis reaches maxmemory', (redis) => {
   }
 
   it('noeviction (recommended): new writes fail closed with ERR_STORE_UNAVAILABLE, and nothing is lost', async () => {
-    const store = redisStore(client);
+    const store = redisStore(client, { commandTimeoutMs: PATIENT_MS });
     await store.set('pending:victim', 'binding', PENDING_TTL_MS);
     for (let i = 0; i < 3; i++) await store.increment('rl:email:60000:victim', MINUTE);
     await cap('noeviction', 1_000_000);
@@ -273,7 +276,7 @@ describeWithRedis('redisStore when Redis reaches maxmemory', (redis) => {
   it.each(['volatile-lru', 'allkeys-lru', 'volatile-ttl', 'volatile-random'])(
     '%s: a flood silently evicts pending sign-ins and counters (why the README says noeviction)',
     async (policy) => {
-      const store = redisStore(client);
+      const store = redisStore(client, { commandTimeoutMs: PATIENT_MS });
       const early = Array.from({ length: 200 }, (_, i) => `pending:early${i}`);
       for (const key of early) await store.set(key, 'binding', PENDING_TTL_MS);
       for (let i = 0; i < 200; i++) await store.increment(`rl:email:60000:early${i}`, MINUTE);
@@ -281,9 +284,9 @@ describeWithRedis('redisStore when Redis reaches maxmemory', (redis) => {
 
       // About three times what fits, and Redis accepts every write.
       const flood = 20_000;
-      for (let i = 0; i < flood; i += 500) {
+      for (let i = 0; i < flood; i += 200) {
         await Promise.all(
-          Array.from({ length: 500 }, (_, j) =>
+          Array.from({ length: 200 }, (_, j) =>
             store.set(`pending:flood${i + j}`, b64u43(), PENDING_TTL_MS),
           ),
         );
