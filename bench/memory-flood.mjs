@@ -1,6 +1,6 @@
 // Memory-store flood: a million distinct addresses' rate-limit counters must not grow memory
-// without bound, and must not push out anyone's live security state either (SECURITY.md,
-// Faults). Run after `npm run build`:
+// without bound, and must not push out anyone's live security state either (README,
+// Stores). Run after `npm run build`:
 //
 //   node --expose-gc bench/memory-flood.mjs [--addresses=1000000] [--max-entries=100000]
 //
