@@ -57,9 +57,13 @@ function oauthError(err: unknown): unknown {
   return e?.error ?? e?.rawData?.error;
 }
 
-/** Only `invalid_grant` means the code is bad; any other 400 is not the user's doing. */
+/**
+ * Only `invalid_grant` (an unknown, used or expired code) and `invalid_request` (a missing or
+ * malformed one) are about the code the visitor brought; any other 400 is not their doing.
+ */
 function isInvalidGrant(err: unknown): boolean {
-  return oauthError(err) === 'invalid_grant';
+  const error = oauthError(err);
+  return error === 'invalid_grant' || error === 'invalid_request';
 }
 
 /** A wrong client id or API key: every sign-in fails until the app's configuration is fixed. */

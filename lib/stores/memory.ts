@@ -1,20 +1,31 @@
+import { MagicLinkError } from '../errors';
 import type { Store } from './store';
 
-/** How many keys a {@link memoryStore} holds before it evicts the least recently used one. */
-export const DEFAULT_MAX_ENTRIES = 100_000;
-
 /**
- * How often, at most, a write sweeps every expired entry out of a {@link memoryStore}. A sweep of
- * {@link DEFAULT_MAX_ENTRIES} entries takes a few milliseconds, so once a minute is cheap.
+ * How many keys a {@link memoryStore} holds at most: about 25 MB of heap when full of counters
+ * and pending sign-ins (see {@link MemoryStoreOptions.maxEntries} for the arithmetic).
  */
-export const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
+export const DEFAULT_MAX_ENTRIES = 100_000;
 
 /** Options for {@link memoryStore}. */
 export interface MemoryStoreOptions {
   /**
-   * The most keys held at once. Past it, the least recently used key is evicted, so a flood of
-   * distinct addresses cannot grow memory without bound. Each entry costs roughly 200–300 bytes
-   * plus its key and value.
+   * The most keys held at once, so that a flood of distinct addresses cannot grow memory without
+   * bound. Every key this package writes is security state (a pending sign-in, a token, a
+   * rate-limit or attempt counter), so a full store never evicts a live key to make room: it first
+   * drops expired entries, and if none have expired it rejects the write with a `MagicLinkError`
+   * `ERR_STORE_UNAVAILABLE`, which the router answers with `503`. Reads, `take`, `delete`,
+   * overwrites of a key it holds and increments of a counter it holds keep working.
+   *
+   * Memory, measured on Node 20 (`bench/memory-flood.mjs`): about 215 bytes of heap per
+   * rate-limit counter, 255 per pending sign-in and 780 per self-hosted token record (its JSON
+   * is about 400 characters). So 100,000 entries of counters and pending sign-ins take about
+   * 25 MB, and 1,000,000 about 250 MB. A sign-in to a new address writes up to five keys
+   * (pending record, token, code binding, two per-address counters) that live up to an hour,
+   * so the default holds at least 20,000 sign-ins in flight. A flood from many addresses can
+   * still fill it: then new sign-ins get `503` until the flood's entries expire (within an hour
+   * with the default limits), but no link in flight dies and no limit resets. Raise the bound if
+   * you have the memory; it only makes such a flood more expensive.
    *
    * @default 100_000 ({@link DEFAULT_MAX_ENTRIES})
    */
@@ -35,28 +46,31 @@ export interface MemoryStoreOptions {
 
 /** A {@link Store} that lives in this process's memory. */
 export interface MemoryStore extends Store {
-  /** Entries held right now, including expired ones that have not been swept yet. */
+  /**
+   * Entries held right now, including expired ones that no write has dropped yet (every write
+   * drops all expired entries first).
+   */
   readonly size: number;
   /** Drops every entry. */
   clear(): void;
 }
 
-// Each entry is also a node of a doubly linked list from least to most recently used, so that
-// touching and evicting are O(1). Ordering by Map insertion (delete + re-set on use, evict
-// keys().next()) is simpler but ten times slower under a flood, because V8 leaves deleted slots
-// in place and every keys().next() rescans them; and keeping one iterator alive across calls
-// instead pins every superseded hash table in memory until the iterator advances.
+// The entries are also kept in a binary min-heap by expiry, each entry knowing its own place in
+// it, so that dropping whatever has expired costs O(log n) per dropped entry and never scans the
+// live ones. That lets every write drop all expired entries first, so a full store is full of
+// live entries only, without a periodic O(n) sweep or a timer.
 interface Entry {
   readonly key: string;
   value: string;
   expiresAt: number;
-  older: Entry | undefined;
-  newer: Entry | undefined;
+  /** This entry's index in the heap. */
+  slot: number;
 }
 
 const PRODUCTION_WARNING =
   'Warning: express-magic-link memoryStore() is in use with NODE_ENV=production. It is bounded ' +
-  '(least recently used keys are evicted), but it lives inside this one process: pending ' +
+  '(when full of live entries it refuses new keys, and sign-ins get 503, rather than evict ' +
+  'pending sign-ins or rate-limit counters), but it lives inside this one process: pending ' +
   'sign-ins, single-use tokens and rate-limit counters are lost on restart and are not shared ' +
   'between instances, so a link requested on one instance cannot be finished on another, and ' +
   'rate limits multiply by the number of instances. Use redisStore(client) instead, or pass ' +
@@ -68,10 +82,14 @@ let warned = false;
 /**
  * An in-process {@link Store}: enough for one instance, tests and development.
  *
- * - Bounded: at `maxEntries` the least recently used key is evicted (reads, writes and
- *   increments all count as use).
- * - Expired entries disappear on access, and every write past {@link DEFAULT_SWEEP_INTERVAL_MS}
- *   sweeps them all; there is no timer, so the store never keeps the process alive.
+ * - Bounded, and never evicts security state: every write first drops all expired entries, and
+ *   a write that would add a key beyond `maxEntries` live ones rejects with a `MagicLinkError`
+ *   `ERR_STORE_UNAVAILABLE` (the router answers `503`). Nothing live is ever pushed out, so a
+ *   flood cannot reset a rate limit or an attempt counter, or kill someone's pending link; at
+ *   worst it makes new sign-ins fail closed until its own entries expire. Reads, `take`,
+ *   `delete`, overwriting a key it holds and incrementing a counter it holds work when full.
+ * - Expired entries also disappear when read; there is no timer, so the store never keeps the
+ *   process alive.
  * - `take` and `increment` complete in one synchronous step, which makes them atomic in Node.
  *
  * With more than one instance of the app, use `redisStore` instead.
@@ -121,35 +139,48 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   }
 
   const entries = new Map<string, Entry>();
-  let oldest: Entry | undefined;
-  let newest: Entry | undefined;
-  let nextSweepAt = now() + DEFAULT_SWEEP_INTERVAL_MS;
+  // A binary min-heap on expiresAt: heap[0] expires first; heap[i]'s children are 2i+1, 2i+2.
+  let heap: Entry[] = [];
 
-  function unlink(entry: Entry): void {
-    if (entry.older === undefined) oldest = entry.newer;
-    else entry.older.newer = entry.newer;
-    if (entry.newer === undefined) newest = entry.older;
-    else entry.newer.older = entry.older;
-    entry.older = undefined;
-    entry.newer = undefined;
+  function place(entry: Entry, slot: number): void {
+    heap[slot] = entry;
+    entry.slot = slot;
   }
 
-  function append(entry: Entry): void {
-    entry.older = newest;
-    if (newest === undefined) oldest = entry;
-    else newest.newer = entry;
-    newest = entry;
+  function siftUp(entry: Entry): void {
+    let slot = entry.slot;
+    while (slot > 0) {
+      const parentSlot = (slot - 1) >> 1;
+      const parent = heap[parentSlot]!;
+      if (parent.expiresAt <= entry.expiresAt) break;
+      place(parent, slot);
+      slot = parentSlot;
+    }
+    place(entry, slot);
   }
 
-  function touch(entry: Entry): void {
-    if (entry === newest) return;
-    unlink(entry);
-    append(entry);
+  function siftDown(entry: Entry): void {
+    let slot = entry.slot;
+    const length = heap.length;
+    for (;;) {
+      let child = 2 * slot + 1;
+      if (child >= length) break;
+      if (child + 1 < length && heap[child + 1]!.expiresAt < heap[child]!.expiresAt) child += 1;
+      const next = heap[child]!;
+      if (next.expiresAt >= entry.expiresAt) break;
+      place(next, slot);
+      slot = child;
+    }
+    place(entry, slot);
   }
 
   function remove(entry: Entry): void {
     entries.delete(entry.key);
-    unlink(entry);
+    const last = heap.pop()!;
+    if (last === entry) return;
+    place(last, entry.slot);
+    siftUp(last);
+    siftDown(last);
   }
 
   function live(key: string, at: number): Entry | undefined {
@@ -162,26 +193,38 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     return entry;
   }
 
-  function put(key: string, value: string, expiresAt: number, at: number): void {
-    const existing = entries.get(key);
-    if (existing === undefined) {
-      const entry: Entry = { key, value, expiresAt, older: undefined, newer: undefined };
-      entries.set(key, entry);
-      append(entry);
-    } else {
-      existing.value = value;
-      existing.expiresAt = expiresAt;
-      touch(existing);
-    }
-    if (at >= nextSweepAt) sweep(at);
-    while (entries.size > maxEntries && oldest !== undefined) remove(oldest);
+  // Expired entries are the only expendable ones. Each is dropped once, so this is amortized
+  // O(log n) per write, however many entries expire at the same moment.
+  function dropExpired(at: number): void {
+    while (heap.length > 0 && heap[0]!.expiresAt <= at) remove(heap[0]!);
   }
 
-  function sweep(at: number): void {
-    nextSweepAt = at + DEFAULT_SWEEP_INTERVAL_MS;
-    for (const entry of entries.values()) {
-      if (entry.expiresAt <= at) remove(entry);
+  /** Writes a key, refusing to add one to a store that is full of live entries. */
+  function put(key: string, value: string, expiresAt: number, at: number): void {
+    dropExpired(at);
+    const existing = entries.get(key);
+    if (existing !== undefined) {
+      const earlier = expiresAt < existing.expiresAt;
+      existing.value = value;
+      existing.expiresAt = expiresAt;
+      if (earlier) siftUp(existing);
+      else siftDown(existing);
+      return;
     }
+    if (entries.size >= maxEntries) throw full();
+    const entry: Entry = { key, value, expiresAt, slot: heap.length };
+    entries.set(key, entry);
+    heap.push(entry);
+    siftUp(entry);
+  }
+
+  function full(): MagicLinkError {
+    return new MagicLinkError(
+      'ERR_STORE_UNAVAILABLE',
+      `memoryStore: full: all ${maxEntries} entries (maxEntries) are live, so a new key is ` +
+        'refused rather than evicting a pending sign-in or a rate-limit counter. Room returns ' +
+        'as entries expire. Raise maxEntries if this is legitimate load, or use redisStore(client).',
+    );
   }
 
   return {
@@ -191,34 +234,29 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
     clear() {
       entries.clear();
-      oldest = undefined;
-      newest = undefined;
+      heap = [];
     },
 
     async get(key) {
-      const at = now();
-      const entry = live(key, at);
-      if (entry === undefined) return null;
-      touch(entry);
-      return entry.value;
+      return live(key, now())?.value ?? null;
     },
 
     async set(key, value, ttlMs) {
+      const ttl = checkTtl(ttlMs);
       const at = now();
-      put(key, value, at + checkTtl(ttlMs), at);
+      put(key, value, at + ttl, at);
     },
 
     async take(key) {
-      const at = now();
-      const entry = live(key, at);
+      const entry = live(key, now());
       if (entry === undefined) return null;
       remove(entry);
       return entry.value;
     },
 
     async increment(key, ttlMs) {
-      const at = now();
       const ttl = checkTtl(ttlMs);
+      const at = now();
       const entry = live(key, at);
       if (entry === undefined) {
         put(key, '1', at + ttl, at);
@@ -233,6 +271,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
             'Use separate keys for counters and for set().',
         );
       }
+      // A counter it already holds: no new key, so this works even when the store is full.
       put(key, String(count), entry.expiresAt, at);
       return { count, resetMs: entry.expiresAt - at };
     },

@@ -84,6 +84,15 @@ interface Adapter {
  *   `MagicLinkError` `ERR_STORE_UNAVAILABLE`, and a call that Redis does not answer within
  *   `commandTimeoutMs` rejects too. Nothing waits in the client's offline queue.
  *
+ * - Every key is written with a TTL (`SET … PX`; the increment script gives a counter without
+ *   one its TTL), so nothing is kept forever.
+ *
+ * Run Redis with `maxmemory-policy noeviction` (Redis's default): when it is full, writes then
+ * fail closed with `ERR_STORE_UNAVAILABLE` (`503`) and nothing is lost. Under any `volatile-*` or
+ * `allkeys-*` policy, a flood makes Redis silently evict pending sign-ins and rate-limit or
+ * attempt counters, which kills links in flight and resets limits. About 205 bytes of Redis
+ * memory per pending sign-in and 170 per counter; see the README's sizing table.
+ *
  * Connect the client before serving, and give it an `'error'` listener: an `'error'` event
  * with no listener crashes the process. Recommended client options, so that the client itself
  * gives up quickly too: ioredis `{ enableOfflineQueue: false, maxRetriesPerRequest: 1 }`;

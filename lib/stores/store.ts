@@ -11,6 +11,13 @@
  *   the milliseconds left until the counter resets.
  * - Every method rejects (never resolves with a guess) when the backing service is unreachable,
  *   so the flow can fail closed.
+ * - Every key is security state, and every key has a TTL: nothing is written to live forever.
+ * - A live key is never evicted to make room. Expired keys are the only expendable ones; a store
+ *   that is full of live keys rejects a write that would add a key (the router answers `503`
+ *   `ERR_STORE_UNAVAILABLE`, failing closed), while reads, `take`, `delete`, overwriting a key
+ *   it holds and incrementing a counter it holds keep working if the store can do them. Silently
+ *   dropping a pending sign-in, a token or a counter instead would kill links and reset rate
+ *   and attempt limits. (On Redis, this is `maxmemory-policy noeviction`.)
  */
 export interface Store {
   get(key: string): Promise<string | null>;

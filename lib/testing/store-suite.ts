@@ -32,7 +32,8 @@ const sleep = (ms: number) =>
 /**
  * The checks every {@link Store} must pass, one for each rule in the contract: get/set/overwrite,
  * TTL replacement, expiry, single-use `take` under concurrency, atomic fixed-window `increment`,
- * `delete`, and faithful round trips of unusual keys and values. It uses `node:assert/strict`
+ * `delete`, faithful round trips of unusual keys and values, and live keys that survive a burst
+ * of writes to other keys (nothing live is evicted to make room). It uses `node:assert/strict`
  * and no test framework, so it runs under jest, vitest or `node:test`.
  *
  * Each case calls `makeStore` once and uses keys no other case uses, so the cases may share one
@@ -273,6 +274,26 @@ export function storeConformanceCases(
     await store.delete(key('value'));
     assert.equal((await store.increment(key('counter'), LONG_TTL_MS)).count, 2);
   });
+
+  add(
+    'live keys survive 1,000 writes to other keys: nothing live is evicted to make room',
+    async (store, key) => {
+      await store.set(key('pending'), 'binding', LONG_TTL_MS);
+      await store.increment(key('counter'), LONG_TTL_MS);
+      await store.increment(key('counter'), LONG_TTL_MS);
+      for (let i = 0; i < 500; i++) {
+        await store.set(key(`other-value:${i}`), 'x'.repeat(64), LONG_TTL_MS);
+        await store.increment(key(`other-counter:${i}`), LONG_TTL_MS);
+      }
+      assert.equal(await store.get(key('pending')), 'binding', 'a live value was dropped');
+      assert.equal(
+        (await store.increment(key('counter'), LONG_TTL_MS)).count,
+        3,
+        'a live counter was dropped, which would reset a rate limit',
+      );
+      assert.equal(await store.take(key('pending')), 'binding');
+    },
+  );
 
   return cases;
 }

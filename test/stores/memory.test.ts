@@ -1,9 +1,8 @@
 import fc from 'fast-check';
-import {
-  DEFAULT_MAX_ENTRIES,
-  DEFAULT_SWEEP_INTERVAL_MS,
-  memoryStore,
-} from '../../lib/stores/memory';
+import { MagicLinkError } from '../../lib/errors';
+import { createRateLimiter } from '../../lib/flow/rate-limit';
+import { guardStore } from '../../lib/stores/guard';
+import { DEFAULT_MAX_ENTRIES, memoryStore } from '../../lib/stores/memory';
 import { storeConformanceCases } from '../../lib/testing/store-suite';
 
 describe('memoryStore conformance, real clock', () => {
@@ -20,46 +19,167 @@ describe('memoryStore conformance, injected clock', () => {
   for (const c of cases) it(c.name, c.run);
 });
 
-describe('memoryStore bound (LRU)', () => {
-  it('never holds more than maxEntries', async () => {
+const FULL = { code: 'ERR_STORE_UNAVAILABLE', status: 503, message: /memoryStore: full/ };
+
+/** Resolves to the rejection, or fails the test if the promise resolves. */
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error('expected the store to refuse the write');
+    },
+    (error: unknown) => error,
+  );
+}
+
+describe('memoryStore bound: a full store refuses new keys and never evicts a live one', () => {
+  it('never holds more than maxEntries, and refuses every new key past it', async () => {
     const store = memoryStore({ maxEntries: 100 });
-    for (let i = 0; i < 10_000; i++) await store.set(`k${i}`, 'v', 60_000);
+    let refused = 0;
+    for (let i = 0; i < 10_000; i++) {
+      await store.set(`k${i}`, `v${i}`, 60_000).catch((error: unknown) => {
+        expect(error).toMatchObject(FULL);
+        refused += 1;
+      });
+    }
     expect(store.size).toBe(100);
-    expect(await store.get('k9999')).toBe('v');
-    expect(await store.get('k9900')).toBe('v');
-    expect(await store.get('k9899')).toBeNull();
+    expect(refused).toBe(9_900);
+    for (let i = 0; i < 100; i++) expect(await store.get(`k${i}`)).toBe(`v${i}`);
+    expect(await store.get('k100')).toBeNull();
   });
 
-  it('counters are bounded too', async () => {
+  it('counters are bounded too: a new counter is refused, an existing one keeps counting', async () => {
     const store = memoryStore({ maxEntries: 50 });
-    for (let i = 0; i < 1000; i++) await store.increment(`rl:${i}`, 60_000);
+    for (let i = 0; i < 50; i++) await store.increment(`rl:${i}`, 60_000);
+    await expect(store.increment('rl:new', 60_000)).rejects.toMatchObject(FULL);
+    expect(await store.increment('rl:7', 60_000)).toMatchObject({ count: 2 });
     expect(store.size).toBe(50);
   });
 
-  it('evicts the least recently used key; get, set and increment count as use', async () => {
-    const store = memoryStore({ maxEntries: 3 });
+  it('the refusal is a MagicLinkError that guardStore passes on unchanged (the router answers 503)', async () => {
+    const store = memoryStore({ maxEntries: 1 });
     await store.set('a', '1', 60_000);
-    await store.set('b', '2', 60_000);
-    await store.set('c', '3', 60_000);
-    await store.get('a');
-    await store.set('d', '4', 60_000);
-    expect(await store.get('b')).toBeNull();
-
-    await store.increment('c', 60_000);
-    await store.set('e', '5', 60_000);
-    expect(await store.get('a')).toBeNull();
-    expect(await store.get('c')).toBe('4');
-
-    await store.set('d', '4 again', 60_000);
-    await store.set('f', '6', 60_000);
-    expect(await store.get('e')).toBeNull();
-    expect(await store.get('d')).toBe('4 again');
-    expect(store.size).toBe(3);
+    const error = await rejection(guardStore(store).set('b', '2', 60_000));
+    expect(error).toBeInstanceOf(MagicLinkError);
+    expect(error).toMatchObject(FULL);
+    expect(String((error as Error).message)).toMatch(/maxEntries/);
+    expect(String((error as Error).message)).not.toMatch(/"b"|\bb\b.*refused/);
   });
 
-  it('behaves like a reference LRU with expiry under any sequence of operations', async () => {
-    // Few keys, small bounds and TTLs that meet the sweep interval exactly, so that re-used keys,
-    // evictions, sweeps and expiry on the boundary all happen often.
+  it('reads, take, delete, overwrites and existing counters all work when full', async () => {
+    let now = 0;
+    const store = memoryStore({ maxEntries: 3, now: () => now });
+    await store.set('pending', 'binding', 900_000);
+    await store.increment('counter', 60_000);
+    await store.set('token', 'record', 900_000);
+
+    expect(await store.get('pending')).toBe('binding');
+    await store.set('token', 'record 2', 900_000);
+    expect(await store.get('token')).toBe('record 2');
+    now += 1000;
+    expect(await store.increment('counter', 60_000)).toEqual({ count: 2, resetMs: 59_000 });
+    await expect(store.set('new', 'x', 60_000)).rejects.toMatchObject(FULL);
+    await expect(store.increment('new', 60_000)).rejects.toMatchObject(FULL);
+
+    // A take frees room for exactly one new key; so does a delete.
+    expect(await store.take('token')).toBe('record 2');
+    await store.set('new', 'x', 60_000);
+    await expect(store.set('newer', 'y', 60_000)).rejects.toMatchObject(FULL);
+    await store.delete('new');
+    await store.set('newer', 'y', 60_000);
+    expect(store.size).toBe(3);
+    expect(await store.get('pending')).toBe('binding');
+    expect(await store.increment('counter', 60_000)).toMatchObject({ count: 3 });
+  });
+
+  it('a refused write changes nothing', async () => {
+    const store = memoryStore({ maxEntries: 2 });
+    await store.set('a', '1', 60_000);
+    await store.increment('b', 60_000);
+    await expect(store.set('c', '3', 60_000)).rejects.toMatchObject(FULL);
+    await expect(store.increment('c', 60_000)).rejects.toMatchObject(FULL);
+    expect(await store.get('c')).toBeNull();
+    expect(await store.get('a')).toBe('1');
+    expect(await store.get('b')).toBe('1');
+    expect(store.size).toBe(2);
+  });
+
+  it('expired entries are the only expendable ones: a full store makes room by dropping them', async () => {
+    let now = 0;
+    const store = memoryStore({ maxEntries: 3, now: () => now });
+    await store.set('short', 's', 1000);
+    await store.set('long', 'l', 60_000);
+    await store.increment('counter', 60_000);
+    await expect(store.set('x', 'x', 60_000)).rejects.toMatchObject(FULL);
+    now += 999;
+    await expect(store.set('x', 'x', 60_000)).rejects.toMatchObject(FULL);
+    now += 1;
+    await store.set('x', 'x', 60_000);
+    expect(await store.get('short')).toBeNull();
+    expect(await store.get('long')).toBe('l');
+    expect(await store.get('x')).toBe('x');
+    expect(await store.increment('counter', 60_000)).toMatchObject({ count: 2 });
+  });
+
+  it('drops expired entries in expiry order, however the TTLs were written and rewritten', async () => {
+    let now = 0;
+    const store = memoryStore({ maxEntries: 4, now: () => now });
+    await store.set('a', 'a', 4000);
+    await store.set('b', 'b', 1000);
+    await store.set('c', 'c', 3000);
+    await store.set('d', 'd', 2000);
+    await store.set('a', 'a', 500); // now expires first
+    await store.set('b', 'b', 10_000); // now expires last
+    now += 2000;
+    await store.set('e', 'e', 60_000); // drops a and d, leaves c and b
+    expect(store.size).toBe(3);
+    await store.set('f', 'f', 60_000);
+    await expect(store.set('g', 'g', 60_000)).rejects.toMatchObject(FULL);
+    now += 1000;
+    await store.set('g', 'g', 60_000); // c expired
+    expect([await store.get('b'), await store.get('c')]).toEqual(['b', null]);
+  });
+
+  it('F01b: a flood of distinct addresses cannot reset a per-address rate limit', async () => {
+    let now = 0;
+    const store = memoryStore({ maxEntries: 1000, now: () => now });
+    const limiter = createRateLimiter(store, { perIp: [] });
+    const victim = 'victim@example.com';
+    for (let i = 0; i < 3; i++)
+      expect(await limiter.check({ email: victim })).toEqual({ ok: true });
+    expect(await limiter.check({ email: victim })).toMatchObject({ ok: false, scope: 'email' });
+
+    let refused = 0;
+    for (let i = 0; i < 5000; i++) {
+      await limiter.check({ email: `user${i}@flood.example` }).catch((error: unknown) => {
+        expect(error).toMatchObject(FULL);
+        refused += 1;
+      });
+    }
+    expect(refused).toBeGreaterThan(4000);
+    expect(store.size).toBe(1000);
+
+    // Within the same minute the victim's address is still limited: 429, never 303 again.
+    now += 30_000;
+    expect(await limiter.check({ email: victim })).toMatchObject({ ok: false, scope: 'email' });
+  });
+
+  it("F01: a flood cannot kill someone's pending sign-in or reset its code attempts", async () => {
+    const store = memoryStore({ maxEntries: 100 });
+    await store.set('pending:victim', 'binding', 900_000);
+    await store.set('tok:victim', '{"e":"victim@example.com"}', 900_000);
+    for (let i = 0; i < 4; i++) await store.increment('otpn:victim', 900_000);
+    for (let i = 0; i < 1000; i++) {
+      await store.set(`pending:flood${i}`, 'b', 900_000).catch(() => undefined);
+      await store.increment(`rl:email:60000:flood${i}`, 60_000).catch(() => undefined);
+    }
+    expect(await store.take('pending:victim')).toBe('binding');
+    expect(await store.take('tok:victim')).toBe('{"e":"victim@example.com"}');
+    expect((await store.increment('otpn:victim', 900_000)).count).toBe(5);
+  });
+
+  it('behaves like a reference model (expiry, drop-on-write, refuse-when-full) under any sequence of operations', async () => {
+    // Few keys, small bounds and TTLs that meet the clock steps exactly, so that re-used keys,
+    // refusals and expiry on the boundary all happen often.
     const key = fc.constantFrom('a', 'b', 'c', 'd');
     const ttl = fc.constantFrom(500, 1000, 60_000, 70_000);
     const op = fc.oneof(
@@ -75,7 +195,6 @@ describe('memoryStore bound (LRU)', () => {
     );
 
     interface Held {
-      key: string;
       value: string;
       expiresAt: number;
     }
@@ -87,53 +206,41 @@ describe('memoryStore bound (LRU)', () => {
         async (max, ops) => {
           let now = 0;
           const store = memoryStore({ maxEntries: max, now: () => now });
-          // The reference: an array from least to most recently used, expired entries included
-          // until they are read or swept, exactly as the store keeps them.
-          let model: Held[] = [];
-          let nextSweepAt = DEFAULT_SWEEP_INTERVAL_MS;
-          const drop = (k: string) => {
-            model = model.filter((h) => h.key !== k);
-          };
+          // The reference: every entry held, expired ones included until a read of that key or
+          // any write drops them, exactly as the store keeps them.
+          const model = new Map<string, Held>();
           const live = (k: string): Held | undefined => {
-            const held = model.find((h) => h.key === k);
-            if (held !== undefined && held.expiresAt <= now) drop(k);
+            const held = model.get(k);
+            if (held !== undefined && held.expiresAt <= now) model.delete(k);
             return held !== undefined && held.expiresAt > now ? held : undefined;
           };
-          const put = (k: string, value: string, expiresAt: number) => {
-            drop(k);
-            model.push({ key: k, value, expiresAt });
-            if (now >= nextSweepAt) {
-              nextSweepAt = now + DEFAULT_SWEEP_INTERVAL_MS;
-              model = model.filter((h) => h.expiresAt > now);
-            }
-            while (model.length > max) model.shift();
+          /** Whether the write is accepted. */
+          const put = (k: string, value: string, expiresAt: number): boolean => {
+            for (const [other, held] of model) if (held.expiresAt <= now) model.delete(other);
+            if (!model.has(k) && model.size >= max) return false;
+            model.set(k, { value, expiresAt });
+            return true;
           };
 
           for (const o of ops) {
+            const liveBefore = [...model].filter(([, h]) => h.expiresAt > now);
             switch (o.kind) {
               case 'advance':
                 now += o.ms;
                 break;
-              case 'set':
-                await store.set(o.key, o.value, o.ttl);
-                put(o.key, o.value, now + o.ttl);
-                break;
-              case 'get': {
-                const held = live(o.key);
-                expect(await store.get(o.key)).toBe(held?.value ?? null);
-                // A read moves the entry to the recent end; only writes sweep and evict.
-                if (held !== undefined) {
-                  drop(held.key);
-                  model.push(held);
-                }
+              case 'set': {
+                const write = store.set(o.key, o.value, o.ttl);
+                if (put(o.key, o.value, now + o.ttl)) await write;
+                else await expect(write).rejects.toMatchObject(FULL);
                 break;
               }
-              case 'take': {
-                const held = live(o.key);
-                expect(await store.take(o.key)).toBe(held?.value ?? null);
-                drop(o.key);
+              case 'get':
+                expect(await store.get(o.key)).toBe(live(o.key)?.value ?? null);
                 break;
-              }
+              case 'take':
+                expect(await store.take(o.key)).toBe(live(o.key)?.value ?? null);
+                model.delete(o.key);
+                break;
               case 'increment': {
                 const held = live(o.key);
                 if (held !== undefined && String(Number(held.value)) !== held.value) {
@@ -141,19 +248,34 @@ describe('memoryStore bound (LRU)', () => {
                   break;
                 }
                 const expiresAt = held?.expiresAt ?? now + o.ttl;
-                expect(await store.increment(o.key, o.ttl)).toEqual({
-                  count: Number(held?.value ?? 0) + 1,
-                  resetMs: expiresAt - now,
-                });
-                put(o.key, String(Number(held?.value ?? 0) + 1), expiresAt);
+                const count = Number(held?.value ?? 0) + 1;
+                const write = store.increment(o.key, o.ttl);
+                if (put(o.key, String(count), expiresAt)) {
+                  expect(await write).toEqual({ count, resetMs: expiresAt - now });
+                } else {
+                  await expect(write).rejects.toMatchObject(FULL);
+                }
                 break;
               }
               case 'delete':
                 await store.delete(o.key);
-                drop(o.key);
+                model.delete(o.key);
                 break;
             }
-            expect(store.size).toBe(model.length);
+            expect(store.size).toBe(model.size);
+            expect(store.size).toBeLessThanOrEqual(max);
+            // Nothing live was lost, except what this very operation took or deleted.
+            for (const [k, held] of liveBefore) {
+              if (
+                held.expiresAt <= now ||
+                ((o.kind === 'take' || o.kind === 'delete') && o.key === k)
+              )
+                continue;
+              expect(model.has(k)).toBe(true);
+            }
+          }
+          for (const [k, held] of model) {
+            expect(await store.get(k)).toBe(held.expiresAt > now ? held.value : null);
           }
         },
       ),
@@ -162,48 +284,59 @@ describe('memoryStore bound (LRU)', () => {
   });
 
   it.each(['take', 'delete', 'expiry'] as const)(
-    'a key removed by %s and set again is not evicted in place of the oldest',
+    'a key removed by %s leaves room for a new one',
     async (how) => {
       let now = 0;
       const store = memoryStore({ maxEntries: 2, now: () => now });
       await store.set('a', 'old', 1000);
+      await store.set('b', 'b', 70_000);
+      await expect(store.set('c', 'c', 70_000)).rejects.toMatchObject(FULL);
       if (how === 'take') await store.take('a');
       if (how === 'delete') await store.delete('a');
-      if (how === 'expiry') now += DEFAULT_SWEEP_INTERVAL_MS;
-      await store.set('b', 'b', 70_000);
-      await store.set('a', 'new', 70_000);
+      if (how === 'expiry') now += 1000;
       await store.set('c', 'c', 70_000);
-      expect(await store.get('b')).toBeNull();
-      expect(await store.get('a')).toBe('new');
+      expect(await store.get('a')).toBeNull();
+      expect(await store.get('b')).toBe('b');
       expect(await store.get('c')).toBe('c');
       expect(store.size).toBe(2);
     },
   );
 
-  it('maxEntries of 1 keeps only the latest key', async () => {
+  it('maxEntries of 1 keeps the first key until it goes', async () => {
     const store = memoryStore({ maxEntries: 1 });
     await store.set('a', '1', 60_000);
+    await expect(store.set('b', '2', 60_000)).rejects.toMatchObject(FULL);
+    expect(await store.get('a')).toBe('1');
+    expect(await store.take('a')).toBe('1');
     await store.set('b', '2', 60_000);
-    expect(await store.get('a')).toBeNull();
     expect(await store.get('b')).toBe('2');
   });
 
   it('defaults to DEFAULT_MAX_ENTRIES', async () => {
     const store = memoryStore();
-    for (let i = 0; i < DEFAULT_MAX_ENTRIES + 10; i++) void store.set(`k${i}`, '', 60_000);
+    const writes = Array.from({ length: DEFAULT_MAX_ENTRIES + 10 }, (_, i) =>
+      store.set(`k${i}`, '', 60_000).then(
+        () => true,
+        () => false,
+      ),
+    );
+    const accepted = (await Promise.all(writes)).filter(Boolean).length;
+    expect(accepted).toBe(DEFAULT_MAX_ENTRIES);
     expect(store.size).toBe(DEFAULT_MAX_ENTRIES);
   });
 
   it('clear() drops everything', async () => {
-    const store = memoryStore();
+    const store = memoryStore({ maxEntries: 1 });
     await store.set('a', '1', 60_000);
     store.clear();
     expect(store.size).toBe(0);
     expect(await store.get('a')).toBeNull();
+    await store.set('b', '2', 60_000);
+    expect(await store.get('b')).toBe('2');
   });
 });
 
-describe('memoryStore expiry sweeping', () => {
+describe('memoryStore expiry', () => {
   it('drops an expired entry when it is read', async () => {
     let now = 0;
     const store = memoryStore({ now: () => now });
@@ -214,16 +347,18 @@ describe('memoryStore expiry sweeping', () => {
     expect(store.size).toBe(0);
   });
 
-  it('sweeps every expired entry on the first write after the sweep interval', async () => {
+  it('drops every expired entry on the next write, and only those', async () => {
     let now = 0;
     const store = memoryStore({ now: () => now });
-    for (let i = 0; i < 500; i++) await store.set(`short${i}`, 'v', 1000);
-    await store.set('long', 'v', 10 * DEFAULT_SWEEP_INTERVAL_MS);
-    now += DEFAULT_SWEEP_INTERVAL_MS - 1;
-    await store.set('trigger', 'v', 1000);
+    for (let i = 0; i < 500; i++) await store.set(`short${i}`, 'v', 1000 + i);
+    await store.set('long', 'v', 60_000);
+    await store.increment('counter', 60_000);
+    now += 1249;
     expect(store.size).toBe(502);
-    now += 1;
     await store.set('trigger', 'v', 1000);
+    expect(store.size).toBe(503 - 250);
+    now += 10_000;
+    await store.increment('counter', 60_000);
     expect(store.size).toBe(2);
     expect(await store.get('long')).toBe('v');
   });
