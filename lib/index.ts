@@ -8,7 +8,13 @@ export type { MagicLinkOptions, MagicLinkEvent, OutgoingLink, SendEmail } from '
 export { MagicLinkError, isMagicLinkError } from './errors';
 export type { MagicLinkErrorCode } from './errors';
 export type { MagicLinkProfile } from './profile';
-export type { Provider, ProviderContext, StartContext, StartResult } from './providers/provider';
+export type {
+  Provider,
+  ProviderCapabilities,
+  ProviderContext,
+  StartContext,
+  StartResult,
+} from './providers/provider';
 export { workosProvider } from './providers/workos';
 export type { WorkOSClientLike, WorkOSProviderOptions } from './providers/workos';
 export { selfHostedProvider } from './providers/self-hosted';

@@ -39,7 +39,7 @@ describe.each(SDKS)('workosProvider against the emulator (SDK $sdk)', ({ client 
     return new URL(res.headers.get('location')!).searchParams.get('code')!;
   }
 
-  it('A2: asks WorkOS for a 900-second link, so the link, the state and the email agree', async () => {
+  it('asks WorkOS for a 900-second link, so the link, the state and the email agree', async () => {
     const real = client(emulator.apiKey, emulator);
     const seen: unknown[] = [];
     const spy: WorkOSClientLike = {

@@ -194,7 +194,7 @@ describe('A scanner visiting the WorkOS-branded email (delivery "workos")', () =
 
   // WorkOS documents only `error=access_denied` on that redirect; whether `state` comes back is
   // unknown, so the rescue and the resend are keyed by the browser, not by the state.
-  it('A1: rescues the person even when WorkOS leaves state off the access_denied redirect', async () => {
+  it('rescues the person even when WorkOS leaves state off the access_denied redirect', async () => {
     const { agent, link, links } = await setUp('confirm', true);
     expectNothingFor(await scan(links, 'following'), t);
     const back = await follow(link);
@@ -208,7 +208,7 @@ describe('A scanner visiting the WorkOS-branded email (delivery "workos")', () =
     expect(setsSession(landed)).toBe(true);
   });
 
-  it('A1: offers the one-click resend even when WorkOS leaves state off the redirect', async () => {
+  it('offers the one-click resend even when WorkOS leaves state off the redirect', async () => {
     const { agent, link, links } = await setUp('confirm', true);
     expectNothingFor(await scan(links, 'non-following'), t);
     const late = await agent.get(pathOf(await follow(link)));
