@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createSignInFlow } from '../flow/sign-in';
-import { resolveOptions } from '../options';
+import { resolveOptions } from '../resolve-options';
 import type { MagicLinkOptions } from '../options';
 import type { MagicLinkProfile } from '../profile';
 import type { SessionAdapter } from '../sessions/adapter';

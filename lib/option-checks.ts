@@ -1,0 +1,142 @@
+import { MIN_SECRET_LENGTH } from './options';
+
+/** Checks of single options, each throwing a TypeError that names the option and the fix. */
+
+export function fail(option: string, problem: string, fix: string): never {
+  throw new TypeError(`magicLinkRouter: ${option} ${problem}. ${fix}`);
+}
+
+export function checkFunction(value: unknown, option: string): void {
+  if (value !== undefined && typeof value !== 'function') {
+    fail(
+      option,
+      `must be a function, got ${typeof value}`,
+      `Pass a function or leave ${option} out.`,
+    );
+  }
+}
+
+export function resolveOrigin(value: unknown): string {
+  const production = process.env.NODE_ENV === 'production';
+  if (value === undefined) {
+    if (production) {
+      fail(
+        'origin',
+        'is required in production',
+        "Pass your app's public origin, e.g. origin: 'https://app.example.com'.",
+      );
+    }
+    return `http://localhost:${process.env.PORT ?? 3000}`;
+  }
+  if (typeof value !== 'string')
+    fail('origin', 'must be a string', "Pass e.g. origin: 'https://app.example.com'.");
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    fail(
+      'origin',
+      `is not a valid URL (${JSON.stringify(value)})`,
+      "Pass e.g. origin: 'https://app.example.com'.",
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    fail('origin', 'must use http: or https:', "Pass e.g. origin: 'https://app.example.com'.");
+  }
+  if (url.origin !== value.replace(/\/$/, '') || url.username || url.password) {
+    fail(
+      'origin',
+      `must be a bare origin with no path, query or credentials (got ${JSON.stringify(value)})`,
+      `Pass ${JSON.stringify(url.origin)}.`,
+    );
+  }
+  const local =
+    url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
+  if (production && url.protocol === 'http:' && !local) {
+    fail(
+      'origin',
+      'must use https: in production',
+      'Serve the app over HTTPS and pass its https:// origin.',
+    );
+  }
+  return url.origin;
+}
+
+export function resolvePath(value: unknown, option: string, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !/^\/(?!\/)[\x21-\x7e]*$/.test(value) || value.includes('\\')) {
+    fail(
+      option,
+      `must be a same-origin path starting with a single "/" (got ${JSON.stringify(value)})`,
+      `Pass e.g. ${option}: '/account'.`,
+    );
+  }
+  return value;
+}
+
+export function resolveRedirectUri(value: unknown, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string')
+    fail(
+      'redirectUri',
+      'must be a string',
+      "Pass e.g. redirectUri: 'https://app.example.com/auth/callback'.",
+    );
+  if (value.includes('*')) {
+    fail(
+      'redirectUri',
+      'must not contain a wildcard',
+      'WorkOS does not accept wildcard subdomains in a Magic Link redirect URI. Pass the exact callback URL.',
+    );
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    fail(
+      'redirectUri',
+      `is not a valid absolute URL (${JSON.stringify(value)})`,
+      "Pass e.g. redirectUri: 'https://app.example.com/auth/callback'.",
+    );
+  }
+  if (url.search || value.includes('?')) {
+    fail(
+      'redirectUri',
+      'must not have a query string',
+      'WorkOS rejects Magic Link redirect URIs with a query string. Carry app state in returnTo instead.',
+    );
+  }
+  if (url.hash) fail('redirectUri', 'must not have a fragment', 'Remove the #fragment.');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    fail('redirectUri', 'must use http: or https:', 'Pass your https:// callback URL.');
+  return url.href;
+}
+
+export function resolveSecrets(value: unknown): readonly string[] {
+  if (value === undefined) {
+    fail(
+      'secret',
+      'is required',
+      'Pass a random string of at least 32 characters, e.g. secret: process.env.MAGIC_LINK_SECRET (generate one with `openssl rand -base64 32`).',
+    );
+  }
+  const list: unknown[] = Array.isArray(value) ? value : [value];
+  if (list.length === 0)
+    fail('secret', 'must not be an empty array', 'Pass at least one secret; put the newest first.');
+  for (const s of list) {
+    if (typeof s !== 'string')
+      fail(
+        'secret',
+        'must be a string or an array of strings',
+        'Pass e.g. secret: process.env.MAGIC_LINK_SECRET.',
+      );
+    if (s.length < MIN_SECRET_LENGTH) {
+      fail(
+        'secret',
+        `must be at least ${MIN_SECRET_LENGTH} characters (got ${s.length})`,
+        'Generate one with `openssl rand -base64 32`.',
+      );
+    }
+  }
+  return list as string[];
+}
