@@ -4,6 +4,7 @@ import type { MagicLinkErrorCode } from '../../lib/errors';
 import { bindingOf, newNonce } from '../../lib/flow/pending';
 import { createSignInFlow } from '../../lib/flow/sign-in';
 import type { FlowEvent, SignInFlow } from '../../lib/flow/sign-in';
+import { MAX_REFUSED_CODES } from '../../lib/flow/pending-store';
 import { createStateCodec, RESEND_GRACE_MS } from '../../lib/flow/state';
 import type { Outcome } from '../../lib/flow/outcomes';
 import type { OutgoingLink } from '../../lib/options';
@@ -46,6 +47,8 @@ interface StubOptions {
   sendsOwnEmail?: boolean;
   /** Issues links on its own host and implements `follow` (scanner-safe wrapped links). */
   follows?: boolean;
+  /** Declares `capabilities.remote` (left out: the default, remote). */
+  remote?: boolean;
 }
 
 /** A provider that keeps everything in memory and records every call. */
@@ -70,7 +73,14 @@ function stubProvider(options: StubOptions = {}): StubProvider {
   const stub: StubProvider = {
     name: 'stub',
     linkTtlMs: TTL_MS,
-    ...(options.sendsOwnEmail ? { capabilities: { sendsOwnEmail: true } } : {}),
+    ...(options.sendsOwnEmail !== undefined || options.remote !== undefined
+      ? {
+          capabilities: {
+            ...(options.sendsOwnEmail ? { sendsOwnEmail: true } : {}),
+            ...(options.remote !== undefined ? { remote: options.remote } : {}),
+          },
+        }
+      : {}),
     starts: [],
     finishes: [],
     follows: [],
@@ -661,6 +671,73 @@ describe('give-back rules', () => {
   });
 });
 
+describe('refused codes (threat model A4)', () => {
+  it('MAX_REFUSED_CODES is 3', () => {
+    expect(MAX_REFUSED_CODES).toBe(3);
+  });
+
+  it('a remote provider: the state is spent after 3 refused codes, and the genuine code then finds no record', async () => {
+    const provider = stubProvider();
+    expect(capabilitiesOf(provider).remote).toBe(true);
+    const s = setup(provider);
+    const link = await ask(s);
+    for (let i = 1; i <= 3; i++) {
+      await rejection(
+        s.flow.land(landCallback(link.nonce, { code: `junk_${i}`, state: link.state })),
+        'ERR_LINK_INVALID',
+      );
+      expect(await s.store.get(pendingKey(link.state))).toBe(i < 3 ? bindingOf(link.nonce) : null);
+    }
+    await rejection(s.flow.land(landCallback(link.nonce, link)), 'ERR_LINK_EXPIRED');
+    // The fourth call never reached the provider.
+    expect(provider.finishes).toEqual(['junk_1', 'junk_2', 'junk_3']);
+  });
+
+  it('a remote provider: 2 refused codes, then the genuine one still verifies', async () => {
+    const provider = stubProvider({ remote: true });
+    const s = setup(provider);
+    const link = await ask(s);
+    for (let i = 1; i <= 2; i++) {
+      await rejection(
+        s.flow.land(landCallback(link.nonce, { code: `junk_${i}`, state: link.state })),
+        'ERR_LINK_INVALID',
+      );
+    }
+    expect((await s.flow.land(landCallback(link.nonce, link))).kind).toBe('verified');
+  });
+
+  it('a remote provider: transient failures do not count against the budget', async () => {
+    const provider = stubProvider();
+    const s = setup(provider);
+    const link = await ask(s);
+    for (let i = 0; i < 5; i++) {
+      provider.failFinish.push(new MagicLinkError('ERR_PROVIDER_UNAVAILABLE', 'stub: 503'));
+      await rejection(s.flow.land(landCallback(link.nonce, link)), 'ERR_PROVIDER_UNAVAILABLE');
+    }
+    expect((await s.flow.land(landCallback(link.nonce, link))).kind).toBe('verified');
+  });
+
+  it('a local provider (remote: false) keeps the give-back rule: any number of refusals', async () => {
+    const provider = stubProvider({ remote: false });
+    expect(capabilitiesOf(provider).remote).toBe(false);
+    const s = setup(provider);
+    const link = await ask(s);
+    for (let i = 1; i <= 10; i++) {
+      await rejection(
+        s.flow.land(landCallback(link.nonce, { code: `junk_${i}`, state: link.state })),
+        'ERR_LINK_INVALID',
+      );
+    }
+    expect(await s.store.get(pendingKey(link.state))).toBe(bindingOf(link.nonce));
+    expect((await s.flow.land(landCallback(link.nonce, link))).kind).toBe('verified');
+    expect(provider.finishes).toHaveLength(11);
+  });
+
+  it('the self-hosted provider declares remote: false', () => {
+    expect(capabilitiesOf(selfHostedProvider()).remote).toBe(false);
+  });
+});
+
 describe('a credential for another address', () => {
   it('is ERR_STATE_INVALID, and the record is given back for the genuine link', async () => {
     const provider = stubProvider();
@@ -819,10 +896,8 @@ describe('rescue (the provider sends its own email)', () => {
     expect(await s.store.get(`rescue:${states.open(link.state).i}`)).toBeNull();
   });
 
-  // GAP (lib/flow/sign-in.ts, landCallback → rescue.keep): every unbound land overwrites the
-  // kept code, so a later land from anyone holding the state with a made-up code replaces the
-  // scanner's genuine one, and the asking browser's rescue then fails. Keeping the first code
-  // (set-if-absent) would close it.
+  // The first code delivered is kept (set-if-absent): a later land with a made-up code from
+  // anyone holding the state cannot replace the scanner's genuine one.
   it('a later unbound land with another code does not replace the kept code', async () => {
     const { provider, s } = rescueSetup();
     const link = await askProvider(s, provider);
@@ -839,9 +914,8 @@ describe('rescue (the provider sends its own email)', () => {
     expect(await s.store.get(`rescue:${states.open(link.state).i}`)).toBeNull();
   });
 
-  // BUG (lib/flow/sign-in.ts, tryRescue → complete): the kept code is taken before the
-  // exchange, and only the pending record is given back after a transient failure. The asking
-  // browser's retry then finds no code, so the sign-in is lost, unlike every other give-back.
+  // The rescued code is put back after a transient failure, so the asking browser's retry
+  // still finds it (the same give-back rule as the pending record).
   it('a transient failure while finishing with a rescued code leaves the retry working', async () => {
     const { provider, s } = rescueSetup();
     const link = await askProvider(s, provider);
@@ -856,7 +930,9 @@ describe('rescue (the provider sends its own email)', () => {
     };
     provider.failFinish.push(new MagicLinkError('ERR_PROVIDER_UNAVAILABLE', 'stub: 503'));
     await rejection(s.flow.land(click), 'ERR_PROVIDER_UNAVAILABLE');
+    expect(await s.store.get(`rescue:${states.open(link.state).i}`)).toBe(link.code);
     expect((await s.flow.land(click)).kind).toBe('verified');
+    expect(provider.finishes).toEqual([link.code, link.code]);
   });
 });
 
@@ -897,6 +973,36 @@ describe("crossDevice: 'deny'", () => {
     );
     expect(provider.follows).toHaveLength(0);
     expect(provider.finishes).toHaveLength(0);
+  });
+});
+
+describe('wrapped confirm needs a pending sign-in', () => {
+  it('a sealed link whose record is gone makes no follow call', async () => {
+    const provider = stubProvider({ follows: true });
+    const s = setup(provider);
+    const { link, nonce } = await ask(s);
+    const t = new URL(link).searchParams.get('t')!;
+    await s.store.delete(pendingKey(provider.starts[0]!.state));
+    for (const browser of [null, nonce]) {
+      await rejection(
+        s.flow.confirm({ via: 'wrapped', t, nonce: browser, ip: IP }),
+        'ERR_LINK_EXPIRED',
+      );
+    }
+    expect(provider.follows).toHaveLength(0);
+    expect(provider.finishes).toHaveLength(0);
+  });
+
+  it('a second confirm after a sign-in makes no second follow call', async () => {
+    const provider = stubProvider({ follows: true });
+    const s = setup(provider);
+    const { link } = await ask(s);
+    const t = new URL(link).searchParams.get('t')!;
+    expect((await s.flow.confirm({ via: 'wrapped', t, nonce: null, ip: IP })).kind).toBe(
+      'verified',
+    );
+    await rejection(s.flow.confirm({ via: 'wrapped', t, nonce: null, ip: IP }), 'ERR_LINK_EXPIRED');
+    expect(provider.follows).toHaveLength(1);
   });
 });
 
@@ -1030,10 +1136,8 @@ describe('wrapped third-party links', () => {
     );
   });
 
-  // BUG (lib/flow/sign-in.ts, confirmWrapped): the provider's link is followed (spent) and its
-  // code is then only held in memory; after a transient failure of the exchange the pending
-  // record is given back, but a retry follows the spent link, gets error=access_denied, and the
-  // sign-in is lost. The give-back rule ("the genuine link still works") does not hold here.
+  // The provider's link is spent by the first follow; the code it gave is held, so a retry
+  // after a transient failure of the exchange finishes with it instead of following again.
   it('a transient failure after following a wrapped link leaves the confirm retry working', async () => {
     const { provider, s, t } = await askWrapped();
     provider.failFinish.push(new MagicLinkError('ERR_PROVIDER_UNAVAILABLE', 'stub: 503'));
@@ -1043,6 +1147,10 @@ describe('wrapped third-party links', () => {
     );
     const retry = await s.flow.confirm({ via: 'wrapped', t, nonce: null, ip: IP });
     expect(retry.kind).toBe('verified');
+    // The code held from the first follow was reused: the spent link was not followed again.
+    expect(provider.follows).toHaveLength(1);
+    expect(provider.finishes).toHaveLength(2);
+    expect(provider.finishes[1]).toBe(provider.finishes[0]);
   });
 });
 
@@ -1258,9 +1366,8 @@ describe('attempt limits (real selfHostedProvider)', () => {
     expect((await s.flow.verifyCode({ code, nonce: link.nonce, ip: IP })).kind).toBe('verified');
   });
 
-  // BUG (lib/flow/sign-in.ts, verifyCode): provider.verifyCode is not wrapped in the
-  // providerTimeoutMs timeout that start, finish and follow get, so a provider (or its store)
-  // that never answers leaves the request hanging instead of ERR_PROVIDER_UNAVAILABLE.
+  // verifyCode gets the same providerTimeoutMs as start, finish and follow, so a provider (or
+  // its store) that never answers ends in ERR_PROVIDER_UNAVAILABLE, not a hanging request.
   it('a verifyCode that never answers times out with ERR_PROVIDER_UNAVAILABLE', async () => {
     jest.useFakeTimers();
     const provider: Provider = {
