@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { MagicLinkError } from '../../lib/errors';
+import { ERRORS, MagicLinkError } from '../../lib/errors';
 import type { MagicLinkErrorCode } from '../../lib/errors';
 import { bindingOf, newNonce } from '../../lib/flow/pending';
 import { createSignInFlow } from '../../lib/flow/sign-in';
@@ -1269,7 +1269,7 @@ describe('attempt limits (real selfHostedProvider)', () => {
     );
   });
 
-  it("5 wrong codes lock this link's code; the right code after that is refused; the link and a new link's code still work", async () => {
+  it("5 wrong codes lock this link's code; the right code after that is refused; the link still works", async () => {
     const s = setup(selfHostedProvider());
     const link = await ask(s);
     const code = s.mail[0]!.code!;
@@ -1284,6 +1284,10 @@ describe('attempt limits (real selfHostedProvider)', () => {
       'ERR_CODE_LOCKED',
     );
     expect(locked.retryAfter).toBeGreaterThan(0);
+    // What the person is told points them at the link, which still works.
+    expect(ERRORS.ERR_CODE_LOCKED.message).toBe(
+      'Too many wrong codes. Use the link in the email, or ask for a new one.',
+    );
     expect(await s.store.get(pendingKey(link.state))).toBe(bindingOf(link.nonce));
     // The link itself still works.
     expect((await s.flow.land(landCallback(link.nonce, link))).kind).toBe('verified');
@@ -1312,6 +1316,57 @@ describe('attempt limits (real selfHostedProvider)', () => {
     expect((await s.flow.verifyCode({ code: newCode, nonce: link.nonce, ip: IP })).kind).toBe(
       'verified',
     );
+  });
+
+  it('100 code checks per address across links lock the address; a sign-in by link resets the count', async () => {
+    const s = setup(selfHostedProvider());
+    let link = await ask(s);
+    for (let n = 0; n < 20; n++) {
+      // A new link for the same browser, 5 wrong codes on each: 100 checks in all.
+      if (n > 0) {
+        await s.flow.request({ email: ALICE, returnTo: '/', nonce: link.nonce, ip: IP });
+        await s.flow.drain();
+      }
+      const code = s.mail[s.mail.length - 1]!.code!;
+      for (let i = 0; i < 5; i++) {
+        await rejection(
+          s.flow.verifyCode({ code: wrong(code), nonce: link.nonce, ip: IP }),
+          'ERR_CODE_INVALID',
+        );
+      }
+    }
+    // A fresh link: its own count is 0, but the address's is spent, even for the right code.
+    await s.flow.request({ email: ALICE, returnTo: '/', nonce: link.nonce, ip: IP });
+    await s.flow.drain();
+    const last = s.mail[s.mail.length - 1]!;
+    const locked = await rejection(
+      s.flow.verifyCode({ code: last.code!, nonce: link.nonce, ip: IP }),
+      'ERR_CODE_LOCKED',
+    );
+    expect(locked.retryAfter).toBeGreaterThan(0);
+    // A different address is not affected.
+    const bob = await ask(s, 'bob@example.com');
+    expect(
+      (
+        await s.flow.verifyCode({
+          code: s.mail[s.mail.length - 1]!.code!,
+          nonce: bob.nonce,
+          ip: IP,
+        })
+      ).kind,
+    ).toBe('verified');
+    // Signing in with the link resets the address's count.
+    expect((await s.flow.land(landCallback(link.nonce, partsOf(last.link)))).kind).toBe('verified');
+    link = await ask(s);
+    expect(
+      (
+        await s.flow.verifyCode({
+          code: s.mail[s.mail.length - 1]!.code!,
+          nonce: link.nonce,
+          ip: IP,
+        })
+      ).kind,
+    ).toBe('verified');
   });
 
   it('a browser with no pending code writes nothing to the store', async () => {
