@@ -234,6 +234,8 @@ export function providerConformanceCases(
     assert.ok(capabilities !== null && typeof capabilities === 'object');
     if (capabilities.sendsOwnEmail !== undefined)
       assert.equal(typeof capabilities.sendsOwnEmail, 'boolean');
+    if (capabilities.remote !== undefined)
+      assert.equal(typeof capabilities.remote, 'boolean', 'capabilities.remote is a boolean');
     if (capabilities.codeTtlMs !== undefined) {
       assert.ok(
         Number.isInteger(capabilities.codeTtlMs) && capabilities.codeTtlMs > 0,
@@ -401,6 +403,24 @@ export function providerConformanceCases(
           verifyCode(binding, typed),
           ['ERR_CODE_INVALID', 'ERR_CODE_LOCKED'],
           `verifyCode(${JSON.stringify(typed)})`,
+        );
+      }
+    },
+  );
+
+  add(
+    'verifyCode (if any): a browser with no pending sign-in is refused with ERR_CODE_INVALID or ERR_CODE_LOCKED',
+    async (kit) => {
+      const verifyCode = kit.provider.verifyCode?.bind(kit.provider);
+      if (!verifyCode) return;
+      // Someone else's sign-in is pending; this binding never started one.
+      await startedWithCode(kit, kit.address(), newBinding());
+      const stranger = newBinding();
+      for (const typed of ['000000', '123456', '']) {
+        await rejectsWith(
+          verifyCode(stranger, typed),
+          ['ERR_CODE_INVALID', 'ERR_CODE_LOCKED'],
+          `verifyCode(${JSON.stringify(typed)}) for a binding that started nothing`,
         );
       }
     },

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { MagicLinkError } from '../../lib/errors';
+import { ERRORS, MagicLinkError } from '../../lib/errors';
 import type { MagicLinkErrorCode } from '../../lib/errors';
 import { bindingOf, newNonce } from '../../lib/flow/pending';
 import { createSignInFlow } from '../../lib/flow/sign-in';
 import type { FlowEvent, SignInFlow } from '../../lib/flow/sign-in';
+import { MAX_REFUSED_CODES } from '../../lib/flow/pending-store';
 import { createStateCodec, RESEND_GRACE_MS } from '../../lib/flow/state';
 import type { Outcome } from '../../lib/flow/outcomes';
 import type { OutgoingLink } from '../../lib/options';
@@ -46,6 +47,8 @@ interface StubOptions {
   sendsOwnEmail?: boolean;
   /** Issues links on its own host and implements `follow` (scanner-safe wrapped links). */
   follows?: boolean;
+  /** Declares `capabilities.remote` (left out: the default, remote). */
+  remote?: boolean;
 }
 
 /** A provider that keeps everything in memory and records every call. */
@@ -70,7 +73,14 @@ function stubProvider(options: StubOptions = {}): StubProvider {
   const stub: StubProvider = {
     name: 'stub',
     linkTtlMs: TTL_MS,
-    ...(options.sendsOwnEmail ? { capabilities: { sendsOwnEmail: true } } : {}),
+    ...(options.sendsOwnEmail !== undefined || options.remote !== undefined
+      ? {
+          capabilities: {
+            ...(options.sendsOwnEmail ? { sendsOwnEmail: true } : {}),
+            ...(options.remote !== undefined ? { remote: options.remote } : {}),
+          },
+        }
+      : {}),
     starts: [],
     finishes: [],
     follows: [],
@@ -148,7 +158,7 @@ function setup(
   options: {
     delivery?: 'provider' | ((message: OutgoingLink) => Promise<void>);
     crossDevice?: 'confirm' | 'deny';
-    allow?: (email: string) => boolean;
+    allow?: (email: string) => boolean | Promise<boolean>;
     providerTimeoutMs?: number;
   } = {},
 ): Setup {
@@ -213,6 +223,7 @@ function sentNonce(outcome: Outcome): string {
 /** Asks for a link from a new browser; its nonce, and the code and state our email carries. */
 async function ask(s: Setup, email = ALICE, returnTo: unknown = '/account') {
   const nonce = sentNonce(await s.flow.request({ email, returnTo, nonce: null, ip: IP }));
+  await s.flow.drain();
   const { link } = s.mail[s.mail.length - 1]!;
   return { nonce, link, ...partsOf(link) };
 }
@@ -287,32 +298,208 @@ describe('request', () => {
     expect(err.context.returnTo).toBe('/');
   });
 
-  it('an address allow() refuses gets the same answer, but no start, email or record', async () => {
+  it('an address allow() refuses gets the same answer, but no start, email or record, and link_not_sent', async () => {
     const provider = stubProvider();
     const s = setup(provider, { allow: () => false });
     const outcome = await s.flow.request({ email: ALICE, returnTo: '/', nonce: null, ip: IP });
     expect(outcome.kind).toBe('sent');
+    await s.flow.drain();
     expect(provider.starts).toHaveLength(0);
     expect(s.mail).toHaveLength(0);
     expect(s.store.size).toBe(0);
-    expect(s.events).toHaveLength(0);
+    expect(s.events).toEqual([
+      { type: 'link_not_sent', email: 'a•••@example.com', reason: 'not_allowed' },
+    ]);
+    expect(s.eventIps).toEqual([IP]);
   });
 
-  it('a failed email throws ERR_MAIL_FAILED, revokes the link and opens no record', async () => {
+  it('allow() is asked with the canonical address (lower-cased local part)', async () => {
+    const asked: string[] = [];
     const provider = stubProvider();
     const s = setup(provider, {
-      delivery: async () => {
-        throw new Error('SMTP down');
+      allow: (email) => {
+        asked.push(email);
+        return email !== 'mallory@example.com';
       },
     });
-    await rejection(
-      s.flow.request({ email: ALICE, returnTo: '/', nonce: null, ip: IP }),
-      'ERR_MAIL_FAILED',
-    );
+    await s.flow.request({ email: 'Alice@Example.COM', returnTo: '/', nonce: null, ip: IP });
+    // A deny-list entry in lower case cannot be dodged by changing case.
+    await s.flow.request({ email: 'MALLORY@example.com', returnTo: '/', nonce: null, ip: IP });
+    await s.flow.drain();
+    expect(asked).toEqual([ALICE, 'mallory@example.com']);
+    expect(provider.starts).toHaveLength(1);
+    // The two sends run side by side; their events come in either order.
+    expect(s.events.map((event) => event.type).sort()).toEqual(['link_not_sent', 'link_sent']);
+  });
+
+  it('a failed email answers sent at once, then revokes the link, opens no record and emits provider_error ERR_MAIL_FAILED', async () => {
+    const provider = stubProvider();
+    const smtp = new Error('SMTP down');
+    const s = setup(provider, {
+      delivery: async () => {
+        throw smtp;
+      },
+    });
+    const outcome = await s.flow.request({ email: ALICE, returnTo: '/', nonce: null, ip: IP });
+    expect(outcome.kind).toBe('sent');
+    await s.flow.drain();
     expect(provider.starts).toHaveLength(1);
     expect(provider.revokes).toBe(1);
     expect(s.store.size).toBe(0);
+    expect(s.events).toEqual([{ type: 'provider_error', reason: 'ERR_MAIL_FAILED', error: smtp }]);
+    expect(s.eventIps).toEqual([IP]);
+  });
+
+  it('a provider whose start throws: sent at once, then provider_error with its code, no record', async () => {
+    const provider = stubProvider();
+    const down = new MagicLinkError('ERR_PROVIDER_UNAVAILABLE', 'stub: 503');
+    provider.start = async () => {
+      throw down;
+    };
+    const s = setup(provider);
+    expect((await s.flow.request({ email: ALICE, returnTo: '/', nonce: null, ip: IP })).kind).toBe(
+      'sent',
+    );
+    await s.flow.drain();
+    expect(s.mail).toHaveLength(0);
+    expect(s.store.size).toBe(0);
+    expect(s.events).toEqual([
+      { type: 'provider_error', reason: 'ERR_PROVIDER_UNAVAILABLE', error: down },
+    ]);
+  });
+
+  it('a plain Error from allow() becomes provider_error ERR_PROVIDER_UNAVAILABLE with the cause', async () => {
+    const boom = new Error('allow-list down');
+    const s = setup(stubProvider(), {
+      allow: () => {
+        throw boom;
+      },
+    });
+    expect((await s.flow.request({ email: ALICE, returnTo: '/', nonce: null, ip: IP })).kind).toBe(
+      'sent',
+    );
+    await s.flow.drain();
+    expect(s.events).toEqual([
+      { type: 'provider_error', reason: 'ERR_PROVIDER_UNAVAILABLE', error: boom },
+    ]);
+  });
+});
+
+describe('background send (timing, threat model A3)', () => {
+  /** A promise and the function that settles it: a gate a test opens by hand. */
+  function gate() {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    return { opened, open };
+  }
+
+  it('request answers sent while delivery is still held; drain() waits for it', async () => {
+    const provider = stubProvider();
+    const held = gate();
+    const mail: OutgoingLink[] = [];
+    let delivered = false;
+    const s = setup(provider, {
+      delivery: async (message) => {
+        mail.push(message);
+        await held.opened;
+        delivered = true;
+      },
+    });
+    const outcome = await s.flow.request({ email: ALICE, returnTo: '/', nonce: null, ip: IP });
+    expect(outcome.kind).toBe('sent');
+    expect(delivered).toBe(false);
     expect(s.events).toHaveLength(0);
+    let drained = false;
+    const draining = s.flow.drain().then(() => {
+      drained = true;
+    });
+    // Let every queued callback run: drain() still waits on the held delivery.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(mail).toHaveLength(1);
+    expect(drained).toBe(false);
+    expect(s.store.size).toBe(0);
+    held.open();
+    await draining;
+    expect(delivered).toBe(true);
+    expect(s.events).toEqual([{ type: 'link_sent', email: 'a•••@example.com' }]);
+    expect(await s.store.get(pendingKey(partsOf(mail[0]!.link).state))).toBe(
+      bindingOf(sentNonce(outcome)),
+    );
+  });
+
+  it('request answers sent while allow() never answers', async () => {
+    const provider = stubProvider();
+    const held = gate();
+    const s = setup(provider, { allow: () => held.opened.then(() => true) });
+    const outcome = await s.flow.request({ email: ALICE, returnTo: '/', nonce: null, ip: IP });
+    expect(outcome.kind).toBe('sent');
+    expect(provider.starts).toHaveLength(0);
+    held.open();
+    await s.flow.drain();
+    expect(provider.starts).toHaveLength(1);
+  });
+
+  it('resend answers sent while delivery is held, and drain() waits for it', async () => {
+    const provider = stubProvider();
+    let held: ReturnType<typeof gate> | null = null;
+    const mail: OutgoingLink[] = [];
+    const s = setup(provider, {
+      delivery: async (message) => {
+        mail.push(message);
+        if (held) await held.opened;
+      },
+    });
+    const nonce = sentNonce(
+      await s.flow.request({ email: ALICE, returnTo: '/', nonce: null, ip: IP }),
+    );
+    await s.flow.drain();
+    held = gate();
+    const { state } = partsOf(mail[0]!.link);
+    expect(await s.flow.resend({ state, nonce, ip: IP })).toEqual({ kind: 'sent', nonce });
+    let drained = false;
+    const draining = s.flow.drain().then(() => {
+      drained = true;
+    });
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(drained).toBe(false);
+    held.open();
+    await draining;
+    expect(mail).toHaveLength(2);
+    expect(s.events.map((event) => event.type)).toEqual(['link_sent', 'link_sent']);
+  });
+
+  it('drain() with nothing in flight resolves', async () => {
+    await expect(setup(stubProvider()).flow.drain()).resolves.toBeUndefined();
+  });
+
+  it('drain() waits for several sends, including one started while draining', async () => {
+    const provider = stubProvider();
+    const first = gate();
+    const second = gate();
+    const gates = [first, second];
+    const mail: OutgoingLink[] = [];
+    const s = setup(provider, {
+      delivery: async (message) => {
+        const held = gates[mail.length]!;
+        mail.push(message);
+        await held.opened;
+      },
+    });
+    await s.flow.request({ email: ALICE, returnTo: '/', nonce: null, ip: IP });
+    let drained = false;
+    const draining = s.flow.drain().then(() => {
+      drained = true;
+    });
+    await s.flow.request({ email: 'bob@example.com', returnTo: '/', nonce: null, ip: IP });
+    first.open();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(drained).toBe(false);
+    second.open();
+    await draining;
+    expect(mail).toHaveLength(2);
+    expect(s.events.map((event) => event.type)).toEqual(['link_sent', 'link_sent']);
   });
 });
 
@@ -484,6 +671,73 @@ describe('give-back rules', () => {
   });
 });
 
+describe('refused codes (threat model A4)', () => {
+  it('MAX_REFUSED_CODES is 3', () => {
+    expect(MAX_REFUSED_CODES).toBe(3);
+  });
+
+  it('a remote provider: the state is spent after 3 refused codes, and the genuine code then finds no record', async () => {
+    const provider = stubProvider();
+    expect(capabilitiesOf(provider).remote).toBe(true);
+    const s = setup(provider);
+    const link = await ask(s);
+    for (let i = 1; i <= 3; i++) {
+      await rejection(
+        s.flow.land(landCallback(link.nonce, { code: `junk_${i}`, state: link.state })),
+        'ERR_LINK_INVALID',
+      );
+      expect(await s.store.get(pendingKey(link.state))).toBe(i < 3 ? bindingOf(link.nonce) : null);
+    }
+    await rejection(s.flow.land(landCallback(link.nonce, link)), 'ERR_LINK_EXPIRED');
+    // The fourth call never reached the provider.
+    expect(provider.finishes).toEqual(['junk_1', 'junk_2', 'junk_3']);
+  });
+
+  it('a remote provider: 2 refused codes, then the genuine one still verifies', async () => {
+    const provider = stubProvider({ remote: true });
+    const s = setup(provider);
+    const link = await ask(s);
+    for (let i = 1; i <= 2; i++) {
+      await rejection(
+        s.flow.land(landCallback(link.nonce, { code: `junk_${i}`, state: link.state })),
+        'ERR_LINK_INVALID',
+      );
+    }
+    expect((await s.flow.land(landCallback(link.nonce, link))).kind).toBe('verified');
+  });
+
+  it('a remote provider: transient failures do not count against the budget', async () => {
+    const provider = stubProvider();
+    const s = setup(provider);
+    const link = await ask(s);
+    for (let i = 0; i < 5; i++) {
+      provider.failFinish.push(new MagicLinkError('ERR_PROVIDER_UNAVAILABLE', 'stub: 503'));
+      await rejection(s.flow.land(landCallback(link.nonce, link)), 'ERR_PROVIDER_UNAVAILABLE');
+    }
+    expect((await s.flow.land(landCallback(link.nonce, link))).kind).toBe('verified');
+  });
+
+  it('a local provider (remote: false) keeps the give-back rule: any number of refusals', async () => {
+    const provider = stubProvider({ remote: false });
+    expect(capabilitiesOf(provider).remote).toBe(false);
+    const s = setup(provider);
+    const link = await ask(s);
+    for (let i = 1; i <= 10; i++) {
+      await rejection(
+        s.flow.land(landCallback(link.nonce, { code: `junk_${i}`, state: link.state })),
+        'ERR_LINK_INVALID',
+      );
+    }
+    expect(await s.store.get(pendingKey(link.state))).toBe(bindingOf(link.nonce));
+    expect((await s.flow.land(landCallback(link.nonce, link))).kind).toBe('verified');
+    expect(provider.finishes).toHaveLength(11);
+  });
+
+  it('the self-hosted provider declares remote: false', () => {
+    expect(capabilitiesOf(selfHostedProvider()).remote).toBe(false);
+  });
+});
+
 describe('a credential for another address', () => {
   it('is ERR_STATE_INVALID, and the record is given back for the genuine link', async () => {
     const provider = stubProvider();
@@ -542,6 +796,7 @@ describe('rescue (the provider sends its own email)', () => {
     const nonce = sentNonce(
       await s.flow.request({ email: ALICE, returnTo: '/account', nonce: null, ip: IP }),
     );
+    await s.flow.drain();
     const { link } = provider.outbox[provider.outbox.length - 1]!;
     return { nonce, ...partsOf(link) };
   }
@@ -641,20 +896,15 @@ describe('rescue (the provider sends its own email)', () => {
     expect(await s.store.get(`rescue:${states.open(link.state).i}`)).toBeNull();
   });
 
-  // GAP (lib/flow/sign-in.ts, landCallback → rescue.keep): every unbound land overwrites the
-  // kept code, so a later land from anyone holding the state with a made-up code replaces the
-  // scanner's genuine one, and the asking browser's rescue then fails. Keeping the first code
-  // (set-if-absent) would close it.
-  it.failing(
-    'GAP: a later unbound land with another code does not replace the kept code',
-    async () => {
-      const { provider, s } = rescueSetup();
-      const link = await askProvider(s, provider);
-      await s.flow.land(landCallback(null, link));
-      await s.flow.land(landCallback(null, { code: 'made_up_code', state: link.state }));
-      expect(await s.store.get(`rescue:${states.open(link.state).i}`)).toBe(link.code);
-    },
-  );
+  // The first code delivered is kept (set-if-absent): a later land with a made-up code from
+  // anyone holding the state cannot replace the scanner's genuine one.
+  it('a later unbound land with another code does not replace the kept code', async () => {
+    const { provider, s } = rescueSetup();
+    const link = await askProvider(s, provider);
+    await s.flow.land(landCallback(null, link));
+    await s.flow.land(landCallback(null, { code: 'made_up_code', state: link.state }));
+    expect(await s.store.get(`rescue:${states.open(link.state).i}`)).toBe(link.code);
+  });
 
   it('nothing is kept when our own email carries the link', async () => {
     const provider = stubProvider({ sendsOwnEmail: true });
@@ -664,28 +914,26 @@ describe('rescue (the provider sends its own email)', () => {
     expect(await s.store.get(`rescue:${states.open(link.state).i}`)).toBeNull();
   });
 
-  // BUG (lib/flow/sign-in.ts, tryRescue → complete): the kept code is taken before the
-  // exchange, and only the pending record is given back after a transient failure. The asking
-  // browser's retry then finds no code, so the sign-in is lost, unlike every other give-back.
-  it.failing(
-    'BUG: a transient failure while finishing with a rescued code leaves the retry working',
-    async () => {
-      const { provider, s } = rescueSetup();
-      const link = await askProvider(s, provider);
-      await s.flow.land(landCallback(null, link));
-      const click = {
-        via: 'callback' as const,
-        nonce: link.nonce,
-        ip: IP,
-        head: false,
-        error: 'access_denied',
-        state: link.state,
-      };
-      provider.failFinish.push(new MagicLinkError('ERR_PROVIDER_UNAVAILABLE', 'stub: 503'));
-      await rejection(s.flow.land(click), 'ERR_PROVIDER_UNAVAILABLE');
-      expect((await s.flow.land(click)).kind).toBe('verified');
-    },
-  );
+  // The rescued code is put back after a transient failure, so the asking browser's retry
+  // still finds it (the same give-back rule as the pending record).
+  it('a transient failure while finishing with a rescued code leaves the retry working', async () => {
+    const { provider, s } = rescueSetup();
+    const link = await askProvider(s, provider);
+    await s.flow.land(landCallback(null, link));
+    const click = {
+      via: 'callback' as const,
+      nonce: link.nonce,
+      ip: IP,
+      head: false,
+      error: 'access_denied',
+      state: link.state,
+    };
+    provider.failFinish.push(new MagicLinkError('ERR_PROVIDER_UNAVAILABLE', 'stub: 503'));
+    await rejection(s.flow.land(click), 'ERR_PROVIDER_UNAVAILABLE');
+    expect(await s.store.get(`rescue:${states.open(link.state).i}`)).toBe(link.code);
+    expect((await s.flow.land(click)).kind).toBe('verified');
+    expect(provider.finishes).toEqual([link.code, link.code]);
+  });
 });
 
 describe("crossDevice: 'deny'", () => {
@@ -728,6 +976,36 @@ describe("crossDevice: 'deny'", () => {
   });
 });
 
+describe('wrapped confirm needs a pending sign-in', () => {
+  it('a sealed link whose record is gone makes no follow call', async () => {
+    const provider = stubProvider({ follows: true });
+    const s = setup(provider);
+    const { link, nonce } = await ask(s);
+    const t = new URL(link).searchParams.get('t')!;
+    await s.store.delete(pendingKey(provider.starts[0]!.state));
+    for (const browser of [null, nonce]) {
+      await rejection(
+        s.flow.confirm({ via: 'wrapped', t, nonce: browser, ip: IP }),
+        'ERR_LINK_EXPIRED',
+      );
+    }
+    expect(provider.follows).toHaveLength(0);
+    expect(provider.finishes).toHaveLength(0);
+  });
+
+  it('a second confirm after a sign-in makes no second follow call', async () => {
+    const provider = stubProvider({ follows: true });
+    const s = setup(provider);
+    const { link } = await ask(s);
+    const t = new URL(link).searchParams.get('t')!;
+    expect((await s.flow.confirm({ via: 'wrapped', t, nonce: null, ip: IP })).kind).toBe(
+      'verified',
+    );
+    await rejection(s.flow.confirm({ via: 'wrapped', t, nonce: null, ip: IP }), 'ERR_LINK_EXPIRED');
+    expect(provider.follows).toHaveLength(1);
+  });
+});
+
 describe("crossDevice: 'confirm'", () => {
   it('another browser gets a confirm outcome and spends nothing; its confirm then verifies', async () => {
     const provider = stubProvider();
@@ -737,6 +1015,7 @@ describe("crossDevice: 'confirm'", () => {
     expect(outcome).toEqual({
       kind: 'confirm',
       via: 'callback',
+      email: ALICE,
       maskedEmail: 'a•••@example.com',
       fields: { code: link.code, state: link.state },
     });
@@ -824,6 +1103,7 @@ describe('wrapped third-party links', () => {
     expect(landed).toEqual({
       kind: 'confirm',
       via: 'wrapped',
+      email: ALICE,
       maskedEmail: 'a•••@example.com',
       fields: { t },
     });
@@ -856,23 +1136,22 @@ describe('wrapped third-party links', () => {
     );
   });
 
-  // BUG (lib/flow/sign-in.ts, confirmWrapped): the provider's link is followed (spent) and its
-  // code is then only held in memory; after a transient failure of the exchange the pending
-  // record is given back, but a retry follows the spent link, gets error=access_denied, and the
-  // sign-in is lost. The give-back rule ("the genuine link still works") does not hold here.
-  it.failing(
-    'BUG: a transient failure after following a wrapped link leaves the confirm retry working',
-    async () => {
-      const { provider, s, t } = await askWrapped();
-      provider.failFinish.push(new MagicLinkError('ERR_PROVIDER_UNAVAILABLE', 'stub: 503'));
-      await rejection(
-        s.flow.confirm({ via: 'wrapped', t, nonce: null, ip: IP }),
-        'ERR_PROVIDER_UNAVAILABLE',
-      );
-      const retry = await s.flow.confirm({ via: 'wrapped', t, nonce: null, ip: IP });
-      expect(retry.kind).toBe('verified');
-    },
-  );
+  // The provider's link is spent by the first follow; the code it gave is held, so a retry
+  // after a transient failure of the exchange finishes with it instead of following again.
+  it('a transient failure after following a wrapped link leaves the confirm retry working', async () => {
+    const { provider, s, t } = await askWrapped();
+    provider.failFinish.push(new MagicLinkError('ERR_PROVIDER_UNAVAILABLE', 'stub: 503'));
+    await rejection(
+      s.flow.confirm({ via: 'wrapped', t, nonce: null, ip: IP }),
+      'ERR_PROVIDER_UNAVAILABLE',
+    );
+    const retry = await s.flow.confirm({ via: 'wrapped', t, nonce: null, ip: IP });
+    expect(retry.kind).toBe('verified');
+    // The code held from the first follow was reused: the spent link was not followed again.
+    expect(provider.follows).toHaveLength(1);
+    expect(provider.finishes).toHaveLength(2);
+    expect(provider.finishes[1]).toBe(provider.finishes[0]);
+  });
 });
 
 describe('resend grace period', () => {
@@ -893,6 +1172,7 @@ describe('resend grace period', () => {
     expect(err.context.resendState).toBe(first.state);
     const outcome = await s.flow.resend({ state: first.state, nonce: first.nonce, ip: IP });
     expect(outcome).toEqual({ kind: 'sent', nonce: first.nonce });
+    await s.flow.drain();
     expect(provider.starts).toHaveLength(2);
     expect(s.mail).toHaveLength(2);
     const fresh = partsOf(s.mail[1]!.link);
@@ -989,7 +1269,7 @@ describe('attempt limits (real selfHostedProvider)', () => {
     );
   });
 
-  it('5 wrong codes lock; the right code after that is refused; a new request does not reset', async () => {
+  it("5 wrong codes lock this link's code; the right code after that is refused; the link still works", async () => {
     const s = setup(selfHostedProvider());
     const link = await ask(s);
     const code = s.mail[0]!.code!;
@@ -1004,17 +1284,102 @@ describe('attempt limits (real selfHostedProvider)', () => {
       'ERR_CODE_LOCKED',
     );
     expect(locked.retryAfter).toBeGreaterThan(0);
+    // What the person is told points them at the link, which still works.
+    expect(ERRORS.ERR_CODE_LOCKED.message).toBe(
+      'Too many wrong codes. Use the link in the email, or ask for a new one.',
+    );
     expect(await s.store.get(pendingKey(link.state))).toBe(bindingOf(link.nonce));
-    // A new request from the same browser: a new code, but the count stands.
+    // The link itself still works.
+    expect((await s.flow.land(landCallback(link.nonce, link))).kind).toBe('verified');
+  });
+
+  it('the count is per link: a new link from the same browser has 5 fresh checks', async () => {
+    const s = setup(selfHostedProvider());
+    const link = await ask(s);
+    const code = s.mail[0]!.code!;
+    for (let i = 0; i < 5; i++) {
+      await rejection(
+        s.flow.verifyCode({ code: wrong(code), nonce: link.nonce, ip: IP }),
+        'ERR_CODE_INVALID',
+      );
+    }
+    await rejection(s.flow.verifyCode({ code, nonce: link.nonce, ip: IP }), 'ERR_CODE_LOCKED');
     await s.flow.request({ email: ALICE, returnTo: '/', nonce: link.nonce, ip: IP });
+    await s.flow.drain();
     const newCode = s.mail[1]!.code!;
-    await rejection(
-      s.flow.verifyCode({ code: newCode, nonce: link.nonce, ip: IP }),
+    for (let i = 0; i < 4; i++) {
+      await rejection(
+        s.flow.verifyCode({ code: wrong(newCode), nonce: link.nonce, ip: IP }),
+        'ERR_CODE_INVALID',
+      );
+    }
+    expect((await s.flow.verifyCode({ code: newCode, nonce: link.nonce, ip: IP })).kind).toBe(
+      'verified',
+    );
+  });
+
+  it('100 code checks per address across links lock the address; a sign-in by link resets the count', async () => {
+    const s = setup(selfHostedProvider());
+    let link = await ask(s);
+    for (let n = 0; n < 20; n++) {
+      // A new link for the same browser, 5 wrong codes on each: 100 checks in all.
+      if (n > 0) {
+        await s.flow.request({ email: ALICE, returnTo: '/', nonce: link.nonce, ip: IP });
+        await s.flow.drain();
+      }
+      const code = s.mail[s.mail.length - 1]!.code!;
+      for (let i = 0; i < 5; i++) {
+        await rejection(
+          s.flow.verifyCode({ code: wrong(code), nonce: link.nonce, ip: IP }),
+          'ERR_CODE_INVALID',
+        );
+      }
+    }
+    // A fresh link: its own count is 0, but the address's is spent, even for the right code.
+    await s.flow.request({ email: ALICE, returnTo: '/', nonce: link.nonce, ip: IP });
+    await s.flow.drain();
+    const last = s.mail[s.mail.length - 1]!;
+    const locked = await rejection(
+      s.flow.verifyCode({ code: last.code!, nonce: link.nonce, ip: IP }),
       'ERR_CODE_LOCKED',
     );
-    // The link itself still works.
-    const fresh = partsOf(s.mail[1]!.link);
-    expect((await s.flow.land(landCallback(link.nonce, fresh))).kind).toBe('verified');
+    expect(locked.retryAfter).toBeGreaterThan(0);
+    // A different address is not affected.
+    const bob = await ask(s, 'bob@example.com');
+    expect(
+      (
+        await s.flow.verifyCode({
+          code: s.mail[s.mail.length - 1]!.code!,
+          nonce: bob.nonce,
+          ip: IP,
+        })
+      ).kind,
+    ).toBe('verified');
+    // Signing in with the link resets the address's count.
+    expect((await s.flow.land(landCallback(link.nonce, partsOf(last.link)))).kind).toBe('verified');
+    link = await ask(s);
+    expect(
+      (
+        await s.flow.verifyCode({
+          code: s.mail[s.mail.length - 1]!.code!,
+          nonce: link.nonce,
+          ip: IP,
+        })
+      ).kind,
+    ).toBe('verified');
+  });
+
+  it('a browser with no pending code writes nothing to the store', async () => {
+    const s = setup(selfHostedProvider());
+    await ask(s);
+    const before = s.store.size;
+    for (let i = 0; i < 5; i++) {
+      await rejection(
+        s.flow.verifyCode({ code: '123456', nonce: newNonce(), ip: IP }),
+        'ERR_CODE_INVALID',
+      );
+    }
+    expect(s.store.size).toBe(before);
   });
 
   it('4 wrong codes then the right one still verifies', async () => {
@@ -1056,29 +1421,25 @@ describe('attempt limits (real selfHostedProvider)', () => {
     expect((await s.flow.verifyCode({ code, nonce: link.nonce, ip: IP })).kind).toBe('verified');
   });
 
-  // BUG (lib/flow/sign-in.ts, verifyCode): provider.verifyCode is not wrapped in the
-  // providerTimeoutMs timeout that start, finish and follow get, so a provider (or its store)
-  // that never answers leaves the request hanging instead of ERR_PROVIDER_UNAVAILABLE.
-  it.failing(
-    'BUG: a verifyCode that never answers times out with ERR_PROVIDER_UNAVAILABLE',
-    async () => {
-      jest.useFakeTimers();
-      const provider: Provider = {
-        ...stubProvider(),
-        verifyCode: () => new Promise<never>(() => undefined),
-      };
-      const s = setup(provider, { providerTimeoutMs: 5_000 });
-      const { nonce } = await ask(s);
-      let error: unknown = null;
-      const verifying = s.flow.verifyCode({ code: '123456', nonce, ip: IP }).catch((e: unknown) => {
-        error = e;
-      });
-      await jest.advanceTimersByTimeAsync(5_000);
-      expect(error).toBeInstanceOf(MagicLinkError);
-      expect((error as MagicLinkError).code).toBe('ERR_PROVIDER_UNAVAILABLE');
-      await verifying;
-    },
-  );
+  // verifyCode gets the same providerTimeoutMs as start, finish and follow, so a provider (or
+  // its store) that never answers ends in ERR_PROVIDER_UNAVAILABLE, not a hanging request.
+  it('a verifyCode that never answers times out with ERR_PROVIDER_UNAVAILABLE', async () => {
+    jest.useFakeTimers();
+    const provider: Provider = {
+      ...stubProvider(),
+      verifyCode: () => new Promise<never>(() => undefined),
+    };
+    const s = setup(provider, { providerTimeoutMs: 5_000 });
+    const { nonce } = await ask(s);
+    let error: unknown = null;
+    const verifying = s.flow.verifyCode({ code: '123456', nonce, ip: IP }).catch((e: unknown) => {
+      error = e;
+    });
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(error).toBeInstanceOf(MagicLinkError);
+    expect((error as MagicLinkError).code).toBe('ERR_PROVIDER_UNAVAILABLE');
+    await verifying;
+  });
 
   it('a provider without verifyCode refuses every code', async () => {
     const s = setup(stubProvider());

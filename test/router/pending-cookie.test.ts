@@ -1,8 +1,25 @@
+import { createHmac, hkdfSync } from 'node:crypto';
 import { COOKIE_SLACK_MS, createPendingCookie } from '../../lib/router/pending-cookie';
 
-const NONCE = 'AbCdEfGhIjKlMnOpQrSt_-';
-const OTHER = 'zyxwvutsrqponmlkjihg09';
+const NONCE = 'AbCdEfGhIjKlMnOpQrSt_A';
+const OTHER = 'zyxwvutsrqponmlkjihg0A';
 const TTL_MS = 15 * 60 * 1000;
+const SECRET = 'a'.repeat(32);
+const SECRET_2 = 'b'.repeat(32);
+
+const make = (secure: boolean, secrets: readonly string[] = [SECRET], ttlMs = TTL_MS) =>
+  createPendingCookie({ secure, ttlMs, secrets });
+
+/** The MAC as the docs describe it: HMAC-SHA-256 under the HKDF-derived key, 16 bytes. */
+function macOf(secret: string, nonce: string): string {
+  const key = Buffer.from(hkdfSync('sha256', secret, 'express-magic-link', 'pending-cookie', 32));
+  return createHmac('sha256', key).update(nonce).digest().subarray(0, 16).toString('base64url');
+}
+
+/** The `name=value` pair of a `Set-Cookie` line. */
+const pairOf = (setCookie: string) => setCookie.split(';')[0]!;
+/** The value of a `Set-Cookie` line. */
+const valueOf = (setCookie: string) => pairOf(setCookie).slice(pairOf(setCookie).indexOf('=') + 1);
 
 /** The cookie's attributes, lower-cased names, as a map. */
 function attributes(setCookie: string): Map<string, string> {
@@ -19,18 +36,30 @@ function attributes(setCookie: string): Map<string, string> {
 
 describe('createPendingCookie names', () => {
   it('is __Host-mlink when secure', () => {
-    expect(createPendingCookie({ secure: true, ttlMs: TTL_MS }).name).toBe('__Host-mlink');
+    expect(make(true).name).toBe('__Host-mlink');
   });
 
   it('is mlink over plain http', () => {
-    expect(createPendingCookie({ secure: false, ttlMs: TTL_MS }).name).toBe('mlink');
+    expect(make(false).name).toBe('mlink');
   });
 });
 
 describe('createPendingCookie set', () => {
+  it('the value is <nonce>.<22-char base64url MAC>', () => {
+    const value = valueOf(make(true).set(NONCE));
+    expect(value).toMatch(/^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}$/);
+    expect(value).toBe(`${NONCE}.${macOf(SECRET, NONCE)}`);
+  });
+
+  it('the MAC depends on the nonce and on the secret', () => {
+    expect(valueOf(make(true).set(OTHER))).toBe(`${OTHER}.${macOf(SECRET, OTHER)}`);
+    expect(macOf(SECRET, NONCE)).not.toBe(macOf(SECRET, OTHER));
+    expect(valueOf(make(true, [SECRET_2]).set(NONCE))).not.toBe(valueOf(make(true).set(NONCE)));
+  });
+
   it('secure: __Host- rules (Secure, Path=/, no Domain), HttpOnly, SameSite=Lax', () => {
-    const line = createPendingCookie({ secure: true, ttlMs: TTL_MS }).set(NONCE);
-    expect(line.startsWith(`__Host-mlink=${NONCE};`)).toBe(true);
+    const line = make(true).set(NONCE);
+    expect(line.startsWith(`__Host-mlink=${NONCE}.`)).toBe(true);
     const attrs = attributes(line);
     expect(attrs.has('secure')).toBe(true);
     expect(attrs.get('path')).toBe('/');
@@ -41,8 +70,8 @@ describe('createPendingCookie set', () => {
   });
 
   it('insecure: no Secure attribute, the rest the same', () => {
-    const line = createPendingCookie({ secure: false, ttlMs: TTL_MS }).set(NONCE);
-    expect(line.startsWith(`mlink=${NONCE};`)).toBe(true);
+    const line = make(false).set(NONCE);
+    expect(line.startsWith(`mlink=${NONCE}.`)).toBe(true);
     const attrs = attributes(line);
     expect(attrs.has('secure')).toBe(false);
     expect(attrs.has('httponly')).toBe(true);
@@ -52,19 +81,101 @@ describe('createPendingCookie set', () => {
 
   it('Max-Age is the link lifetime plus the slack, in whole seconds', () => {
     expect(COOKIE_SLACK_MS).toBe(10 * 60 * 1000);
-    const line = createPendingCookie({ secure: true, ttlMs: TTL_MS }).set(NONCE);
-    expect(attributes(line).get('max-age')).toBe(String((TTL_MS + COOKIE_SLACK_MS) / 1000));
-    const odd = createPendingCookie({ secure: true, ttlMs: 60_500 }).set(NONCE);
-    expect(attributes(odd).get('max-age')).toBe('660');
+    expect(attributes(make(true).set(NONCE)).get('max-age')).toBe(
+      String((TTL_MS + COOKIE_SLACK_MS) / 1000),
+    );
+    expect(attributes(make(true, [SECRET], 60_000).set(NONCE)).get('max-age')).toBe('660');
+  });
+});
+
+describe('createPendingCookie round trip', () => {
+  it.each([true, false])('secure %p: what it sets, it reads back', (secure) => {
+    const cookie = make(secure);
+    const pair = pairOf(cookie.set(NONCE));
+    expect(cookie.read(pair)).toBe(NONCE);
+    expect(cookie.read(`a=b; ${pair}; c=d`)).toBe(NONCE);
+    expect(cookie.read(`  ${pair}  `)).toBe(NONCE);
   });
 
-  it('what it sets, it reads back', () => {
-    for (const secure of [true, false]) {
-      const cookie = createPendingCookie({ secure, ttlMs: TTL_MS });
-      const pair = cookie.set(NONCE).split(';')[0]!;
-      expect(cookie.read(pair)).toBe(NONCE);
-      expect(cookie.read(`a=b; ${pair}; c=d`)).toBe(NONCE);
-    }
+  it('another instance with the same secret reads it (no per-process state)', () => {
+    expect(make(true).read(pairOf(make(true).set(NONCE)))).toBe(NONCE);
+  });
+});
+
+describe('createPendingCookie refuses what it did not issue (cookie tossing, A7)', () => {
+  const cookie = make(true);
+  const value = valueOf(cookie.set(NONCE));
+  const [nonce, mac] = value.split('.') as [string, string];
+
+  it('a bare 22-char nonce', () => {
+    expect(cookie.read(`__Host-mlink=${NONCE}`)).toBeNull();
+    expect(cookie.read(undefined, { '__Host-mlink': NONCE })).toBeNull();
+  });
+
+  it.each([0, 7, 15])('a MAC with byte %i flipped', (index) => {
+    const bytes = Buffer.from(mac, 'base64url');
+    bytes[index] = bytes[index]! ^ 0x01;
+    expect(cookie.read(`__Host-mlink=${nonce}.${bytes.toString('base64url')}`)).toBeNull();
+  });
+
+  it('a MAC made under another secret', () => {
+    expect(cookie.read(`__Host-mlink=${NONCE}.${macOf(SECRET_2, NONCE)}`)).toBeNull();
+    expect(cookie.read(pairOf(make(true, [SECRET_2]).set(NONCE)))).toBeNull();
+  });
+
+  it("another nonce's MAC", () => {
+    expect(cookie.read(`__Host-mlink=${OTHER}.${mac}`)).toBeNull();
+  });
+
+  it('a valid value under the insecure name, and the reverse', () => {
+    expect(cookie.read(`mlink=${value}`)).toBeNull();
+    expect(make(false).read(`__Host-mlink=${value}`)).toBeNull();
+  });
+
+  it.each<[string, string]>([
+    ['an empty value', ''],
+    ['the nonce and a dot', `${nonce}.`],
+    ['a dot and the MAC', `.${mac}`],
+    ['a MAC one character short', `${nonce}.${mac.slice(1)}`],
+    ['a MAC one character long', `${nonce}.${mac}A`],
+    ['a nonce one character short', `${nonce.slice(1)}.${mac}`],
+    ['two dots', `${nonce}..${mac}`],
+    ['a trailing character', `${value}x`],
+    ['a standard-base64 MAC', `${nonce}.${mac.replace(/-/g, '+').replace(/_/g, '/')}+`],
+    ['a padded MAC', `${nonce}.${mac}==`],
+    ['quoted', `"${value}"`],
+    ['percent-encoded dot', `${nonce}%2E${mac}`],
+    ['a signed cookie-parser value', `s:${value}`],
+    ['a MAC of zeros', `${nonce}.${Buffer.alloc(16).toString('base64url')}`],
+  ])('%s', (_, bad) => {
+    expect(cookie.read(`__Host-mlink=${bad}`)).toBeNull();
+  });
+
+  it('a forged cookie ahead of the genuine one wins the lookup and is refused', () => {
+    // The first cookie of the name is the one read; a planted one makes the browser ask again,
+    // it is never adopted.
+    expect(cookie.read(`__Host-mlink=${OTHER}; __Host-mlink=${value}`)).toBeNull();
+    expect(cookie.read(`__Host-mlink=${value}; __Host-mlink=${OTHER}`)).toBe(NONCE);
+  });
+});
+
+describe('createPendingCookie secret rotation', () => {
+  it('the first secret signs; any secret verifies', () => {
+    const rotated = make(true, [SECRET_2, SECRET]);
+    expect(valueOf(rotated.set(NONCE))).toBe(`${NONCE}.${macOf(SECRET_2, NONCE)}`);
+    expect(rotated.read(pairOf(make(true, [SECRET]).set(NONCE)))).toBe(NONCE);
+    expect(rotated.read(pairOf(rotated.set(NONCE)))).toBe(NONCE);
+  });
+
+  it('a secret dropped from the list no longer verifies', () => {
+    const old = pairOf(make(true, [SECRET]).set(NONCE));
+    expect(make(true, [SECRET_2]).read(old)).toBeNull();
+  });
+
+  it('the old instance reads cookies from the new one only while it knows the new secret', () => {
+    const fresh = pairOf(make(true, [SECRET_2, SECRET]).set(NONCE));
+    expect(make(true, [SECRET]).read(fresh)).toBeNull();
+    expect(make(true, [SECRET, SECRET_2]).read(fresh)).toBe(NONCE);
   });
 });
 
@@ -72,7 +183,7 @@ describe('createPendingCookie clear', () => {
   it.each([true, false])(
     'secure %p: empty value, Max-Age=0 and an Expires in the past',
     (secure) => {
-      const cookie = createPendingCookie({ secure, ttlMs: TTL_MS });
+      const cookie = make(secure);
       const line = cookie.clear();
       expect(line.startsWith(`${cookie.name}=;`)).toBe(true);
       const attrs = attributes(line);
@@ -81,66 +192,58 @@ describe('createPendingCookie clear', () => {
       expect(attrs.get('path')).toBe('/');
       expect(attrs.has('httponly')).toBe(true);
       expect(attrs.has('secure')).toBe(secure);
-      expect(cookie.read(line.split(';')[0])).toBeNull();
+      expect(cookie.read(pairOf(line))).toBeNull();
     },
   );
 });
 
-describe('createPendingCookie read', () => {
-  const secure = createPendingCookie({ secure: true, ttlMs: TTL_MS });
-  const plain = createPendingCookie({ secure: false, ttlMs: TTL_MS });
+describe('createPendingCookie read: the header', () => {
+  const cookie = make(true);
+  const value = valueOf(cookie.set(NONCE));
 
   it.each<[string, string | undefined, string | null]>([
     ['no header', undefined, null],
     ['an empty header', '', null],
-    ['the cookie alone', `__Host-mlink=${NONCE}`, NONCE],
-    ['among others', `sid=abc; __Host-mlink=${NONCE}; theme=dark`, NONCE],
-    ['with spaces around', `  __Host-mlink = ${NONCE}  `, NONCE],
-    ['the first of two', `__Host-mlink=${NONCE}; __Host-mlink=${OTHER}`, NONCE],
-    ['only the insecure name', `mlink=${NONCE}`, null],
-    ['a name that only ends like it', `x__Host-mlink=${NONCE}`, null],
-    ['a name in another case', `__host-mlink=${NONCE}`, null],
-    ['an empty value', '__Host-mlink=', null],
-    ['one character short', `__Host-mlink=${NONCE.slice(1)}`, null],
-    ['one character long', `__Host-mlink=${NONCE}x`, null],
-    ['a character outside base64url', `__Host-mlink=${NONCE.slice(1)}+`, null],
-    ['padding', `__Host-mlink=${NONCE.slice(2)}==`, null],
-    ['percent-encoded', `__Host-mlink=${NONCE.slice(3)}%41`, null],
-    ['quoted', `__Host-mlink="${NONCE}"`, null],
-    ['a signed cookie-parser value', `__Host-mlink=s:${NONCE}.sig`, null],
+    ['the cookie alone', `__Host-mlink=${value}`, NONCE],
+    ['among others', `sid=abc; __Host-mlink=${value}; theme=dark`, NONCE],
+    ['with spaces around', `  __Host-mlink = ${value}  `, NONCE],
+    ['a name that only ends like it', `x__Host-mlink=${value}`, null],
+    ['a name in another case', `__host-mlink=${value}`, null],
     ['no equals sign', '__Host-mlink', null],
-  ])('secure, %s', (_, header, expected) => {
-    expect(secure.read(header)).toBe(expected);
+  ])('%s', (_, header, expected) => {
+    expect(cookie.read(header)).toBe(expected);
+  });
+});
+
+describe("createPendingCookie read: cookie-parser's parsed object", () => {
+  const cookie = make(true);
+  const value = valueOf(cookie.set(NONCE));
+  const other = valueOf(cookie.set(OTHER));
+
+  it('is used when it holds a string, ahead of the header', () => {
+    expect(cookie.read(`__Host-mlink=${other}`, { '__Host-mlink': value })).toBe(NONCE);
+    expect(cookie.read(undefined, { '__Host-mlink': value })).toBe(NONCE);
   });
 
-  it('insecure reads mlink, not __Host-mlink', () => {
-    expect(plain.read(`mlink=${NONCE}`)).toBe(NONCE);
-    expect(plain.read(`__Host-mlink=${NONCE}`)).toBeNull();
-  });
-
-  it("prefers cookie-parser's parsed object when it holds a string", () => {
-    expect(secure.read(`__Host-mlink=${OTHER}`, { '__Host-mlink': NONCE })).toBe(NONCE);
-    expect(secure.read(undefined, { '__Host-mlink': NONCE })).toBe(NONCE);
-  });
-
-  it('a malformed string in the parsed object is refused, not replaced by the header', () => {
-    expect(secure.read(`__Host-mlink=${NONCE}`, { '__Host-mlink': 'short' })).toBeNull();
+  it('a string that does not verify is refused, not replaced by the header', () => {
+    expect(cookie.read(`__Host-mlink=${value}`, { '__Host-mlink': 'short' })).toBeNull();
+    expect(cookie.read(`__Host-mlink=${value}`, { '__Host-mlink': NONCE })).toBeNull();
   });
 
   it.each<[string, unknown]>([
     ['undefined', undefined],
     ['null', null],
     ['a number', 42],
-    ['an array', [NONCE]],
-    ['an object', { value: NONCE }],
-    ['a JSON cookie object', { j: NONCE }],
-  ])('falls back to the header when the parsed value is %s', (_, value) => {
-    expect(secure.read(`__Host-mlink=${NONCE}`, { '__Host-mlink': value })).toBe(NONCE);
-    expect(secure.read(undefined, { '__Host-mlink': value })).toBeNull();
+    ['an array', [value]],
+    ['an object', { value }],
+    ['a JSON cookie object', { j: value }],
+  ])('is ignored when the value is %s: the header decides', (_, parsed) => {
+    expect(cookie.read(`__Host-mlink=${value}`, { '__Host-mlink': parsed })).toBe(NONCE);
+    expect(cookie.read(undefined, { '__Host-mlink': parsed })).toBeNull();
   });
 
-  it('ignores other names in the parsed object', () => {
-    expect(secure.read(undefined, { mlink: NONCE })).toBeNull();
-    expect(secure.read(`__Host-mlink=${NONCE}`, {})).toBe(NONCE);
+  it('other names in it are ignored', () => {
+    expect(cookie.read(undefined, { mlink: value })).toBeNull();
+    expect(cookie.read(`__Host-mlink=${value}`, {})).toBe(NONCE);
   });
 });

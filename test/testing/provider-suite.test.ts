@@ -81,6 +81,12 @@ describe('providerConformanceCases', () => {
     expect(await failures(goodProvider)).toEqual([]);
   });
 
+  it('a correct provider declaring remote: false, or remote: true, passes every case', async () => {
+    for (const remote of [false, true]) {
+      expect(await failures(() => ({ ...goodProvider(), capabilities: { remote } }))).toEqual([]);
+    }
+  });
+
   it('calls init with a fresh store and the secrets, once per case', async () => {
     const inits: unknown[] = [];
     const cases = providerConformanceCases(() => ({
@@ -96,6 +102,11 @@ describe('providerConformanceCases', () => {
 
   it.each<[string, (p: ReturnType<typeof goodProvider>) => Provider, RegExp]>([
     ['a blank name', (p) => ({ ...p, name: ' ' }), /^name/],
+    [
+      'a capabilities.remote that is not a boolean',
+      (p) => ({ ...p, capabilities: { remote: 'yes' as unknown as boolean } }),
+      /^capabilities, when declared/,
+    ],
     ['linkTtlMs of 0', (p) => ({ ...p, linkTtlMs: 0 }), /^linkTtlMs/],
     ['a fractional linkTtlMs', (p) => ({ ...p, linkTtlMs: 900.5 }), /^linkTtlMs/],
     [
@@ -180,6 +191,18 @@ describe('providerConformanceCases', () => {
         },
       }),
       /wrong code rejects/,
+    ],
+    [
+      'a verifyCode that fails with a plain Error when the browser has no pending sign-in',
+      (p) => ({
+        ...p,
+        verifyCode: async (binding, otp) => {
+          if (![...p.issued.values()].some((e) => e.binding === binding))
+            throw new Error('no such binding');
+          return p.verifyCode!(binding, otp);
+        },
+      }),
+      /no pending sign-in is refused/,
     ],
   ])('catches %s', async (_, breakIt, expected) => {
     const failed = await failures(() => breakIt(goodProvider()));
