@@ -120,6 +120,61 @@ describe('A1: a bounded flood meets 429 before it writes anything', () => {
   );
 });
 
+describe('A1, A4: junk against a genuine state, and wrapped links with nothing pending', () => {
+  it(
+    'meets 429 and costs at most 3 token calls, however many junk codes are posted to the callback',
+    async () => {
+      t = await createTestApp({ provider: 'workos' });
+      const agent = request.agent(t.url);
+      await askForLink(agent, VICTIM);
+      const [mail] = await t.outbox();
+      const back = new URL(
+        (await fetch(mail!.link, { redirect: 'manual' })).headers.get('location')!,
+      );
+      const state = back.searchParams.get('state')!;
+      const statuses = await flood(FLOOD / 4, (i) =>
+        post('/auth/callback', `code=01JUNK${String(i).padStart(20, '0')}&state=${state}`, {}),
+      );
+      expect([...statuses.keys()].every((s) => s === 400 || s === 429)).toBe(true);
+      expect(statuses.get(429)).toBeGreaterThan(FLOOD / 8);
+      expect(
+        t.emulator!.requests.filter((r) => r.path === '/sso/token').length,
+      ).toBeLessThanOrEqual(3);
+    },
+    FLOOD_TIMEOUT_MS,
+  );
+
+  it('never follows a wrapped WorkOS link once its sign-in is no longer pending', async () => {
+    t = await createTestApp({ provider: 'workos', delivery: 'smtp', rateLimit: false });
+    const agent = request.agent(t.url);
+    await askForLink(agent, VICTIM);
+    const { link } = await nextEmail(t, VICTIM);
+    const visits = () => t.emulator!.requests.filter((r) => r.path.endsWith('/confirm')).length;
+    // The asking browser signs in: the /open link sends it on to WorkOS, once.
+    const onward = await agent.get(pathOf(link));
+    expect(onward.status).toBe(303);
+    const landed = await agent.get(
+      pathOf(
+        await fetch(onward.headers.location!, { redirect: 'manual' }).then((r) =>
+          r.headers.get('location')!,
+        ),
+      ),
+    );
+    expect(landed.status).toBe(303);
+    expect(visits()).toBe(1);
+
+    const wrapped = new URL(link).searchParams.get('t')!;
+    for (let i = 0; i < 20; i++) {
+      const res = await request(t.url)
+        .post('/auth/magic-link/open')
+        .type('form')
+        .send({ t: wrapped });
+      expect(res.status).toBe(400);
+    }
+    expect(visits()).toBe(1);
+  });
+});
+
 describe('A3: the answer to a link request does not wait for the provider or the mailer', () => {
   it('answers "sent" while the mailer has not finished, for an allowed and a refused address alike', async () => {
     let release!: () => void;
