@@ -785,6 +785,15 @@ describe('a credential for another address', () => {
   });
 });
 
+/** The code kept for the browser that asked: keyed by its binding, stored with the state. */
+async function kept(
+  s: { store: { get(key: string): Promise<string | null> } },
+  link: { nonce: string },
+): Promise<string | null> {
+  const raw = await s.store.get(`rescue:b:${bindingOf(link.nonce)}`);
+  return raw === null ? null : (JSON.parse(raw) as [string, string])[1];
+}
+
 describe('rescue (the provider sends its own email)', () => {
   function rescueSetup() {
     const provider = stubProvider({ sendsOwnEmail: true });
@@ -812,12 +821,11 @@ describe('rescue (the provider sends its own email)', () => {
   it("a scanner's land keeps the code; the asking browser's error=access_denied land finishes with it", async () => {
     const { provider, s } = rescueSetup();
     const link = await askProvider(s, provider);
-    const id = states.open(link.state).i;
     // The scanner (no nonce) follows the provider's link to our callback.
     const scanned = await s.flow.land(landCallback(null, link));
     expect(scanned).toMatchObject({ kind: 'confirm', via: 'callback' });
     expect(provider.finishes).toHaveLength(0);
-    expect(await s.store.get(`rescue:${id}`)).toBe(link.code);
+    expect(await kept(s, link)).toBe(link.code);
     // The person's own click: the provider has burned the link and answers with an error.
     const outcome = await s.flow.land({
       via: 'callback',
@@ -835,14 +843,13 @@ describe('rescue (the provider sends its own email)', () => {
       bound: true,
     });
     expect(provider.finishes).toEqual([link.code]);
-    expect(await s.store.get(`rescue:${id}`)).toBeNull();
+    expect(await kept(s, link)).toBeNull();
     expect(await s.store.get(pendingKey(link.state))).toBeNull();
   });
 
   it('no other browser can claim the kept code', async () => {
     const { provider, s } = rescueSetup();
     const link = await askProvider(s, provider);
-    const id = states.open(link.state).i;
     await s.flow.land(landCallback(null, link));
     for (const nonce of [null, newNonce()]) {
       await rejection(
@@ -858,7 +865,7 @@ describe('rescue (the provider sends its own email)', () => {
       );
     }
     expect(provider.finishes).toHaveLength(0);
-    expect(await s.store.get(`rescue:${id}`)).toBe(link.code);
+    expect(await kept(s, link)).toBe(link.code);
     // And the browser that asked still can.
     const outcome = await s.flow.land({
       via: 'callback',
@@ -893,7 +900,7 @@ describe('rescue (the provider sends its own email)', () => {
     const { provider, s } = rescueSetup();
     const link = await askProvider(s, provider);
     expect((await s.flow.land(landCallback(link.nonce, link))).kind).toBe('verified');
-    expect(await s.store.get(`rescue:${states.open(link.state).i}`)).toBeNull();
+    expect(await kept(s, link)).toBeNull();
   });
 
   // The first code delivered is kept (set-if-absent): a later land with a made-up code from
@@ -903,7 +910,7 @@ describe('rescue (the provider sends its own email)', () => {
     const link = await askProvider(s, provider);
     await s.flow.land(landCallback(null, link));
     await s.flow.land(landCallback(null, { code: 'made_up_code', state: link.state }));
-    expect(await s.store.get(`rescue:${states.open(link.state).i}`)).toBe(link.code);
+    expect(await kept(s, link)).toBe(link.code);
   });
 
   it('nothing is kept when our own email carries the link', async () => {
@@ -911,7 +918,7 @@ describe('rescue (the provider sends its own email)', () => {
     const s = setup(provider);
     const link = await ask(s);
     await s.flow.land(landCallback(null, link));
-    expect(await s.store.get(`rescue:${states.open(link.state).i}`)).toBeNull();
+    expect(await kept(s, link)).toBeNull();
   });
 
   // The rescued code is put back after a transient failure, so the asking browser's retry
@@ -930,7 +937,7 @@ describe('rescue (the provider sends its own email)', () => {
     };
     provider.failFinish.push(new MagicLinkError('ERR_PROVIDER_UNAVAILABLE', 'stub: 503'));
     await rejection(s.flow.land(click), 'ERR_PROVIDER_UNAVAILABLE');
-    expect(await s.store.get(`rescue:${states.open(link.state).i}`)).toBe(link.code);
+    expect(await kept(s, link)).toBe(link.code);
     expect((await s.flow.land(click)).kind).toBe('verified');
     expect(provider.finishes).toEqual([link.code, link.code]);
   });
