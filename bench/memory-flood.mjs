@@ -11,14 +11,8 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { memoryStore } from '../dist/index.mjs';
+import { args } from './args.mjs';
 
-const args = Object.fromEntries(
-  process.argv
-    .slice(2)
-    .map((arg) => /^--([\w-]+)=(\d+)$/.exec(arg))
-    .filter(Boolean)
-    .map(([, name, value]) => [name, Number(value)]),
-);
 const addresses = args['addresses'] ?? 1_000_000;
 const maxEntries = args['max-entries'] ?? 100_000;
 

@@ -17,14 +17,8 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { URLSearchParams } from 'node:url';
 import autocannon from 'autocannon';
+import { args } from './args.mjs';
 
-const args = Object.fromEntries(
-  process.argv
-    .slice(2)
-    .map((arg) => /^--([\w-]+)=(\d+)$/.exec(arg))
-    .filter(Boolean)
-    .map(([, name, value]) => [name, Number(value)]),
-);
 const ROUNDS = args.rounds ?? 3;
 const ROUND_SECONDS = args.seconds ?? 3;
 const WARMUP_SECONDS = 1;

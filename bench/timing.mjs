@@ -12,17 +12,12 @@
 import { createServer } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { writeFile } from 'node:fs/promises';
+import { URLSearchParams } from 'node:url';
 import express from 'express';
 import session from 'express-session';
 import { magicLinkRouter, memoryStore, selfHostedProvider } from '../dist/index.mjs';
+import { args } from './args.mjs';
 
-const args = Object.fromEntries(
-  process.argv
-    .slice(2)
-    .map((arg) => /^--([\w-]+)=(\d+)$/.exec(arg))
-    .filter(Boolean)
-    .map(([, name, value]) => [name, Number(value)]),
-);
 const SAMPLES = args.samples ?? 300;
 const MAIL_MS = args['mail-ms'] ?? 120;
 const SECRET = 'bench-timing-secret-0123456789abcdef012345';
