@@ -3,7 +3,7 @@ import type { MagicLinkEvent, SendEmail } from '../options';
 import type { MagicLinkProfile } from '../profile';
 import type { Provider, ResolvedCapabilities } from '../providers/provider';
 import type { Store } from '../stores/store';
-import { checkCode, restorable, sameAddress } from './credential';
+import { restorable, sameAddress } from './credential';
 import { parseEmail } from './email';
 import type { Outcome, SignInMethod } from './outcomes';
 import { bindingOf, holdsBinding, maskEmail } from './pending';
@@ -11,7 +11,8 @@ import type { StatePayload } from './pending';
 import { createPendingStore } from './pending-store';
 import { createRescue } from './rescue';
 import { safeReturnTo } from './return-to';
-import { createStateCodec, RESEND_GRACE_MS } from './state';
+import { createStateCodec } from './state';
+import { createLanding } from './landing';
 import { createSender } from './send';
 import { createThirdPartyLinks } from './third-party-link';
 import { withTimeout } from './timeout';
@@ -161,128 +162,17 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     return { kind: 'confirm', via, email: payload.e, maskedEmail: maskEmail(payload.e), fields };
   }
 
-  async function landCallback(input: LandInput & { via: 'callback' }): Promise<Outcome> {
-    if (input.error !== undefined) {
-      const rescued = await tryRescue(input);
-      if (rescued) return rescued;
-      const err = new MagicLinkError(
-        'ERR_LINK_EXPIRED',
-        `Provider answered error=${input.error.slice(0, 40)}`,
-      );
-      if (input.state === undefined && rescue && input.nonce)
-        err.context.resendState = (await pending.lastState(bindingOf(input.nonce))) ?? undefined;
-      throw err;
-    }
-    const code = checkCode(input.code);
-    const payload = states.open(input.state);
-    if (!(await pending.exists(payload.i)))
-      throw new MagicLinkError(
-        'ERR_LINK_EXPIRED',
-        'No pending sign-in (expired, used or never sent)',
-      );
-    const bound = holdsBinding(input.nonce, payload.b);
-    // Keyed by the asking browser's binding, not by state: a provider may document only `error=`
-    // on the redirect that answers the person's own click, not that it carries `state` back.
-    if (rescue && !bound)
-      await rescue.keep(rescueKey(payload.b), JSON.stringify([input.state, code]));
-    if (bound && !input.head) return complete(payload, code, 'link', input);
-    return elsewhere(payload, 'callback', { code, state: input.state! });
-  }
-
-  /**
-   * The person's own click on a link a scanner already burned comes back as an error. If the
-   * scanner delivered the code here first, the browser that asked (and only it) finishes.
-   */
-  async function tryRescue(input: LandInput & { via: 'callback' }): Promise<Outcome | null> {
-    if (!rescue || !input.nonce) return null;
-    const key = rescueKey(bindingOf(input.nonce));
-    const record = await rescue.claim(key);
-    if (record === null) return null;
-    const [state, code] = JSON.parse(record) as [string, string];
-    const payload = states.open(state);
-    if (!holdsBinding(input.nonce, payload.b)) return null;
-    return complete(payload, code, 'link', input, () => rescue.putBack(key, record));
-  }
-
-  async function landWrapped(input: LandInput & { via: 'wrapped' }): Promise<Outcome> {
-    if (!links) throw new MagicLinkError('ERR_NOT_FOUND', 'Provider has no wrapped links');
-    const { l, p } = links.open(input.t);
-    if (!(await pending.exists(p.i)))
-      throw new MagicLinkError('ERR_LINK_EXPIRED', 'No pending sign-in');
-    if (holdsBinding(input.nonce, p.b) && !input.head) return { kind: 'redirect', location: l };
-    return elsewhere(p, 'wrapped', { t: input.t! });
-  }
-
-  async function confirmWrapped(input: ConfirmInput & { via: 'wrapped' }): Promise<Outcome> {
-    if (!links) throw new MagicLinkError('ERR_NOT_FOUND', 'Provider has no wrapped links');
-    const { l, p } = links.open(input.t);
-    const bound = holdsBinding(input.nonce, p.b);
-    if (!bound && deps.crossDevice === 'deny')
-      throw new MagicLinkError('ERR_CROSS_DEVICE_DENIED', 'Link confirmed in another browser');
-    // Follow only for a sign-in still pending: a sealed link alone never makes us call out.
-    if (!(await pending.exists(p.i)))
-      throw new MagicLinkError('ERR_LINK_EXPIRED', 'No pending sign-in');
-    // The browser confirmed, so the server spends the provider's link itself. Redirecting the
-    // browser there instead would break under CSP form-action 'self' (helmet's default). A code
-    // held from an earlier follow whose exchange failed for a passing reason is used first.
-    const method = bound ? 'link' : 'confirmed';
-    const kept = await held.claim(p.i);
-    const holdAgain = (code: string) => () => held.putBack(p.i, code);
-    if (kept !== null) return complete(p, kept, method, input, holdAgain(kept));
-    const params = await links.follow(l);
-    if (params.get('error') !== null)
-      throw new MagicLinkError('ERR_LINK_EXPIRED', 'Provider refused the link');
-    if (states.open(params.get('state')).i !== p.i)
-      throw new MagicLinkError('ERR_STATE_INVALID', 'Provider returned another state');
-    const code = checkCode(params.get('code') ?? '');
-    return complete(p, code, method, input, holdAgain(code));
-  }
-
-  async function confirmCallback(input: ConfirmInput & { via: 'callback' }): Promise<Outcome> {
-    const code = checkCode(input.code);
-    const payload = states.open(input.state);
-    const bound = holdsBinding(input.nonce, payload.b);
-    if (!bound && deps.crossDevice === 'deny')
-      throw new MagicLinkError('ERR_CROSS_DEVICE_DENIED', 'Link confirmed in another browser');
-    return complete(payload, code, bound ? 'link' : 'confirmed', input);
-  }
-
-  /** The state a failed link carried, if genuine, for the expired page's one-click resend. */
-  function resendStateOf(
-    input: { via: 'callback'; state?: string } | { via: 'wrapped'; t?: string },
-  ) {
-    try {
-      if (input.via === 'wrapped') {
-        // An expired wrapped link still names the address; give it a fresh state for the form.
-        return links
-          ? states.seal(links.open(input.t, RESEND_GRACE_MS).p, RESEND_GRACE_MS)
-          : undefined;
-      }
-      return states.resendable(input.state) ? input.state : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  function withResend<I extends LandInput | ConfirmInput>(
-    step: (input: I) => Promise<Outcome>,
-  ): (input: I) => Promise<Outcome> {
-    return async (input) => {
-      try {
-        return await step(input);
-      } catch (err) {
-        if (err instanceof MagicLinkError) err.context.resendState ??= resendStateOf(input);
-        throw err;
-      }
-    };
-  }
-
-  const land = withResend<LandInput>((input) =>
-    input.via === 'callback' ? landCallback(input) : landWrapped(input),
-  );
-  const confirm = withResend<ConfirmInput>((input) =>
-    input.via === 'callback' ? confirmCallback(input) : confirmWrapped(input),
-  );
+  const { land, confirm } = createLanding({
+    crossDevice: deps.crossDevice,
+    states,
+    pending,
+    rescue,
+    held,
+    links,
+    rescueKey,
+    complete,
+    elsewhere,
+  });
 
   async function verifyCode(input: Client & { code: unknown }): Promise<Outcome> {
     const code = (typeof input.code === 'string' ? input.code : '').replace(/[\s-]/g, '');
