@@ -18,10 +18,10 @@ const HUGE_RUNS = 500;
 /** Genuine states kept for generated requests to carry; new sign-ins top the pool up. */
 const MAX_POOL = 40;
 /**
- * Only a hang takes this long. Alone the broad property takes about 15 s; on a busy shared
- * machine it has taken several times that, and how fast it runs is a benchmark's business.
+ * A bound for a stuck run, not a speed target: a single hung request already fails after 30 s,
+ * and on a busy shared machine the broad property has taken two and a half minutes.
  */
-const PROPERTY_TIMEOUT_MS = 10 * 60_000;
+const PROPERTY_TIMEOUT_MS = 5 * 60_000;
 
 /** A stack frame, as Node prints it or as Express's development error page escapes it. */
 const STACK_TRACE = /(?:^|\n|<br>)\s*(?:&nbsp;\s*)*at [^\n<]*:\d+:\d+|node:internal|node_modules\//;
