@@ -5,8 +5,8 @@ import { MagicLinkError } from '../../lib/errors';
 import { DEFAULT_PREFIX, redisStore } from '../../lib/stores/redis';
 import type { IoRedisLikeClient, RedisStoreClient } from '../../lib/stores/redis';
 import type { Store } from '../../lib/stores/store';
-import { storeConformanceCases } from '../../lib/testing/store-suite';
 import { describeWithRedis } from '../helpers/redis';
+import { realClockConformanceCases } from '../helpers/store-time';
 
 type Kind = 'ioredis' | 'node-redis';
 const KINDS: Kind[] = ['ioredis', 'node-redis'];
@@ -15,6 +15,8 @@ interface Connection {
   client: RedisStoreClient;
   /** Raw command, bypassing the store, to inspect what it wrote. */
   raw(...args: string[]): Promise<unknown>;
+  /** Whether the client believes it is connected. */
+  ready(): boolean;
   close(): void;
 }
 
@@ -36,6 +38,7 @@ async function connect(kind: Kind, url: string, options: Options = 'default'): P
     return {
       client,
       raw: (command, ...args) => client.call(command, ...args),
+      ready: () => client.status === 'ready',
       close: () => client.disconnect(),
     };
   }
@@ -45,6 +48,7 @@ async function connect(kind: Kind, url: string, options: Options = 'default'): P
   return {
     client,
     raw: (...args) => client.sendCommand(args),
+    ready: () => client.isReady,
     close: () => client.destroy(),
   };
 }
@@ -89,6 +93,16 @@ function expectUnavailable(outcome: Outcome, withinMs: number): void {
   expect((outcome.error as MagicLinkError).code).toBe('ERR_STORE_UNAVAILABLE');
 }
 
+/**
+ * A commandTimeoutMs that nothing here waits out: a store built with it that rejects well before
+ * it did not wait for the timeout, however slow the machine.
+ */
+const PATIENT_TIMEOUT_MS = 20_000;
+/** Well short of PATIENT_TIMEOUT_MS, and far longer than a busy machine needs to reject. */
+const AT_ONCE_MS = 10_000;
+/** How long settle() waits before calling a method's promise pending (hung). */
+const HUNG_MS = PATIENT_TIMEOUT_MS + 5_000;
+
 async function eventually(check: () => Promise<void>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -112,7 +126,7 @@ describeWithRedis('redisStore', (redis) => {
       afterAll(() => connection.close());
 
       describe('conformance', () => {
-        for (const c of storeConformanceCases(() => redisStore(connection.client))) {
+        for (const c of realClockConformanceCases(() => redisStore(connection.client))) {
           it(c.name, c.run);
         }
       });
@@ -188,7 +202,7 @@ describeWithRedis('redisStore', (redis) => {
       };
     }
 
-    for (const c of storeConformanceCases(() => redisStore(withoutGetDel()))) {
+    for (const c of realClockConformanceCases(() => redisStore(withoutGetDel()))) {
       if (/take/.test(c.name)) it(c.name, c.run);
     }
   });
@@ -206,18 +220,20 @@ describeWithRedis('redisStore when Redis fails', (redis) => {
         expect(await store.get('survivor')).toBe('v');
 
         redis().kill();
-        // At once: the client may not have noticed yet, so this exercises the timeout too.
+        // At once: the client may not have noticed yet, so this exercises the (1 s) timeout too.
         for (const outcome of await Promise.all(
-          everyMethod(store, 'k').map((p) => settle(p, 3000)),
+          everyMethod(store, 'k').map((p) => settle(p, HUNG_MS)),
         )) {
-          expectUnavailable(outcome, 2000);
+          expectUnavailable(outcome, AT_ONCE_MS);
         }
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        // Now the client knows it is disconnected: no waiting in its offline queue.
+        await eventually(async () => expect(connection.ready()).toBe(false), 20_000);
+        // Now the client knows it is disconnected: no waiting in its offline queue, nor for the
+        // command timeout (a patient store would wait 20 s for that).
+        const patient = redisStore(connection.client, { commandTimeoutMs: PATIENT_TIMEOUT_MS });
         for (const outcome of await Promise.all(
-          everyMethod(store, 'k').map((p) => settle(p, 3000)),
+          everyMethod(patient, 'k').map((p) => settle(p, HUNG_MS)),
         )) {
-          expectUnavailable(outcome, 250);
+          expectUnavailable(outcome, AT_ONCE_MS);
         }
 
         await redis().restart();
@@ -230,7 +246,7 @@ describeWithRedis('redisStore when Redis fails', (redis) => {
       } finally {
         connection.close();
       }
-    });
+    }, 60_000);
 
     it(`${kind}, ${options} options: a hung Redis makes every method reject after commandTimeoutMs`, async () => {
       const connection = await connect(kind, redis().url, options);
@@ -240,10 +256,11 @@ describeWithRedis('redisStore when Redis fails', (redis) => {
 
         redis().pause();
         try {
+          // Not before the timeout; after it, with slack for a busy machine, and never hung.
           for (const outcome of await Promise.all(
-            everyMethod(store, 'k').map((p) => settle(p, 3000)),
+            everyMethod(store, 'k').map((p) => settle(p, HUNG_MS)),
           )) {
-            expectUnavailable(outcome, 1000);
+            expectUnavailable(outcome, AT_ONCE_MS);
             expect(outcome.ms).toBeGreaterThanOrEqual(250);
           }
         } finally {
@@ -262,16 +279,18 @@ describeWithRedis('redisStore when Redis fails', (redis) => {
 
   it('a node-redis client that was never connected rejects at once', async () => {
     const client = createClient({ url: redis().url });
-    const outcome = await settle(redisStore(client).get('k'), 1000);
-    expectUnavailable(outcome, 100);
+    const store = redisStore(client, { commandTimeoutMs: PATIENT_TIMEOUT_MS });
+    const outcome = await settle(store.get('k'), HUNG_MS);
+    expectUnavailable(outcome, AT_ONCE_MS);
     expect(String((outcome as { error: unknown }).error)).toMatch(/client\.connect\(\)/);
   });
 
   it('an ioredis client created with lazyConnect says to connect it', async () => {
     const client = new Redis(redis().url, { lazyConnect: true });
     try {
-      const outcome = await settle(redisStore(client).get('k'), 1000);
-      expectUnavailable(outcome, 100);
+      const store = redisStore(client, { commandTimeoutMs: PATIENT_TIMEOUT_MS });
+      const outcome = await settle(store.get('k'), HUNG_MS);
+      expectUnavailable(outcome, AT_ONCE_MS);
       expect(String((outcome as { error: unknown }).error)).toMatch(/lazyConnect/);
     } finally {
       client.disconnect();
