@@ -35,7 +35,7 @@ const MAIL_TIMEOUT_MS = 20_000;
 /** For `beforeAll`: a build (when `dist/` is missing), an app process and a browser. */
 export const SETUP_TIMEOUT_MS = BUILD_TIMEOUT_MS + START_TIMEOUT_MS + 30_000;
 /** For one scenario: several navigations and a few emails. */
-export const SCENARIO_TIMEOUT_MS = 90_000;
+export const SCENARIO_TIMEOUT_MS = 120_000;
 
 export const DESKTOP = { width: 1280, height: 800 } as const;
 export const NARROW = { width: 375, height: 812 } as const;
