@@ -104,7 +104,18 @@ describeWithRedis('two example-app instances behind one origin, sharing one Redi
       NODE_ENV: 'development',
       ORIGIN: origin,
     };
-    [a, b] = await Promise.all([startExample(portA, env), startExample(portB, env)]);
+    // Both start at once; if one fails, the other must not outlive this file (a slow start on a
+    // busy machine once left an orphaned example app behind).
+    const started = await Promise.allSettled([startExample(portA, env), startExample(portB, env)]);
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.stop() : null)));
+      throw failed.reason;
+    }
+    [a, b] = started.map((r) => (r as PromiseFulfilledResult<ExampleProcess>).value) as [
+      ExampleProcess,
+      ExampleProcess,
+    ];
     inspector = createClient({ url: redis().url });
     inspector.on('error', () => undefined);
     await inspector.connect();
