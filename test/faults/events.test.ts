@@ -7,7 +7,7 @@ import { redisStore } from '../../lib/stores/redis';
 import { smtpMailer } from '../../lib/mail/smtp';
 import { createTestApp } from '../helpers/app';
 import type { TestApp } from '../helpers/app';
-import { connectIoredis, describeWithRedis } from '../helpers/redis';
+import { TEST_COMMAND_TIMEOUT_MS, connectIoredis, describeWithRedis } from '../helpers/redis';
 import { codeIn, linksIn, startSmtpServer } from '../helpers/smtp';
 
 interface Received {
@@ -34,7 +34,10 @@ describeWithRedis('onEvent', (redis) => {
 
   beforeAll(async () => {
     client = await connectIoredis(redis().url);
-    t = await createTestApp({ provider: 'self-hosted', store: redisStore(client) });
+    t = await createTestApp({
+      provider: 'self-hosted',
+      store: redisStore(client, { commandTimeoutMs: TEST_COMMAND_TIMEOUT_MS }),
+    });
   });
 
   afterAll(async () => {

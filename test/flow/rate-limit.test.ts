@@ -16,7 +16,7 @@ import type { RateLimitOptions, RateLimitResult } from '../../lib/flow/rate-limi
 import { memoryStore } from '../../lib/stores/memory';
 import { redisStore } from '../../lib/stores/redis';
 import type { Store } from '../../lib/stores/store';
-import { describeWithRedis } from '../helpers/redis';
+import { TEST_COMMAND_TIMEOUT_MS, describeWithRedis } from '../helpers/redis';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -460,8 +460,9 @@ describeWithRedis('rate limits shared through Redis', (redis) => {
     const clientB = new Redis(redis().url);
     await Promise.all([clientA, clientB].map((c) => new Promise((r) => c.once('ready', r))));
     try {
-      const a = createRateLimiter(redisStore(clientA));
-      const b = createRateLimiter(redisStore(clientB));
+      const options = { commandTimeoutMs: TEST_COMMAND_TIMEOUT_MS };
+      const a = createRateLimiter(redisStore(clientA, options));
+      const b = createRateLimiter(redisStore(clientB, options));
       const results = await Promise.all(
         Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).check({ email: 'shared@example.com' })),
       );

@@ -13,7 +13,8 @@ export const ROUTES = [
   '/auth/logout',
 ] as const;
 
-const REQUEST_TIMEOUT_MS = 5_000;
+/** Only a hang takes this long, even on a busy machine. */
+const REQUEST_TIMEOUT_MS = 30_000;
 /** Node's default `maxHeaderSize` is 16 KiB; generated requests stay below it. */
 const MAX_QUERY = 4_000;
 
@@ -149,8 +150,27 @@ export function headerSafe(s: string): string {
   return s.replace(/[^\t\x20-\x7e\x80-\xff]/g, '');
 }
 
-/** Sends one raw request over `agent` (keep-alive), bounded by a timeout. */
-export function send(port: number, agent: Agent, r: RawRequest): Promise<RawResponse> {
+/**
+ * Sends one raw request over `agent` (keep-alive), bounded by a timeout.
+ *
+ * A keep-alive socket can be closed by the server while it sits idle in the agent's pool; the
+ * next request on it then fails with ECONNRESET before any answer. As Node's documentation
+ * advises (`request.reusedSocket`), such a request is sent once more on a fresh socket. A reset on
+ * a fresh socket, or after an answer began, is the server's doing and is reported.
+ */
+export async function send(port: number, agent: Agent, r: RawRequest): Promise<RawResponse> {
+  try {
+    return await sendOnce(port, agent, r);
+  } catch (err) {
+    if (!(err instanceof StaleSocketError)) throw err;
+    return sendOnce(port, agent, r);
+  }
+}
+
+/** ECONNRESET on a pooled socket before any byte of the answer: the server had closed it. */
+class StaleSocketError extends Error {}
+
+function sendOnce(port: number, agent: Agent, r: RawRequest): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...r.headers };
     if (r.body !== null && !r.chunked) headers['content-length'] = String(r.body.length);
@@ -178,7 +198,15 @@ export function send(port: number, agent: Agent, r: RawRequest): Promise<RawResp
     req.setTimeout(REQUEST_TIMEOUT_MS, () =>
       req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)),
     );
-    req.on('error', reject);
+    let answered = false;
+    req.once('response', () => (answered = true));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (!answered && req.reusedSocket && err.code === 'ECONNRESET') {
+        reject(new StaleSocketError(`stale keep-alive socket: ${err.message}`, { cause: err }));
+      } else {
+        reject(err);
+      }
+    });
     req.end(r.body ?? undefined);
   });
 }

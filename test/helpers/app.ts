@@ -26,6 +26,9 @@ const express4 = require('express4') as typeof express5;
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
 
+/** How long the test app keeps an idle keep-alive socket: longer than any test's timeout. */
+export const IDLE_SOCKET_MS = 10 * 60_000;
+
 export interface TestAppOptions {
   /** @default 'workos' */
   provider?: 'workos' | 'self-hosted';
@@ -69,6 +72,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const providerName = options.provider ?? 'workos';
   const deliveryName = options.delivery ?? (providerName === 'workos' ? 'workos' : 'smtp');
   const server = createServer();
+  // Node closes a keep-alive socket after 5 s idle. A test client that pauses longer (a busy
+  // machine, an SMTP wait between requests) would then reuse a socket the server is closing and
+  // get ECONNRESET. Keep idle sockets for longer than any test runs; close() ends them all.
+  server.keepAliveTimeout = IDLE_SOCKET_MS;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

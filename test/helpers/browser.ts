@@ -27,15 +27,15 @@ export const CHROMIUM_ARGS: readonly string[] = [
   '--disable-quic',
 ];
 
-/** Generous for a loaded 2-core machine, but every wait is bounded. */
-export const NAVIGATION_TIMEOUT_MS = 15_000;
-export const ACTION_TIMEOUT_MS = 10_000;
-const MAIL_TIMEOUT_MS = 10_000;
+/** Generous for a loaded, shared 2-core machine, but every wait is bounded. */
+export const NAVIGATION_TIMEOUT_MS = 30_000;
+export const ACTION_TIMEOUT_MS = 20_000;
+const MAIL_TIMEOUT_MS = 20_000;
 
 /** For `beforeAll`: a build (when `dist/` is missing), an app process and a browser. */
 export const SETUP_TIMEOUT_MS = BUILD_TIMEOUT_MS + START_TIMEOUT_MS + 30_000;
 /** For one scenario: several navigations and a few emails. */
-export const SCENARIO_TIMEOUT_MS = 45_000;
+export const SCENARIO_TIMEOUT_MS = 120_000;
 
 export const DESKTOP = { width: 1280, height: 800 } as const;
 export const NARROW = { width: 375, height: 812 } as const;
@@ -127,7 +127,7 @@ export async function startExampleApp(env: ExampleEnv = {}): Promise<ExampleApp>
   const app = await startExampleProcess(childEnv, { port });
 
   async function mailbox(): Promise<DevMailboxEntry[]> {
-    const res = await fetch(`${app.url}/dev/mailbox.json`, { signal: AbortSignal.timeout(5_000) });
+    const res = await fetch(`${app.url}/dev/mailbox.json`, { signal: AbortSignal.timeout(15_000) });
     if (!res.ok) throw new Error(`GET /dev/mailbox.json answered ${res.status}`);
     return (await res.json()) as DevMailboxEntry[];
   }

@@ -61,7 +61,8 @@ export interface TestSmtpServer {
 /** The default SIZE limit of the test server. */
 export const DEFAULT_TEST_SMTP_SIZE = 1024 * 1024;
 
-const DEFAULT_WAIT_MS = 5000;
+/** Only a lost message takes this long; a busy machine can take seconds to deliver one. */
+const DEFAULT_WAIT_MS = 20_000;
 
 function smtpError(code: number, message: string): Error {
   return Object.assign(new Error(message), { responseCode: code });

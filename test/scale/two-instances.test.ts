@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
 import { startExample } from '../helpers/example-process';
-import { ensureBuilt, freePort } from '../helpers/processes';
+import { BUILD_TIMEOUT_MS, START_TIMEOUT_MS, ensureBuilt, freePort } from '../helpers/processes';
 import type { ExampleProcess } from '../helpers/processes';
 import { describeWithRedis } from '../helpers/redis';
 import { codeIn, linksIn, startSmtpServer } from '../helpers/smtp';
@@ -9,6 +9,8 @@ import type { TestSmtpServer } from '../helpers/smtp';
 
 /** Where the example app keeps express-session sessions in Redis (example-app/app.mjs). */
 const SESSION_PREFIX = 'example:sess:';
+/** A build (when dist/ is missing), two app processes and a Redis client, on a busy machine. */
+const SETUP_MS = BUILD_TIMEOUT_MS + START_TIMEOUT_MS + 30_000;
 
 /** One browser: its cookies are valid on every instance, since both serve one site. */
 class Browser {
@@ -102,17 +104,28 @@ describeWithRedis('two example-app instances behind one origin, sharing one Redi
       NODE_ENV: 'development',
       ORIGIN: origin,
     };
-    [a, b] = await Promise.all([startExample(portA, env), startExample(portB, env)]);
+    // Both start at once; if one fails, the other must not outlive this file (a slow start on a
+    // busy machine once left an orphaned example app behind).
+    const started = await Promise.allSettled([startExample(portA, env), startExample(portB, env)]);
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.stop() : null)));
+      throw failed.reason;
+    }
+    [a, b] = started.map((r) => (r as PromiseFulfilledResult<ExampleProcess>).value) as [
+      ExampleProcess,
+      ExampleProcess,
+    ];
     inspector = createClient({ url: redis().url });
     inspector.on('error', () => undefined);
     await inspector.connect();
-  }, 60_000);
+  }, SETUP_MS);
 
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
     inspector?.destroy();
     await smtp?.close();
-  }, 20_000);
+  }, 30_000);
 
   async function sessionCount(): Promise<number> {
     return (await inspector.keys(`${SESSION_PREFIX}*`)).length;

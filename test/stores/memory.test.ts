@@ -4,9 +4,10 @@ import { createRateLimiter } from '../../lib/flow/rate-limit';
 import { guardStore } from '../../lib/stores/guard';
 import { DEFAULT_MAX_ENTRIES, memoryStore } from '../../lib/stores/memory';
 import { storeConformanceCases } from '../../lib/testing/store-suite';
+import { realClockConformanceCases } from '../helpers/store-time';
 
 describe('memoryStore conformance, real clock', () => {
-  for (const c of storeConformanceCases(() => memoryStore())) it(c.name, c.run);
+  for (const c of realClockConformanceCases(() => memoryStore())) it(c.name, c.run);
 });
 
 describe('memoryStore conformance, injected clock', () => {

@@ -5,8 +5,8 @@ import { MagicLinkError } from '../../lib/errors';
 import { DEFAULT_PREFIX, redisStore } from '../../lib/stores/redis';
 import type { IoRedisLikeClient, RedisStoreClient } from '../../lib/stores/redis';
 import type { Store } from '../../lib/stores/store';
-import { storeConformanceCases } from '../../lib/testing/store-suite';
 import { describeWithRedis } from '../helpers/redis';
+import { realClockConformanceCases } from '../helpers/store-time';
 
 type Kind = 'ioredis' | 'node-redis';
 const KINDS: Kind[] = ['ioredis', 'node-redis'];
@@ -15,6 +15,8 @@ interface Connection {
   client: RedisStoreClient;
   /** Raw command, bypassing the store, to inspect what it wrote. */
   raw(...args: string[]): Promise<unknown>;
+  /** Whether the client believes it is connected. */
+  ready(): boolean;
   close(): void;
 }
 
@@ -36,6 +38,7 @@ async function connect(kind: Kind, url: string, options: Options = 'default'): P
     return {
       client,
       raw: (command, ...args) => client.call(command, ...args),
+      ready: () => client.status === 'ready',
       close: () => client.disconnect(),
     };
   }
@@ -45,6 +48,7 @@ async function connect(kind: Kind, url: string, options: Options = 'default'): P
   return {
     client,
     raw: (...args) => client.sendCommand(args),
+    ready: () => client.isReady,
     close: () => client.destroy(),
   };
 }
@@ -89,6 +93,24 @@ function expectUnavailable(outcome: Outcome, withinMs: number): void {
   expect((outcome.error as MagicLinkError).code).toBe('ERR_STORE_UNAVAILABLE');
 }
 
+/**
+ * A commandTimeoutMs that nothing here waits out: a store built with it that rejects well before
+ * it did not wait for the timeout, however slow the machine.
+ */
+const PATIENT_TIMEOUT_MS = 20_000;
+/** Well short of PATIENT_TIMEOUT_MS, and far longer than a busy machine needs to reject. */
+const AT_ONCE_MS = 10_000;
+/** How long settle() waits before calling a method's promise pending (hung). */
+const HUNG_MS = PATIENT_TIMEOUT_MS + 5_000;
+
+/**
+ * A store for the healthy-path checks: the 1 s default command timeout is a production choice, and
+ * a busy machine has taken longer than that for a round trip to a healthy local Redis.
+ */
+function patientStore(client: RedisStoreClient, options: { prefix?: string } = {}): Store {
+  return redisStore(client, { ...options, commandTimeoutMs: PATIENT_TIMEOUT_MS });
+}
+
 async function eventually(check: () => Promise<void>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -112,14 +134,14 @@ describeWithRedis('redisStore', (redis) => {
       afterAll(() => connection.close());
 
       describe('conformance', () => {
-        for (const c of storeConformanceCases(() => redisStore(connection.client))) {
+        for (const c of realClockConformanceCases(() => patientStore(connection.client))) {
           it(c.name, c.run);
         }
       });
 
       it('writes under the default prefix, with a PX expiry', async () => {
         const key = randomUUID();
-        await redisStore(connection.client).set(key, 'v', 60_000);
+        await patientStore(connection.client).set(key, 'v', 60_000);
         expect(await connection.raw('GET', `${DEFAULT_PREFIX}${key}`)).toBe('v');
         const pttl = Number(await connection.raw('PTTL', `${DEFAULT_PREFIX}${key}`));
         expect(pttl).toBeGreaterThan(59_000);
@@ -128,8 +150,8 @@ describeWithRedis('redisStore', (redis) => {
 
       it('keeps stores with different prefixes apart', async () => {
         const key = randomUUID();
-        const a = redisStore(connection.client, { prefix: 'app-a:' });
-        const b = redisStore(connection.client, { prefix: 'app-b:' });
+        const a = patientStore(connection.client, { prefix: 'app-a:' });
+        const b = patientStore(connection.client, { prefix: 'app-b:' });
         await a.set(key, 'a', 60_000);
         expect(await b.get(key)).toBeNull();
         expect(await connection.raw('GET', `app-a:${key}`)).toBe('a');
@@ -138,7 +160,7 @@ describeWithRedis('redisStore', (redis) => {
       it('increment gives a counter that has no expiry one, rather than keeping it forever', async () => {
         const key = randomUUID();
         await connection.raw('SET', `${DEFAULT_PREFIX}${key}`, '5');
-        expect(await redisStore(connection.client).increment(key, 30_000)).toEqual({
+        expect(await patientStore(connection.client).increment(key, 30_000)).toEqual({
           count: 6,
           resetMs: 30_000,
         });
@@ -147,7 +169,7 @@ describeWithRedis('redisStore', (redis) => {
 
       it('rounds a fractional TTL up to whole milliseconds', async () => {
         const key = randomUUID();
-        const store = redisStore(connection.client);
+        const store = patientStore(connection.client);
         await store.set(key, 'v', 0.2);
         expect(Number(await connection.raw('PTTL', `${DEFAULT_PREFIX}${key}`))).toBeLessThanOrEqual(
           1,
@@ -188,7 +210,7 @@ describeWithRedis('redisStore', (redis) => {
       };
     }
 
-    for (const c of storeConformanceCases(() => redisStore(withoutGetDel()))) {
+    for (const c of realClockConformanceCases(() => patientStore(withoutGetDel()))) {
       if (/take/.test(c.name)) it(c.name, c.run);
     }
   });
@@ -201,49 +223,55 @@ describeWithRedis('redisStore when Redis fails', (redis) => {
     it(`${kind}, ${options} options: every method rejects promptly once Redis is killed, and recovers after restart`, async () => {
       const connection = await connect(kind, redis().url, options);
       try {
+        // The default 1 s timeout for the methods under test; a patient store for the checks.
         const store = redisStore(connection.client);
-        await store.set('survivor', 'v', 60_000);
-        expect(await store.get('survivor')).toBe('v');
+        const patient = patientStore(connection.client);
+        await patient.set('survivor', 'v', 60_000);
+        expect(await patient.get('survivor')).toBe('v');
 
         redis().kill();
-        // At once: the client may not have noticed yet, so this exercises the timeout too.
+        // At once: the client may not have noticed yet, so this exercises the (1 s) timeout too.
         for (const outcome of await Promise.all(
-          everyMethod(store, 'k').map((p) => settle(p, 3000)),
+          everyMethod(store, 'k').map((p) => settle(p, HUNG_MS)),
         )) {
-          expectUnavailable(outcome, 2000);
+          expectUnavailable(outcome, AT_ONCE_MS);
         }
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        // Now the client knows it is disconnected: no waiting in its offline queue.
+        await eventually(async () => expect(connection.ready()).toBe(false), 20_000);
+        // Now the client knows it is disconnected: no waiting in its offline queue, nor for the
+        // command timeout (a patient store would wait 20 s for that).
         for (const outcome of await Promise.all(
-          everyMethod(store, 'k').map((p) => settle(p, 3000)),
+          everyMethod(patient, 'k').map((p) => settle(p, HUNG_MS)),
         )) {
-          expectUnavailable(outcome, 250);
+          expectUnavailable(outcome, AT_ONCE_MS);
         }
 
         await redis().restart();
         await eventually(async () => {
           await store.set('after', 'restart', 60_000);
         }, 20_000);
-        expect(await store.get('after')).toBe('restart');
-        expect(await store.take('after')).toBe('restart');
-        expect((await store.increment('counter', 60_000)).count).toBe(1);
+        expect(await patient.get('after')).toBe('restart');
+        expect(await patient.take('after')).toBe('restart');
+        expect((await patient.increment('counter', 60_000)).count).toBe(1);
       } finally {
         connection.close();
       }
-    });
+    }, 60_000);
 
     it(`${kind}, ${options} options: a hung Redis makes every method reject after commandTimeoutMs`, async () => {
       const connection = await connect(kind, redis().url, options);
       try {
         const store = redisStore(connection.client, { commandTimeoutMs: 300 });
-        await store.set('before', 'hang', 60_000);
+        // The setup and the checks after the hang go through the same client, patiently.
+        const patient = patientStore(connection.client);
+        await patient.set('before', 'hang', 60_000);
 
         redis().pause();
         try {
+          // Not before the timeout; after it, with slack for a busy machine, and never hung.
           for (const outcome of await Promise.all(
-            everyMethod(store, 'k').map((p) => settle(p, 3000)),
+            everyMethod(store, 'k').map((p) => settle(p, HUNG_MS)),
           )) {
-            expectUnavailable(outcome, 1000);
+            expectUnavailable(outcome, AT_ONCE_MS);
             expect(outcome.ms).toBeGreaterThanOrEqual(250);
           }
         } finally {
@@ -251,9 +279,9 @@ describeWithRedis('redisStore when Redis fails', (redis) => {
         }
 
         // The late replies to the abandoned commands must not be mistaken for the next ones.
-        await store.set('after', 'resume', 60_000);
-        expect(await store.get('after')).toBe('resume');
-        expect(await store.get('before')).toBe('hang');
+        await patient.set('after', 'resume', 60_000);
+        expect(await patient.get('after')).toBe('resume');
+        expect(await patient.get('before')).toBe('hang');
       } finally {
         connection.close();
       }
@@ -262,16 +290,18 @@ describeWithRedis('redisStore when Redis fails', (redis) => {
 
   it('a node-redis client that was never connected rejects at once', async () => {
     const client = createClient({ url: redis().url });
-    const outcome = await settle(redisStore(client).get('k'), 1000);
-    expectUnavailable(outcome, 100);
+    const store = redisStore(client, { commandTimeoutMs: PATIENT_TIMEOUT_MS });
+    const outcome = await settle(store.get('k'), HUNG_MS);
+    expectUnavailable(outcome, AT_ONCE_MS);
     expect(String((outcome as { error: unknown }).error)).toMatch(/client\.connect\(\)/);
   });
 
   it('an ioredis client created with lazyConnect says to connect it', async () => {
     const client = new Redis(redis().url, { lazyConnect: true });
     try {
-      const outcome = await settle(redisStore(client).get('k'), 1000);
-      expectUnavailable(outcome, 100);
+      const store = redisStore(client, { commandTimeoutMs: PATIENT_TIMEOUT_MS });
+      const outcome = await settle(store.get('k'), HUNG_MS);
+      expectUnavailable(outcome, AT_ONCE_MS);
       expect(String((outcome as { error: unknown }).error)).toMatch(/lazyConnect/);
     } finally {
       client.disconnect();
