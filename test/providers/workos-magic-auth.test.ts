@@ -203,6 +203,16 @@ describe.each(SDKS)('workosMagicAuthProvider with $name', ({ client, major }) =>
       expect(left).toBeGreaterThan(TEN_MINUTES - 60_000);
     });
 
+    it("a 254-character address's sealed code fits the callback's 512-character limit, and signs in", async () => {
+      const { provider } = make();
+      const email = `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(57)}.com`;
+      expect(email).toHaveLength(254);
+      const result = await provider.start(email, context());
+      const sealed = sealedOf(result.link);
+      expect(sealed.length).toBeLessThanOrEqual(512);
+      await expect(provider.finish(sealed)).resolves.toMatchObject({ email });
+    });
+
     it('stores what verifyCode needs under the binding, never the code in clear', async () => {
       const { provider, store } = make();
       const set = jest.spyOn(store, 'set');
@@ -535,11 +545,7 @@ describe.each(SDKS)('workosMagicAuthProvider with $name', ({ client, major }) =>
       },
     );
 
-    it.each([
-      [429, 'RateLimitExceededException'],
-      [500, 'GenericServerException'],
-      [503, 'GenericServerException'],
-    ])(
+    it.each([429, 500, 503])(
       'HTTP %i → ERR_PROVIDER_UNAVAILABLE from start, finish and verifyCode, spending nothing',
       async (status) => {
         const { provider } = make();
