@@ -17,6 +17,11 @@ export type {
 } from './providers/provider';
 export { workosProvider } from './providers/workos';
 export type { WorkOSClientLike, WorkOSProviderOptions } from './providers/workos';
+export {
+  workosMagicAuthProvider,
+  type WorkOSMagicAuthClientLike,
+  type WorkOSMagicAuthProviderOptions,
+} from './providers/workos-magic-auth';
 export { selfHostedProvider } from './providers/self-hosted';
 export type { SelfHostedProviderOptions } from './providers/self-hosted';
 export type { SessionAdapter } from './sessions/adapter';
