@@ -8,8 +8,9 @@ export interface MagicLinkProfile {
   idpId: string;
   organizationId: string | null;
   connectionId: string;
-  connectionType: 'MagicLink';
-  /** The address the link was sent to, as the user typed it after validation (lower-cased domain). */
+  /** `'MagicLink'` for WorkOS Magic Link and the self-hosted provider; `'MagicAuth'` for WorkOS Magic Auth. */
+  connectionType: 'MagicLink' | 'MagicAuth';
+  /** The address signed in. Self-hosted: the canonical address (lower-cased). WorkOS: as WorkOS returns it. */
   email: string;
   firstName: string | null;
   lastName: string | null;

@@ -11,11 +11,8 @@ export const WORKOS_MAGIC_AUTH_TTL_MS = 10 * 60 * 1000;
 /** Codes typed in the browser that asked, per sign-in, before it is locked. */
 export const MAGIC_AUTH_MAX_CODE_ATTEMPTS = 5;
 
-/**
- * The profile's `connectionType`. `MagicLinkProfile['connectionType']` is the closed union
- * `'MagicLink'`, so Magic Auth sign-ins report it too until that type admits `'MagicAuth'`.
- */
-const CONNECTION_TYPE: MagicLinkProfile['connectionType'] = 'MagicLink';
+/** The profile's `connectionType`, as WorkOS names the authentication method. */
+const CONNECTION_TYPE: MagicLinkProfile['connectionType'] = 'MagicAuth';
 const CONNECTION_ID = 'conn_magic_auth';
 const SEAL_PURPOSE = 'workos-magic-auth:link';
 const CODE = /^[0-9]{6}$/;

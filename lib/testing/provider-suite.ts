@@ -104,7 +104,10 @@ function checkProfile(profile: MagicLinkProfile, email: string): void {
   assert.ok(profile.id.length > 0, 'profile.id must not be empty');
   assert.equal(typeof profile.idpId, 'string', 'profile.idpId must be a string');
   assert.equal(typeof profile.connectionId, 'string', 'profile.connectionId must be a string');
-  assert.equal(profile.connectionType, 'MagicLink');
+  assert.ok(
+    profile.connectionType === 'MagicLink' || profile.connectionType === 'MagicAuth',
+    `profile.connectionType must be 'MagicLink' or 'MagicAuth', got ${String(profile.connectionType)}`,
+  );
   assert.equal(
     profile.email.toLowerCase(),
     email.toLowerCase(),
