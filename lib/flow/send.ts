@@ -1,7 +1,7 @@
 import { MagicLinkError } from '../errors';
 import type { SendEmail } from '../options';
 import type { Provider } from '../providers/provider';
-import { parseEmail } from './email';
+import type { EmailResult } from './email';
 import type { Outcome } from './outcomes';
 import { bindingOf, maskEmail, newId, newNonce } from './pending';
 import type { StatePayload } from './pending';
@@ -28,7 +28,7 @@ export interface SenderDeps {
 
 /** Sends sign-in links in the background, after the answer (see `send`). */
 export function createSender(o: SenderDeps): {
-  send(address: string, returnTo: string, client: Client): Outcome;
+  send(email: Extract<EmailResult, { ok: true }>, returnTo: string, client: Client): Outcome;
   drain(): Promise<void>;
 } {
   async function deliver(address: string, payload: StatePayload, state: string): Promise<void> {
@@ -60,10 +60,14 @@ export function createSender(o: SenderDeps): {
   /** Background sends still running, so an app (or a test) can wait for them. */
   const inFlight = new Set<Promise<void>>();
 
-  async function sendNow(address: string, payload: StatePayload, ip: string): Promise<void> {
-    const parsed = parseEmail(address);
+  async function sendNow(
+    address: string,
+    canonical: string,
+    payload: StatePayload,
+    ip: string,
+  ): Promise<void> {
     // allow() sees the identity key, so a deny-list entry cannot be dodged by changing case.
-    if (!parsed.ok || !(await o.allow(parsed.canonical))) {
+    if (!(await o.allow(canonical))) {
       o.emit({ type: 'link_not_sent', email: maskEmail(address), reason: 'not_allowed' }, ip);
       return;
     }
@@ -80,11 +84,16 @@ export function createSender(o: SenderDeps): {
    * tell an allowed address from a refused one, however slow they are (threat model A3). A
    * failure is reported through `onEvent`; the person sees no email and asks again.
    */
-  function send(address: string, returnTo: string, client: Client): Outcome {
+  function send(
+    email: Extract<EmailResult, { ok: true }>,
+    returnTo: string,
+    client: Client,
+  ): Outcome {
+    const address = email.address;
     // Reuse this browser's nonce, so every link it asked for stays bound to it.
     const nonce = client.nonce ?? newNonce();
     const payload: StatePayload = { i: newId(), b: bindingOf(nonce), r: returnTo, e: address };
-    const job: Promise<void> = sendNow(address, payload, client.ip)
+    const job: Promise<void> = sendNow(address, email.canonical, payload, client.ip)
       .catch((err: unknown) => {
         const failure =
           err instanceof MagicLinkError

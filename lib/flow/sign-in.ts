@@ -197,12 +197,14 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
         err.context.returnTo = returnTo;
         throw err;
       }
-      return sender.send(email.address, returnTo, input);
+      return sender.send(email, returnTo, input);
     },
     async resend(input) {
       const payload = states.resendable(input.state);
       if (!payload) throw new MagicLinkError('ERR_STATE_INVALID', 'Resend state invalid');
-      return sender.send(payload.e, safeReturnTo(payload.r, deps.origin, deps.afterSignIn), input);
+      const email = parseEmail(payload.e);
+      if (!email.ok) throw new MagicLinkError('ERR_STATE_INVALID', 'Resend state names no address');
+      return sender.send(email, safeReturnTo(payload.r, deps.origin, deps.afterSignIn), input);
     },
     land,
     confirm,
