@@ -20,7 +20,6 @@ export interface LandingDeps {
   held: Rescue;
   /** Wired only when the provider can `follow`. */
   links: ThirdPartyLinks | null;
-  rescueKey: (binding: string) => string;
   complete: (
     payload: StatePayload,
     code: string,
@@ -44,7 +43,24 @@ export function createLanding(d: LandingDeps): {
   land(input: LandInput): Promise<Outcome>;
   confirm(input: ConfirmInput): Promise<Outcome>;
 } {
-  const { crossDevice, states, pending, rescue, held, links, rescueKey, complete, elsewhere } = d;
+  const { crossDevice, states, pending, rescue, held, links, complete, elsewhere } = d;
+  // A scanner's code is kept under the asking browser's binding, not under the state: a provider
+  // may document only `error=` on the redirect that answers the person's own click.
+  const rescueKey = (binding: string) => `b:${binding}`;
+
+  async function requirePending(id: string): Promise<void> {
+    if (!(await pending.exists(id)))
+      throw new MagicLinkError(
+        'ERR_LINK_EXPIRED',
+        'No pending sign-in (expired, used or never sent)',
+      );
+  }
+
+  /** A confirmation from a browser without the binding, under `crossDevice: 'deny'`, is refused. */
+  function refuseIfDenied(bound: boolean): void {
+    if (!bound && crossDevice === 'deny')
+      throw new MagicLinkError('ERR_CROSS_DEVICE_DENIED', 'Link confirmed in another browser');
+  }
 
   async function landCallback(input: LandInput & { via: 'callback' }): Promise<Outcome> {
     if (input.error !== undefined) {
@@ -60,14 +76,8 @@ export function createLanding(d: LandingDeps): {
     }
     const code = checkCode(input.code);
     const payload = states.open(input.state);
-    if (!(await pending.exists(payload.i)))
-      throw new MagicLinkError(
-        'ERR_LINK_EXPIRED',
-        'No pending sign-in (expired, used or never sent)',
-      );
+    await requirePending(payload.i);
     const bound = holdsBinding(input.nonce, payload.b);
-    // Keyed by the asking browser's binding, not by state: a provider may document only `error=`
-    // on the redirect that answers the person's own click, not that it carries `state` back.
     if (rescue && !bound)
       await rescue.keep(rescueKey(payload.b), JSON.stringify([input.state, code]));
     if (bound && !input.head) return complete(payload, code, 'link', input);
@@ -92,8 +102,7 @@ export function createLanding(d: LandingDeps): {
   async function landWrapped(input: LandInput & { via: 'wrapped' }): Promise<Outcome> {
     if (!links) throw new MagicLinkError('ERR_NOT_FOUND', 'Provider has no wrapped links');
     const { l, p } = links.open(input.t);
-    if (!(await pending.exists(p.i)))
-      throw new MagicLinkError('ERR_LINK_EXPIRED', 'No pending sign-in');
+    await requirePending(p.i);
     if (holdsBinding(input.nonce, p.b) && !input.head) return { kind: 'redirect', location: l };
     return elsewhere(p, 'wrapped', { t: input.t! });
   }
@@ -102,11 +111,9 @@ export function createLanding(d: LandingDeps): {
     if (!links) throw new MagicLinkError('ERR_NOT_FOUND', 'Provider has no wrapped links');
     const { l, p } = links.open(input.t);
     const bound = holdsBinding(input.nonce, p.b);
-    if (!bound && crossDevice === 'deny')
-      throw new MagicLinkError('ERR_CROSS_DEVICE_DENIED', 'Link confirmed in another browser');
+    refuseIfDenied(bound);
     // Follow only for a sign-in still pending: a sealed link alone never makes us call out.
-    if (!(await pending.exists(p.i)))
-      throw new MagicLinkError('ERR_LINK_EXPIRED', 'No pending sign-in');
+    await requirePending(p.i);
     // The browser confirmed, so the server spends the provider's link itself. Redirecting the
     // browser there instead would break under CSP form-action 'self' (helmet's default). A code
     // held from an earlier follow whose exchange failed for a passing reason is used first.
@@ -127,8 +134,7 @@ export function createLanding(d: LandingDeps): {
     const code = checkCode(input.code);
     const payload = states.open(input.state);
     const bound = holdsBinding(input.nonce, payload.b);
-    if (!bound && crossDevice === 'deny')
-      throw new MagicLinkError('ERR_CROSS_DEVICE_DENIED', 'Link confirmed in another browser');
+    refuseIfDenied(bound);
     return complete(payload, code, bound ? 'link' : 'confirmed', input);
   }
 

@@ -80,16 +80,14 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
   const providerSends = deps.delivery === 'provider';
   const held = createRescue(deps.store, Math.min(ttlMs, capabilities.codeTtlMs));
   const rescue = providerSends ? held : null;
-  const links =
-    capabilities.followsLinks && provider.follow
-      ? createThirdPartyLinks({
-          secrets: deps.secrets,
-          openUrl: deps.openUrl,
-          follow: provider.follow.bind(provider),
-          timeoutMs: deps.providerTimeoutMs,
-        })
-      : null;
-  const rescueKey = (binding: string) => `b:${binding}`;
+  const links = provider.follow
+    ? createThirdPartyLinks({
+        secrets: deps.secrets,
+        openUrl: deps.openUrl,
+        follow: provider.follow.bind(provider),
+        timeoutMs: deps.providerTimeoutMs,
+      })
+    : null;
   const call = <T>(promise: Promise<T>) => withTimeout(promise, deps.providerTimeoutMs);
 
   const sender = createSender({
@@ -169,7 +167,6 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     rescue,
     held,
     links,
-    rescueKey,
     complete,
     elsewhere,
   });
