@@ -118,14 +118,17 @@ function defaultOnEvent(event: MagicLinkEvent): void {
   }
 }
 
+/** The first of `methods` that `value` does not have as a function, or `null`. */
+function missingMethod(value: unknown, methods: readonly string[]): string | null {
+  if (!value) return methods[0] ?? null;
+  const record = value as Record<string, unknown>;
+  return methods.find((method) => typeof record[method] !== 'function') ?? null;
+}
+
 /** The session adapter and the store: the two contracts an app may bring its own of. */
 function resolveStorage(options: MagicLinkOptions): { session: SessionAdapter; store: Store } {
   const session = options.session ?? expressSessionAdapter();
-  if (
-    typeof session.getUser !== 'function' ||
-    typeof session.signIn !== 'function' ||
-    typeof session.signOut !== 'function'
-  ) {
+  if (missingMethod(session, ['getUser', 'signIn', 'signOut']) !== null) {
     fail(
       'session',
       'must implement getUser, signIn and signOut',
@@ -133,14 +136,13 @@ function resolveStorage(options: MagicLinkOptions): { session: SessionAdapter; s
     );
   }
   const rawStore = options.store ?? memoryStore();
-  for (const method of ['get', 'set', 'take', 'increment', 'delete'] as const) {
-    if (typeof (rawStore as unknown as Record<string, unknown>)[method] !== 'function') {
-      fail(
-        'store',
-        `must implement ${method}()`,
-        'Pass memoryStore(), redisStore(client) or a Store of your own (see the Store contract).',
-      );
-    }
+  const missing = missingMethod(rawStore, ['get', 'set', 'take', 'increment', 'delete']);
+  if (missing !== null) {
+    fail(
+      'store',
+      `must implement ${missing}()`,
+      'Pass memoryStore(), redisStore(client) or a Store of your own (see the Store contract).',
+    );
   }
   const store = guardStore(rawStore);
   return { session, store };
@@ -169,12 +171,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       );
   }
   const provider = options.provider;
-  if (
-    !provider ||
-    typeof provider !== 'object' ||
-    typeof provider.start !== 'function' ||
-    typeof provider.finish !== 'function'
-  ) {
+  if (typeof provider !== 'object' || missingMethod(provider, ['start', 'finish']) !== null) {
     fail(
       'provider',
       'is required',
