@@ -129,19 +129,6 @@ function readRaw(req: IncomingMessage): Promise<string> {
  * parser (express.json(), express.urlencoded()) already read are accepted, with the same rules.
  */
 export async function bodyFields(req: IncomingMessage): Promise<Fields> {
-  const fields = await readBodyFields(req);
-  parsedFields.set(req, fields);
-  return fields;
-}
-
-const parsedFields = new WeakMap<IncomingMessage, Fields>();
-
-/** The fields `bodyFields()` already read from this request, if any. */
-export function parsedBodyFields(req: IncomingMessage): Fields | null {
-  return parsedFields.get(req) ?? null;
-}
-
-async function readBodyFields(req: IncomingMessage): Promise<Fields> {
   const parsed = (req as { body?: unknown; _body?: boolean }).body;
   if (parsed !== undefined && ((req as { _body?: boolean })._body || req.readableEnded)) {
     return fromParsedBody(parsed);

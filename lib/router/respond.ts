@@ -20,7 +20,7 @@ function signedInAsOther(req: IncomingMessage, email: string): string | null {
 }
 
 /** Answers with a page for browsers and JSON for API clients. */
-export function render(
+function render(
   req: IncomingMessage,
   res: ServerResponse,
   status: number,
