@@ -5,6 +5,14 @@ import type { Sealer } from '../flow/seal';
 import type { MagicLinkProfile } from '../profile';
 import type { Store } from '../stores/store';
 import type { Provider, ProviderContext, StartContext, StartResult } from './provider';
+import {
+  codeOf,
+  isMisconfigured,
+  misconfigured,
+  oauthError,
+  statusOf,
+  unavailable,
+} from './workos-errors';
 
 /** WorkOS Magic Auth codes live 10 minutes. */
 export const WORKOS_MAGIC_AUTH_TTL_MS = 10 * 60 * 1000;
@@ -88,50 +96,21 @@ const DEAD_CODE = new Set([
   'one_time_code_too_many_attempts',
 ]);
 
-function statusOf(err: unknown): number | undefined {
-  const status = (err as { status?: unknown } | null)?.status;
-  return typeof status === 'number' ? status : undefined;
-}
-
-/** The `code` of a `{ code, message }` answer: SDK 11 copies it onto the error, 8.13 keeps it in `rawData`. */
-function codeOf(err: unknown): unknown {
-  const e = err as { code?: unknown; rawData?: { code?: unknown } | null } | null;
-  return e?.rawData?.code ?? e?.code;
-}
-
-/** The OAuth `error` of a `{ error, error_description }` answer, as either SDK exposes it. */
-function oauthErrorOf(err: unknown): unknown {
-  const e = err as { error?: unknown; rawData?: { error?: unknown } | null } | null;
-  return e?.error ?? e?.rawData?.error;
-}
-
 /** Failures that are neither the visitor's nor the code's: a retry, or a fix, may succeed. */
 function infrastructure(err: unknown): MagicLinkError {
-  const error = oauthErrorOf(err);
-  const status = statusOf(err);
-  if (error === 'invalid_client' || status === 401) {
-    return new MagicLinkError(
-      'ERR_PROVIDER_MISCONFIGURED',
-      'WorkOS refused the client id or API key; check WORKOS_API_KEY and WORKOS_CLIENT_ID',
-      { cause: err },
-    );
-  }
-  if (error === 'authentication_method_not_allowed') {
+  if (isMisconfigured(err)) return misconfigured(err);
+  if (oauthError(err) === 'authentication_method_not_allowed') {
     return new MagicLinkError(
       'ERR_PROVIDER_MISCONFIGURED',
       'Magic Auth is not enabled for this WorkOS environment; enable it under Authentication in the WorkOS dashboard',
       { cause: err },
     );
   }
-  return new MagicLinkError(
-    'ERR_PROVIDER_UNAVAILABLE',
-    `WorkOS request failed${status ? ` with HTTP ${status}` : ''}`,
-    { cause: err },
-  );
+  return unavailable(err);
 }
 
 function startError(err: unknown): MagicLinkError {
-  const error = oauthErrorOf(err);
+  const error = oauthError(err);
   if (statusOf(err) === 400 && error === 'sign_up_not_allowed') {
     // The flow has already answered the visitor; this only becomes an event.
     return new MagicLinkError(
@@ -168,7 +147,7 @@ function authenticateError(err: unknown, via: 'link' | 'code'): MagicLinkError {
       cause: err,
     });
   }
-  const stepUp = code ?? oauthErrorOf(err);
+  const stepUp = code ?? oauthError(err);
   if (status === 403 && typeof stepUp === 'string' && STEP_UP.has(stepUp)) {
     return new MagicLinkError(
       'ERR_SIGN_IN_REFUSED',

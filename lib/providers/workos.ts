@@ -1,6 +1,7 @@
 import { MagicLinkError } from '../errors';
 import type { MagicLinkProfile } from '../profile';
 import type { Provider, StartContext, StartResult } from './provider';
+import { isMisconfigured, misconfigured, oauthError, unavailable } from './workos-errors';
 
 /** WorkOS Magic Link sessions live 15 minutes; the codes they yield, 10. */
 export const WORKOS_LINK_TTL_MS = 15 * 60 * 1000;
@@ -46,17 +47,6 @@ export interface WorkOSProviderOptions {
   clientId: string;
 }
 
-function statusOf(err: unknown): number | undefined {
-  const status = (err as { status?: unknown } | null)?.status;
-  return typeof status === 'number' ? status : undefined;
-}
-
-/** The OAuth `error` of a WorkOS answer, as either SDK exposes it. */
-function oauthError(err: unknown): unknown {
-  const e = err as { error?: unknown; rawData?: { error?: unknown } } | null;
-  return e?.error ?? e?.rawData?.error;
-}
-
 /**
  * Only `invalid_grant` (an unknown, used or expired code) and `invalid_request` (a missing or
  * malformed one) are about the code the visitor brought; any other 400 is not their doing.
@@ -64,28 +54,6 @@ function oauthError(err: unknown): unknown {
 function isInvalidGrant(err: unknown): boolean {
   const error = oauthError(err);
   return error === 'invalid_grant' || error === 'invalid_request';
-}
-
-/** A wrong client id or API key: every sign-in fails until the app's configuration is fixed. */
-function isMisconfigured(err: unknown): boolean {
-  return oauthError(err) === 'invalid_client' || statusOf(err) === 401;
-}
-
-function misconfigured(err: unknown): MagicLinkError {
-  return new MagicLinkError(
-    'ERR_PROVIDER_MISCONFIGURED',
-    'WorkOS refused the client id or API key; check WORKOS_API_KEY and WORKOS_CLIENT_ID',
-    { cause: err },
-  );
-}
-
-function unavailable(err: unknown): MagicLinkError {
-  const status = statusOf(err);
-  return new MagicLinkError(
-    'ERR_PROVIDER_UNAVAILABLE',
-    `WorkOS request failed${status ? ` with HTTP ${status}` : ''}`,
-    { cause: err },
-  );
 }
 
 /**
