@@ -240,6 +240,11 @@ function landCallback(nonce: string | null, fields: { code?: string; state?: str
   };
 }
 
+/** The provider's redirect after a burned link: `error=access_denied`, with the state. */
+function accessDenied(nonce: string | null, state: string) {
+  return { via: 'callback' as const, nonce, ip: IP, head: false, error: 'access_denied', state };
+}
+
 afterEach(() => {
   jest.useRealTimers();
 });
@@ -827,14 +832,7 @@ describe('rescue (the provider sends its own email)', () => {
     expect(provider.finishes).toHaveLength(0);
     expect(await kept(s, link)).toBe(link.code);
     // The person's own click: the provider has burned the link and answers with an error.
-    const outcome = await s.flow.land({
-      via: 'callback',
-      nonce: link.nonce,
-      ip: IP,
-      head: false,
-      error: 'access_denied',
-      state: link.state,
-    });
+    const outcome = await s.flow.land(accessDenied(link.nonce, link.state));
     expect(outcome).toEqual({
       kind: 'verified',
       profile: profileOf(ALICE),
@@ -852,29 +850,12 @@ describe('rescue (the provider sends its own email)', () => {
     const link = await askProvider(s, provider);
     await s.flow.land(landCallback(null, link));
     for (const nonce of [null, newNonce()]) {
-      await rejection(
-        s.flow.land({
-          via: 'callback',
-          nonce,
-          ip: IP,
-          head: false,
-          error: 'access_denied',
-          state: link.state,
-        }),
-        'ERR_LINK_EXPIRED',
-      );
+      await rejection(s.flow.land(accessDenied(nonce, link.state)), 'ERR_LINK_EXPIRED');
     }
     expect(provider.finishes).toHaveLength(0);
     expect(await kept(s, link)).toBe(link.code);
     // And the browser that asked still can.
-    const outcome = await s.flow.land({
-      via: 'callback',
-      nonce: link.nonce,
-      ip: IP,
-      head: false,
-      error: 'access_denied',
-      state: link.state,
-    });
+    const outcome = await s.flow.land(accessDenied(link.nonce, link.state));
     expect(outcome.kind).toBe('verified');
   });
 
@@ -882,14 +863,7 @@ describe('rescue (the provider sends its own email)', () => {
     const { provider, s } = rescueSetup();
     const link = await askProvider(s, provider);
     const err = await rejection(
-      s.flow.land({
-        via: 'callback',
-        nonce: link.nonce,
-        ip: IP,
-        head: false,
-        error: 'access_denied',
-        state: link.state,
-      }),
+      s.flow.land(accessDenied(link.nonce, link.state)),
       'ERR_LINK_EXPIRED',
     );
     expect(err.context.resendState).toBe(link.state);
@@ -927,14 +901,7 @@ describe('rescue (the provider sends its own email)', () => {
     const { provider, s } = rescueSetup();
     const link = await askProvider(s, provider);
     await s.flow.land(landCallback(null, link));
-    const click = {
-      via: 'callback' as const,
-      nonce: link.nonce,
-      ip: IP,
-      head: false,
-      error: 'access_denied',
-      state: link.state,
-    };
+    const click = accessDenied(link.nonce, link.state);
     provider.failFinish.push(new MagicLinkError('ERR_PROVIDER_UNAVAILABLE', 'stub: 503'));
     await rejection(s.flow.land(click), 'ERR_PROVIDER_UNAVAILABLE');
     expect(await kept(s, link)).toBe(link.code);
