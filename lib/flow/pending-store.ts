@@ -6,8 +6,8 @@ export const MAX_REFUSED_CODES = 3;
 
 /**
  * The pending-sign-in records: `pending:<id>` → the binding of the browser that asked. A record
- * is opened only once the email went out, and spent by an atomic take, so a state is single-use
- * across every instance that shares the store. This module owns the `pending:` keyspace.
+ * is opened just before its email goes out and withdrawn if sending fails, and it is spent by an
+ * atomic take, so a state is single-use across every instance that shares the store. This module owns the `pending:` keyspace.
  */
 export interface PendingStore {
   open(id: string, binding: string): Promise<void>;

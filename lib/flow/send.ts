@@ -72,9 +72,15 @@ export function createSender(o: SenderDeps): {
       return;
     }
     const state = o.states.seal(payload, o.ttlMs);
-    await deliver(address, payload, state);
-    // Written only once the email is out: a link from a failed attempt finds no record.
+    // Opened before the email goes out, so a click that beats this job's last step still finds
+    // it; withdrawn if sending fails, so a link from a failed attempt finds no record.
     await o.pending.open(payload.i, payload.b);
+    try {
+      await deliver(address, payload, state);
+    } catch (err) {
+      await o.pending.spend(payload.i).catch(() => undefined);
+      throw err;
+    }
     if (o.rememberState) await o.pending.remember(payload.b, state);
     o.emit({ type: 'link_sent', email: maskEmail(address) }, ip);
   }
