@@ -4,14 +4,23 @@ export { magicLinkRouter } from './router';
 export type { MagicLinkMiddleware, MagicLinkRouter } from './router';
 export { requireUser } from './require-user';
 export type { RequireUserOptions } from './require-user';
-export type { MagicLinkOptions, MagicLinkEvent, OutgoingLink, SendEmail } from './options';
+export type {
+  MagicLinkOptions,
+  MagicLinkEvent,
+  OutgoingLink,
+  SendEmail,
+  SignInDetails,
+} from './options';
 export { MagicLinkError, isMagicLinkError } from './errors';
 export type { MagicLinkErrorCode } from './errors';
 export type { MagicLinkProfile } from './profile';
 export type {
   Provider,
   ProviderCapabilities,
+  ProviderClient,
   ProviderContext,
+  ProviderSignIn,
+  ProviderTokens,
   StartContext,
   StartResult,
 } from './providers/provider';

@@ -4,7 +4,8 @@ import type { Mailer } from './mail/mailer';
 import type { Branding, EmailTemplate } from './mail/templates';
 import type { SignInPageData } from './pages/pages';
 import type { MagicLinkProfile } from './profile';
-import type { Provider, ResolvedCapabilities } from './providers/provider';
+import type { Provider, ProviderTokens, ResolvedCapabilities } from './providers/provider';
+import type { SignInMethod } from './flow/outcomes';
 import type { RateLimiter, RateLimitOptions, RateLimitScope } from './flow/rate-limit';
 import type { SessionAdapter } from './sessions/adapter';
 import type { Store } from './stores/store';
@@ -31,7 +32,12 @@ export type SendEmail = (message: OutgoingLink) => Promise<void>;
 export type MagicLinkEvent = { at: Date; ip: string } & (
   | { type: 'link_sent'; email: string }
   /** `allow()` refused the address; the visitor was told the same as for a sent link. */
-  | { type: 'link_not_sent'; email: string; reason: 'not_allowed' }
+  | {
+      type: 'link_not_sent';
+      email: string;
+      /** `allow()` refused the address, or the provider refused to sign it in. */
+      reason: 'not_allowed' | 'provider_refused';
+    }
   | { type: 'sign_in'; userId: string; email: string; method: 'link' | 'code' | 'confirmed' }
   | { type: 'sign_in_failed'; reason: MagicLinkErrorCode }
   | { type: 'rate_limited'; scope: RateLimitScope }
@@ -40,6 +46,14 @@ export type MagicLinkEvent = { at: Date; ip: string } & (
 );
 
 /** Options for `magicLinkRouter()`. Only `provider` and `secret` are required. */
+/** What `onSignIn` learns beside the profile. */
+export interface SignInDetails {
+  /** `link` (the browser that asked), `confirmed` (another browser, after asking) or `code`. */
+  method: SignInMethod;
+  /** Tokens the provider issued with this sign-in, or `null` (Magic Link, self-hosted). */
+  tokens: ProviderTokens | null;
+}
+
 export interface MagicLinkOptions {
   /** Where links come from: `workosProvider({...})` or `selfHostedProvider()`. Required. */
   provider: Provider;
@@ -108,11 +122,14 @@ export interface MagicLinkOptions {
   allow?: (email: string) => boolean | Promise<boolean>;
   /**
    * Map the provider's profile to the app's user, or return `false` to refuse the sign-in.
+   * `details` says how the sign-in finished and carries tokens the provider issued with it
+   * (WorkOS Magic Auth's access and refresh tokens); they reach this function only.
    * @default the profile as is
    */
   onSignIn?: (
     profile: MagicLinkProfile,
     req: IncomingMessage,
+    details: SignInDetails,
   ) => Express.User | false | Promise<Express.User | false>;
   /** Receives every event. Log or count them. @default provider and store errors go to console.error */
   onEvent?: (event: MagicLinkEvent) => void;

@@ -1,4 +1,5 @@
 import type { MagicLinkProfile } from '../profile';
+import type { ProviderTokens } from '../providers/provider';
 
 /** How a sign-in was finished, as the `sign_in` event reports it. */
 export type SignInMethod = 'link' | 'code' | 'confirmed';
@@ -14,6 +15,8 @@ export type Outcome =
   | {
       kind: 'verified';
       profile: MagicLinkProfile;
+      /** Tokens the provider issued with the sign-in, for `onSignIn` only. */
+      tokens: ProviderTokens | null;
       returnTo: string;
       method: SignInMethod;
       /** The browser holds the binding, so its pending cookie has done its job. */

@@ -1,5 +1,6 @@
 import { MagicLinkError } from '../errors';
 import type { SendEmail } from '../options';
+import { providerClient } from '../providers/provider';
 import type { Provider } from '../providers/provider';
 import type { EmailResult } from './email';
 import type { Outcome } from './outcomes';
@@ -31,13 +32,19 @@ export function createSender(o: SenderDeps): {
   send(email: Extract<EmailResult, { ok: true }>, returnTo: string, client: Client): Outcome;
   drain(): Promise<void>;
 } {
-  async function deliver(address: string, payload: StatePayload, state: string): Promise<void> {
+  async function deliver(
+    address: string,
+    payload: StatePayload,
+    state: string,
+    client: Client,
+  ): Promise<void> {
     const started = await o.call(
       o.provider.start(address, {
         state,
         redirectUri: o.redirectUri,
         binding: payload.b,
         providerSends: o.providerSends,
+        client: providerClient(client),
       }),
     );
     if (o.delivery === 'provider' || !started.link) return;
@@ -64,8 +71,9 @@ export function createSender(o: SenderDeps): {
     address: string,
     canonical: string,
     payload: StatePayload,
-    ip: string,
+    client: Client,
   ): Promise<void> {
+    const { ip } = client;
     // allow() sees the identity key, so a deny-list entry cannot be dodged by changing case.
     if (!(await o.allow(canonical))) {
       o.emit({ type: 'link_not_sent', email: maskEmail(address), reason: 'not_allowed' }, ip);
@@ -76,7 +84,7 @@ export function createSender(o: SenderDeps): {
     // it; withdrawn if sending fails, so a link from a failed attempt finds no record.
     await o.pending.open(payload.i, payload.b);
     try {
-      await deliver(address, payload, state);
+      await deliver(address, payload, state, client);
     } catch (err) {
       await o.pending.spend(payload.i).catch(() => undefined);
       throw err;
@@ -99,12 +107,21 @@ export function createSender(o: SenderDeps): {
     // Reuse this browser's nonce, so every link it asked for stays bound to it.
     const nonce = client.nonce ?? newNonce();
     const payload: StatePayload = { i: newId(), b: bindingOf(nonce), r: returnTo, e: address };
-    const job: Promise<void> = sendNow(address, email.canonical, payload, client.ip)
+    const job: Promise<void> = sendNow(address, email.canonical, payload, client)
       .catch((err: unknown) => {
         const failure =
           err instanceof MagicLinkError
             ? err
             : new MagicLinkError('ERR_PROVIDER_UNAVAILABLE', 'Sending failed', { cause: err });
+        if (failure.code === 'ERR_SIGN_IN_REFUSED') {
+          // The provider will not sign this address in (WorkOS: sign-up is off and there is no
+          // such user). The visitor got the same answer as everyone; only the app is told.
+          o.emit(
+            { type: 'link_not_sent', email: maskEmail(address), reason: 'provider_refused' },
+            client.ip,
+          );
+          return;
+        }
         o.emit(
           { type: 'provider_error', reason: failure.code, error: failure.cause ?? failure },
           client.ip,

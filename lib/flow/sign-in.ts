@@ -1,7 +1,8 @@
 import { MagicLinkError } from '../errors';
 import type { MagicLinkEvent, SendEmail } from '../options';
 import type { MagicLinkProfile } from '../profile';
-import type { Provider, ResolvedCapabilities } from '../providers/provider';
+import { providerClient, signInOf } from '../providers/provider';
+import type { Provider, ProviderTokens, ResolvedCapabilities } from '../providers/provider';
 import type { Store } from '../stores/store';
 import { restorable, sameAddress } from './credential';
 import { parseEmail } from './email';
@@ -39,10 +40,11 @@ export interface SignInFlowDeps {
   emit: (event: FlowEvent, ip: string) => void;
 }
 
-/** What every step is told about the browser: its pending nonce (if any) and its IP. */
+/** What every step is told about the browser: its pending nonce (if any), IP and user agent. */
 export interface Client {
   nonce: string | null;
   ip: string;
+  userAgent?: string | null;
 }
 
 export type LandInput = Client & { head: boolean } & (
@@ -121,8 +123,9 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
         'No pending sign-in (expired, used or never sent)',
       );
     let profile: MagicLinkProfile;
+    let tokens: ProviderTokens | null;
     try {
-      profile = await call(provider.finish(code));
+      ({ profile, tokens } = signInOf(await call(provider.finish(code, providerClient(client)))));
     } catch (err) {
       if (restorable(err) && (await pending.mayRetry(payload.i, err))) {
         await pending.giveBack(payload.i, binding);
@@ -136,17 +139,25 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
       await pending.giveBack(payload.i, binding);
       throw new MagicLinkError('ERR_STATE_INVALID', 'The code belongs to another sign-in');
     }
-    return verified(payload, profile, method, client);
+    return verified(payload, { profile, tokens }, method, client);
   }
 
   function verified(
     payload: StatePayload,
-    profile: MagicLinkProfile,
+    signIn: { profile: MagicLinkProfile; tokens?: ProviderTokens | null },
     method: SignInMethod,
     client: Client,
   ): Outcome {
     const bound = holdsBinding(client.nonce, payload.b);
-    return { kind: 'verified', profile, returnTo: payload.r, method, bound };
+    const { profile } = signIn;
+    return {
+      kind: 'verified',
+      profile,
+      tokens: signIn.tokens ?? null,
+      returnTo: payload.r,
+      method,
+      bound,
+    };
   }
 
   /** Another browser opened the link: confirm, or refuse under `crossDevice: 'deny'`. */
@@ -178,11 +189,13 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
         'ERR_CODE_INVALID',
         input.nonce ? 'Malformed code' : 'No pending cookie',
       );
-    const checked = await call(provider.verifyCode(bindingOf(input.nonce), code));
+    const checked = await call(
+      provider.verifyCode(bindingOf(input.nonce), code, providerClient(input)),
+    );
     const payload = states.open(checked.state);
     if ((await pending.spend(payload.i)) === null)
       throw new MagicLinkError('ERR_LINK_EXPIRED', 'No pending sign-in');
-    return verified(payload, checked.profile, 'code', input);
+    return verified(payload, checked, 'code', input);
   }
 
   return {

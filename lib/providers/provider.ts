@@ -8,6 +8,33 @@ export interface ProviderContext {
   secrets: readonly string[];
 }
 
+/**
+ * The browser a provider call is made for. Providers that score risk (WorkOS Radar) pass it on;
+ * the others ignore it.
+ */
+export interface ProviderClient {
+  /** The client IP, as Express's `trust proxy` setting resolves it. */
+  ip: string;
+  /** The `User-Agent` header, at most 512 characters, or `null`. */
+  userAgent: string | null;
+}
+
+/**
+ * Credentials a provider issued with the sign-in (WorkOS Magic Auth's access and refresh
+ * tokens). They reach `onSignIn` only, never `req.user` or the session, unless the app puts
+ * them there.
+ */
+export interface ProviderTokens {
+  accessToken: string;
+  refreshToken: string;
+}
+
+/** What `finish` and `verifyCode` may return beside the profile. */
+export interface ProviderSignIn {
+  profile: MagicLinkProfile;
+  tokens?: ProviderTokens | null;
+}
+
 /** What the flow hands a provider when a sign-in starts. */
 export interface StartContext {
   /** The sealed state to carry across the redirect. */
@@ -18,6 +45,8 @@ export interface StartContext {
   binding: string;
   /** True when the provider itself should email the link (`capabilities.sendsOwnEmail`). */
   providerSends: boolean;
+  /** The browser that asked (absent when a provider is driven outside the flow). */
+  client?: ProviderClient;
 }
 
 /** What a provider returns from `start`. */
@@ -69,10 +98,17 @@ export interface Provider {
   /** Called once by `magicLinkRouter()` with the shared store and the app secrets. */
   init?(context: ProviderContext): void;
   start(email: string, ctx: StartContext): Promise<StartResult>;
-  /** Exchange the `code` from the callback for the user's profile. Spends the code. */
-  finish(code: string): Promise<MagicLinkProfile>;
+  /**
+   * Exchange the `code` from the callback for the user's profile, or for the profile and the
+   * tokens issued with it. Spends the code. `client` is the browser that finishes.
+   */
+  finish(code: string, client?: ProviderClient): Promise<MagicLinkProfile | ProviderSignIn>;
   /** Check a one-time code typed by the user in the browser that holds `binding`. Spends the link too. */
-  verifyCode?(binding: string, code: string): Promise<{ profile: MagicLinkProfile; state: string }>;
+  verifyCode?(
+    binding: string,
+    code: string,
+    client?: ProviderClient,
+  ): Promise<ProviderSignIn & { state: string }>;
   /**
    * For scanner-safe WorkOS links: follow the provider's link server-side and return the
    * callback parameters it redirects to.
@@ -96,4 +132,16 @@ export function capabilitiesOf(provider: Provider): ResolvedCapabilities {
     checksCodes: typeof provider.verifyCode === 'function',
     followsLinks: typeof provider.follow === 'function',
   };
+}
+
+/** `finish` may answer with a bare profile (most providers) or with the profile and tokens. */
+export function signInOf(result: MagicLinkProfile | ProviderSignIn): Required<ProviderSignIn> {
+  return 'profile' in result && typeof result.profile === 'object' && result.profile !== null
+    ? { profile: result.profile, tokens: result.tokens ?? null }
+    : { profile: result as MagicLinkProfile, tokens: null };
+}
+
+/** The part of the flow's view of a browser a provider may see (never its nonce). */
+export function providerClient(client: { ip: string; userAgent?: string | null }): ProviderClient {
+  return { ip: client.ip, userAgent: client.userAgent ?? null };
 }

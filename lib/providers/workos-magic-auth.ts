@@ -4,7 +4,14 @@ import { createSealer } from '../flow/seal';
 import type { Sealer } from '../flow/seal';
 import type { MagicLinkProfile } from '../profile';
 import type { Store } from '../stores/store';
-import type { Provider, ProviderContext, StartContext, StartResult } from './provider';
+import type {
+  Provider,
+  ProviderClient,
+  ProviderContext,
+  ProviderSignIn,
+  StartContext,
+  StartResult,
+} from './provider';
 import {
   codeOf,
   isMisconfigured,
@@ -31,14 +38,21 @@ const CODE = /^[0-9]{6}$/;
  */
 export interface WorkOSMagicAuthClientLike {
   userManagement: {
-    createMagicAuth(options: { email: string }): Promise<{
+    /** `ipAddress` and `userAgent` reach WorkOS from SDK 10.1 on; 8.13 drops them. */
+    createMagicAuth(options: { email: string; ipAddress?: string; userAgent?: string }): Promise<{
       id: string;
       email: string;
       code: string;
       /** ISO 8601; both SDKs pass the JSON string through. */
       expiresAt: Date | string;
     }>;
-    authenticateWithMagicAuth(options: { clientId: string; code: string; email: string }): Promise<{
+    authenticateWithMagicAuth(options: {
+      clientId: string;
+      code: string;
+      email: string;
+      ipAddress?: string;
+      userAgent?: string;
+    }): Promise<{
       user: {
         id: string;
         email: string;
@@ -46,6 +60,8 @@ export interface WorkOSMagicAuthClientLike {
         lastName?: string | null;
       };
       organizationId?: string | null;
+      accessToken?: string;
+      refreshToken?: string;
     }>;
   };
 }
@@ -158,6 +174,15 @@ function authenticateError(err: unknown, via: 'link' | 'code'): MagicLinkError {
   return infrastructure(err);
 }
 
+/** The browser's IP and user agent, for WorkOS Radar's risk checks. */
+function radar(client: ProviderClient | undefined): { ipAddress?: string; userAgent?: string } {
+  if (!client) return {};
+  return {
+    ipAddress: client.ip,
+    ...(client.userAgent !== null && { userAgent: client.userAgent }),
+  };
+}
+
 /** How long the code WorkOS issued lives by our clock: its `expiresAt`, at most 10 minutes. */
 function lifetimeOf(expiresAt: Date | string): number {
   const left = new Date(expiresAt).getTime() - Date.now();
@@ -233,12 +258,29 @@ export function workosMagicAuthProvider(options: WorkOSMagicAuthProviderOptions)
   const linkKey = (n: string) => `n:${n}`;
   const attemptsKey = (binding: string, n: string) => `a:${binding}:${n}`;
 
-  async function authenticate(code: string, email: string, via: 'link' | 'code') {
+  async function authenticate(
+    code: string,
+    email: string,
+    via: 'link' | 'code',
+    client: ProviderClient | undefined,
+  ): Promise<ProviderSignIn> {
+    let result;
     try {
-      return await workos.userManagement.authenticateWithMagicAuth({ clientId, code, email });
+      result = await workos.userManagement.authenticateWithMagicAuth({
+        clientId,
+        code,
+        email,
+        ...radar(client),
+      });
     } catch (err) {
       throw authenticateError(err, via);
     }
+    const { accessToken, refreshToken } = result;
+    const tokens =
+      typeof accessToken === 'string' && typeof refreshToken === 'string'
+        ? { accessToken, refreshToken }
+        : null;
+    return { profile: profileOf(result), tokens };
   }
 
   function profileOf(
@@ -273,8 +315,7 @@ export function workosMagicAuthProvider(options: WorkOSMagicAuthProviderOptions)
       ReturnType<WorkOSMagicAuthClientLike['userManagement']['createMagicAuth']>
     >;
     try {
-      // ipAddress and userAgent would help WorkOS's Radar, but the flow does not pass them.
-      magicAuth = await workos.userManagement.createMagicAuth({ email });
+      magicAuth = await workos.userManagement.createMagicAuth({ email, ...radar(ctx.client) });
     } catch (err) {
       throw startError(err);
     }
@@ -297,7 +338,7 @@ export function workosMagicAuthProvider(options: WorkOSMagicAuthProviderOptions)
     return { link: link.href, expiresAt, code: magicAuth.code, revoke };
   }
 
-  async function finish(token: string): Promise<MagicLinkProfile> {
+  async function finish(token: string, client?: ProviderClient): Promise<ProviderSignIn> {
     const { store, sealer } = ready();
     // Base64url has several spellings of the same bytes (unused trailing bits, a stray last
     // character); only the one we issued is accepted, so no forgery decodes to a genuine seal.
@@ -314,7 +355,7 @@ export function workosMagicAuthProvider(options: WorkOSMagicAuthProviderOptions)
       throw new MagicLinkError('ERR_LINK_INVALID', 'Link already used, revoked or expired');
     let result;
     try {
-      result = await authenticate(c, e, 'link');
+      result = await authenticate(c, e, 'link', client);
     } catch (err) {
       const left = opened.expiresAt - Date.now();
       if (
@@ -328,13 +369,14 @@ export function workosMagicAuthProvider(options: WorkOSMagicAuthProviderOptions)
       throw err;
     }
     await forget(binding, n);
-    return profileOf(result);
+    return result;
   }
 
   async function verifyCode(
     binding: string,
     code: string,
-  ): Promise<{ profile: MagicLinkProfile; state: string }> {
+    client?: ProviderClient,
+  ): Promise<ProviderSignIn & { state: string }> {
     const { store } = ready();
     // Nothing is written for a browser with no pending code.
     const record = parseRecord(await store.get(recordKey(binding)));
@@ -353,7 +395,7 @@ export function workosMagicAuthProvider(options: WorkOSMagicAuthProviderOptions)
       throw new MagicLinkError('ERR_CODE_INVALID', 'Malformed code');
     let result;
     try {
-      result = await authenticate(code, record.e, 'code');
+      result = await authenticate(code, record.e, 'code', client);
     } catch (err) {
       if (
         err instanceof MagicLinkError &&
@@ -368,7 +410,7 @@ export function workosMagicAuthProvider(options: WorkOSMagicAuthProviderOptions)
     await store.delete(linkKey(record.n));
     await forget(binding, record.n);
     await store.delete(attemptsKey(binding, record.n));
-    return { profile: profileOf(result), state: record.s };
+    return { ...result, state: record.s };
   }
 
   function init(context: ProviderContext): void {

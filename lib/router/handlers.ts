@@ -22,11 +22,21 @@ export interface Handlers {
   logout: Handler;
 }
 
+/** The `User-Agent` a provider may pass on for risk scoring, cut to a sane length. */
+function userAgentOf(req: IncomingMessage): string | null {
+  const ua = req.headers['user-agent'];
+  return typeof ua === 'string' && ua ? ua.slice(0, 512) : null;
+}
+
 /** Per route: read the fields, call the flow, hand the outcome to the responder. */
 export function createHandlers(kit: RouterKit, flow: SignInFlow): Handlers {
   const { o, paths } = kit;
   const respond = createResponder(kit);
-  const client = (c: { nonce: string | null; ip: string }) => ({ nonce: c.nonce, ip: c.ip });
+  const client = (c: { req: IncomingMessage; nonce: string | null; ip: string }) => ({
+    nonce: c.nonce,
+    ip: c.ip,
+    userAgent: userAgentOf(c.req),
+  });
   const head = (req: IncomingMessage) => req.method === 'HEAD';
 
   return {

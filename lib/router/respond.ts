@@ -46,7 +46,10 @@ export function createResponder(
     res: ServerResponse,
     outcome: Outcome & { kind: 'verified' },
   ): Promise<void> {
-    const user = await o.onSignIn(outcome.profile, req);
+    const user = await o.onSignIn(outcome.profile, req, {
+      method: outcome.method,
+      tokens: outcome.tokens,
+    });
     if (user === false)
       throw new MagicLinkError('ERR_SIGN_IN_REFUSED', 'onSignIn refused the user');
     await kit.session.signIn(req, res, user);

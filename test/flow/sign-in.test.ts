@@ -523,6 +523,7 @@ describe('landing a link in the browser that asked', () => {
     expect(outcome).toEqual({
       kind: 'verified',
       profile: profileOf(ALICE),
+      tokens: null,
       returnTo: '/account',
       method: 'link',
       bound: true,
@@ -842,6 +843,7 @@ describe('rescue (the provider sends its own email)', () => {
     expect(outcome).toEqual({
       kind: 'verified',
       profile: profileOf(ALICE),
+      tokens: null,
       returnTo: '/account',
       method: 'link',
       bound: true,
@@ -1011,6 +1013,7 @@ describe("crossDevice: 'confirm'", () => {
     expect(confirmed).toEqual({
       kind: 'verified',
       profile: profileOf(ALICE),
+      tokens: null,
       returnTo: '/account',
       method: 'confirmed',
       bound: false,

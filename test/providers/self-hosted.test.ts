@@ -5,6 +5,7 @@ import type { Provider, StartContext, Store } from '../../lib/index';
 import { createTestApp, pathOf, TEST_SECRET } from '../helpers/app';
 import type { TestApp } from '../helpers/app';
 import { askForLink, nextEmail } from '../helpers/sign-in';
+import { signInOf } from '../../lib/providers/provider';
 
 /** A store that remembers every key and value ever written to it. */
 function recordingStore(): Store & { written: string[] } {
@@ -51,7 +52,7 @@ function tokenOf(link: string | null): string {
 
 async function idFor(provider: Provider, email: string): Promise<string> {
   const started = await provider.start(email, CTX);
-  return (await provider.finish(tokenOf(started.link))).id;
+  return signInOf(await provider.finish(tokenOf(started.link))).profile.id;
 }
 
 describe('selfHostedProvider tokens', () => {
@@ -107,7 +108,7 @@ describe('selfHostedProvider tokens', () => {
     const { provider } = ready();
     const started = await provider.start('alice@example.com', CTX);
     const token = tokenOf(started.link);
-    const profile = await provider.finish(token);
+    const { profile } = signInOf(await provider.finish(token));
     expect(profile.email).toBe('alice@example.com');
     await expect(provider.finish(token)).rejects.toMatchObject({ code: 'ERR_LINK_INVALID' });
     for (const bad of ['', token.slice(0, 42), `${token}A`, 'a'.repeat(42) + '=']) {

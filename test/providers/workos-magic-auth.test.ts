@@ -203,6 +203,33 @@ describe.each(SDKS)('workosMagicAuthProvider with $name', ({ client, major }) =>
       expect(left).toBeGreaterThan(TEN_MINUTES - 60_000);
     });
 
+    it('passes the browser IP and user agent to WorkOS where the SDK sends them (Radar)', async () => {
+      const { provider } = make();
+      const client = { ip: '203.0.113.7', userAgent: 'Mozilla/5.0 (Radar test)' };
+      const byCode = address();
+      const ctx = context({ client });
+      const result = await provider.start(byCode, ctx);
+      // SDK 8.13 drops ipAddress and userAgent from createMagicAuth; 10.1 and later send them.
+      const created = emulator.magicAuthOutbox.at(-1)!;
+      expect({ ip: created.ipAddress, ua: created.userAgent }).toEqual(
+        major === 8 ? { ip: null, ua: null } : { ip: client.ip, ua: client.userAgent },
+      );
+      await provider.verifyCode!(ctx.binding, result.code!, client);
+      expect(emulator.findUser(byCode)!.lastSignIn).toMatchObject({
+        ipAddress: client.ip,
+        userAgent: client.userAgent,
+      });
+
+      const byLink = address();
+      const linked = await provider.start(byLink, context({ client }));
+      const other = { ip: '198.51.100.4', userAgent: null };
+      await provider.finish(sealedOf(linked.link), other);
+      expect(emulator.findUser(byLink)!.lastSignIn).toMatchObject({
+        ipAddress: other.ip,
+        userAgent: null,
+      });
+    });
+
     it("a 254-character address's sealed code fits the callback's 512-character limit, and signs in", async () => {
       const { provider } = make();
       const email = `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(57)}.com`;
@@ -210,7 +237,7 @@ describe.each(SDKS)('workosMagicAuthProvider with $name', ({ client, major }) =>
       const result = await provider.start(email, context());
       const sealed = sealedOf(result.link);
       expect(sealed.length).toBeLessThanOrEqual(512);
-      await expect(provider.finish(sealed)).resolves.toMatchObject({ email });
+      await expect(provider.finish(sealed)).resolves.toMatchObject({ profile: { email } });
     });
 
     it('stores what verifyCode needs under the binding, never the code in clear', async () => {
@@ -248,6 +275,7 @@ describe.each(SDKS)('workosMagicAuthProvider with $name', ({ client, major }) =>
           lastName: null,
           rawAttributes: {},
         },
+        tokens: { accessToken: expect.stringMatching(/^ey/), refreshToken: expect.any(String) },
       });
       const calls = authCalls();
       await refusal(provider.finish(sealedOf(result.link)), 'ERR_LINK_INVALID');
@@ -260,8 +288,8 @@ describe.each(SDKS)('workosMagicAuthProvider with $name', ({ client, major }) =>
       const email = address();
       const ctx = context();
       const result = await provider.start(email, ctx);
-      const profile = await provider.finish(sealedOf(result.link));
-      expect(profile).toMatchObject({ id: emulator.findUser(email)!.id, email });
+      const signedIn = await provider.finish(sealedOf(result.link));
+      expect(signedIn).toMatchObject({ profile: { id: emulator.findUser(email)!.id, email } });
       expect(authCalls()).toBe(1);
       await refusal(provider.finish(sealedOf(result.link)), 'ERR_LINK_INVALID');
       await refusal(provider.verifyCode!(ctx.binding, result.code!), 'ERR_CODE_INVALID');
@@ -461,7 +489,7 @@ describe.each(SDKS)('workosMagicAuthProvider with $name', ({ client, major }) =>
       expect(Buffer.from(other, 'base64url').equals(Buffer.from(sealed, 'base64url'))).toBe(true);
       await refusal(provider.finish(other), 'ERR_LINK_INVALID');
       expect(authCalls()).toBe(0);
-      await expect(provider.finish(sealed)).resolves.toMatchObject({ email });
+      await expect(provider.finish(sealed)).resolves.toMatchObject({ profile: { email } });
     });
 
     it('a seal of another purpose or secret, of another shape, or naming no pending link is refused without calling WorkOS', async () => {
@@ -564,7 +592,9 @@ describe.each(SDKS)('workosMagicAuthProvider with $name', ({ client, major }) =>
         emulator.failNext(1, status);
         await refusal(provider.verifyCode!(ctx.binding, result.code!), 'ERR_PROVIDER_UNAVAILABLE');
         // Both may be retried: the link was given back, the code is unspent.
-        await expect(provider.finish(sealedOf(result.link))).resolves.toMatchObject({ email });
+        await expect(provider.finish(sealedOf(result.link))).resolves.toMatchObject({
+          profile: { email },
+        });
       },
     );
 
@@ -594,7 +624,9 @@ describe.each(SDKS)('workosMagicAuthProvider with $name', ({ client, major }) =>
       } finally {
         emulator.refuseConnections(false);
       }
-      await expect(provider.finish(sealedOf(result.link))).resolves.toMatchObject({ email });
+      await expect(provider.finish(sealedOf(result.link))).resolves.toMatchObject({
+        profile: { email },
+      });
     });
 
     it('a wrong API key → ERR_PROVIDER_MISCONFIGURED from start (401) and finish/verifyCode (invalid_client), spending nothing', async () => {
@@ -621,7 +653,9 @@ describe.each(SDKS)('workosMagicAuthProvider with $name', ({ client, major }) =>
         bad.provider.verifyCode!(ctx.binding, result.code!),
         'ERR_PROVIDER_MISCONFIGURED',
       );
-      await expect(good.provider.finish(sealedOf(result.link))).resolves.toMatchObject({ email });
+      await expect(good.provider.finish(sealedOf(result.link))).resolves.toMatchObject({
+        profile: { email },
+      });
     });
 
     it('an unknown client id → ERR_PROVIDER_MISCONFIGURED (invalid_client)', async () => {
@@ -655,7 +689,9 @@ describe.each(SDKS)('workosMagicAuthProvider with $name', ({ client, major }) =>
           bad.provider.verifyCode!(ctx.binding, result.code!),
           'ERR_PROVIDER_MISCONFIGURED',
         );
-        await expect(good.provider.finish(sealedOf(result.link))).resolves.toMatchObject({ email });
+        await expect(good.provider.finish(sealedOf(result.link))).resolves.toMatchObject({
+          profile: { email },
+        });
       });
     });
 
@@ -678,15 +714,18 @@ describe.each(SDKS)('workosMagicAuthProvider with $name', ({ client, major }) =>
         const result = await provider.start('grace@example.com', context());
         const user = closed.findUser('grace@example.com')!;
         await expect(provider.finish(sealedOf(result.link))).resolves.toEqual({
-          id: user.id,
-          idpId: user.id,
-          organizationId: 'org_1',
-          connectionId: 'conn_magic_auth',
-          connectionType: 'MagicAuth',
-          email: 'grace@example.com',
-          firstName: 'Grace',
-          lastName: 'Hopper',
-          rawAttributes: {},
+          profile: {
+            id: user.id,
+            idpId: user.id,
+            organizationId: 'org_1',
+            connectionId: 'conn_magic_auth',
+            connectionType: 'MagicAuth',
+            email: 'grace@example.com',
+            firstName: 'Grace',
+            lastName: 'Hopper',
+            rawAttributes: {},
+          },
+          tokens: { accessToken: expect.any(String), refreshToken: expect.any(String) },
         });
       });
     });

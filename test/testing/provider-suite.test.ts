@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { MagicLinkError } from '../../lib/errors';
 import type { MagicLinkProfile } from '../../lib/profile';
 import type { Provider } from '../../lib/providers/provider';
+import { signInOf } from '../../lib/providers/provider';
 import { providerConformanceCases } from '../../lib/testing/index';
 
 interface Issued {
@@ -150,7 +151,7 @@ describe('providerConformanceCases', () => {
       (p) => ({
         ...p,
         finish: async (code) => {
-          const profile = await p.finish(code);
+          const { profile } = signInOf(await p.finish(code));
           return { ...profile, id: `user_${profile.email}` };
         },
       }),
