@@ -11,8 +11,11 @@ import {
   requireUser,
   selfHostedProvider,
   smtpMailer,
+  workosMagicAuthProvider,
   workosProvider,
 } from 'express-magic-link';
+
+const PROVIDERS = ['workos', 'workos-magic-auth', 'self-hosted'];
 
 function escapeHtml(value) {
   return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -37,6 +40,9 @@ function secretFrom(env, name) {
  * Builds the example app from environment variables:
  * - no keys: the WorkOS emulator runs in-process; emails land in /dev/mailbox;
  * - WORKOS_API_KEY + WORKOS_CLIENT_ID: real WorkOS (WorkOS sends the email, or SMTP_URL does);
+ * - MAGIC_LINK_PROVIDER=workos-magic-auth: WorkOS Magic Auth (a 6-digit code); with no keys the
+ *   emulator runs in-process and our email (scanner-safe link and code) lands in /dev/mailbox;
+ *   with keys, WorkOS emails the code itself unless SMTP_URL is set;
  * - MAGIC_LINK_PROVIDER=self-hosted: no third party; email over SMTP_URL, or a local dev SMTP server;
  * - REDIS_URL: sessions, tokens and rate limits in Redis, shared by every instance.
  */
@@ -45,7 +51,13 @@ export async function createExampleApp(env = process.env) {
   const origin = env.ORIGIN ?? `http://localhost:${port}`;
   const cleanup = [];
   const realWorkOS = Boolean(env.WORKOS_API_KEY && env.WORKOS_CLIENT_ID);
-  const selfHosted = env.MAGIC_LINK_PROVIDER === 'self-hosted';
+  const providerName = env.MAGIC_LINK_PROVIDER || 'workos';
+  if (!PROVIDERS.includes(providerName)) {
+    throw new Error(
+      `MAGIC_LINK_PROVIDER=${providerName} is not a provider. Use one of: ${PROVIDERS.join(', ')}.`,
+    );
+  }
+  const selfHosted = providerName === 'self-hosted';
   const dev = !realWorkOS && env.NODE_ENV !== 'production';
   const mailbox = dev ? devMailbox() : null;
 
@@ -85,17 +97,23 @@ export async function createExampleApp(env = process.env) {
     if (!delivery) throw new Error('MAGIC_LINK_PROVIDER=self-hosted needs SMTP_URL in production.');
   } else {
     const { WorkOS } = await import('@workos-inc/node');
+    const create = providerName === 'workos-magic-auth' ? workosMagicAuthProvider : workosProvider;
     if (realWorkOS) {
       const workos = new WorkOS(env.WORKOS_API_KEY, { clientId: env.WORKOS_CLIENT_ID });
-      provider = workosProvider({ workos, clientId: env.WORKOS_CLIENT_ID });
+      provider = create({ workos, clientId: env.WORKOS_CLIENT_ID });
+      // Without SMTP, WorkOS emails the link (Magic Link) or the code (Magic Auth) itself.
       delivery = mailer ?? 'workos';
     } else {
       const { startWorkOSEmulator } = await import('express-magic-link/testing');
-      const emulator = await startWorkOSEmulator({ defaultRedirectUri: `${origin}/auth/callback` });
+      const emulator = await startWorkOSEmulator({
+        defaultRedirectUri: `${origin}/auth/callback`,
+        // Our email carries the code; the emulator need not "send" its own as well.
+        workosEmails: false,
+      });
       cleanup.push(() => emulator.close());
       const workos = new WorkOS(emulator.apiKey, { ...emulator.sdkOptions(), maxRetries: 0 });
-      provider = workosProvider({ workos, clientId: emulator.clientId });
-      // Our own email (scanner-safe link) into the dev mailbox.
+      provider = create({ workos, clientId: emulator.clientId });
+      // Our own email (scanner-safe link, and the code for Magic Auth) into the dev mailbox.
       delivery = mailer ?? mailbox;
     }
   }

@@ -56,20 +56,30 @@ export function sentPage(data: {
   verifyAction: string | null;
   signInHref: string;
   error: string | null;
+  /** The email holds a code and no link (WorkOS sends its own Magic Auth email). */
+  codeOnly?: boolean;
 }): string {
+  const codeOnly = data.codeOnly === true && data.verifyAction !== null;
   return layout(
     'Check your email',
     html`<h1>Check your email</h1>
       <p>
-        If that address can sign in to ${data.appName}, we have sent it a link. Open it in this
-        browser to continue.
+        ${
+          codeOnly
+            ? html`If that address can sign in to ${data.appName}, we have sent it a 6-digit code.
+              Type it below, in this browser.`
+            : html`If that address can sign in to ${data.appName}, we have sent it a link. Open it
+              in this browser to continue.`
+        }
       </p>
       ${
         data.verifyAction
           ? html`<hr />
               ${errorFor('code', data.error)}
               <form method="post" action="${data.verifyAction}">
-                <label for="code">Or type the 6-digit code from the email</label>
+                <label for="code"
+                  >${codeOnly ? 'The 6-digit code from the email' : 'Or type the 6-digit code from the email'}</label
+                >
                 <input
                   id="code"
                   class="code"
@@ -86,8 +96,9 @@ export function sentPage(data: {
           : ''
       }
       <p class="muted">
-        The link expires in a few minutes. Nothing arrived? Check spam, or
-        <a href="${data.signInHref}">ask for another link</a>.
+        ${codeOnly ? 'The code expires' : 'The link expires'} in a few minutes. Nothing arrived?
+        Check spam, or
+        <a href="${data.signInHref}">ask for another ${codeOnly ? 'code' : 'link'}</a>.
       </p>`,
   );
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { SignInFlow } from '../flow/sign-in';
 import { safeReturnTo } from '../flow/return-to';
 import { redirect, sendHtml, sendJson, wantsJson } from '../http';
-import { sentPage, signInPage } from '../pages/pages';
+import { signInPage } from '../pages/pages';
 import type { RouterKit } from './kit';
 import { createResponder } from './respond';
 import type { Handler } from './routes';
@@ -50,12 +50,7 @@ export function createHandlers(kit: RouterKit, flow: SignInFlow): Handlers {
       );
     },
     sentPage({ res }) {
-      const verifyAction = o.capabilities.checksCodes ? paths.verify : null;
-      sendHtml(
-        res,
-        200,
-        sentPage({ appName: o.appName, verifyAction, signInHref: paths.signIn, error: null }),
-      );
+      sendHtml(res, 200, kit.sentPage(null));
     },
     async request(c) {
       const outcome = await flow.request({

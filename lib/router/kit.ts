@@ -3,6 +3,7 @@ import { MagicLinkError } from '../errors';
 import type { FlowEvent } from '../flow/sign-in';
 import { clientIp } from '../http';
 import type { MagicLinkEvent, ResolvedOptions } from '../options';
+import { sentPage } from '../pages/pages';
 import type { SessionAdapter } from '../sessions/adapter';
 import type { PendingCookie } from './pending-cookie';
 
@@ -25,6 +26,8 @@ export interface RouterKit {
   cookie: PendingCookie;
   emit(req: IncomingMessage, event: FlowEvent): void;
   emitAt(ip: string, event: FlowEvent): void;
+  /** The "check your email" page, with `error` above its code form. */
+  sentPage(error: string | null): string;
 }
 
 export function pathsUnder(base: string): Paths {
@@ -64,12 +67,22 @@ export function createKit(o: ResolvedOptions, cookie: PendingCookie): RouterKit 
       // A failing log hook must never break a sign-in.
     }
   }
+  const paths = pathsUnder(o.basePath);
+  const checksCodes = o.capabilities.checksCodes;
+  const sent = {
+    appName: o.appName,
+    verifyAction: checksCodes ? paths.verify : null,
+    signInHref: paths.signIn,
+    // The provider's own email carries only a code (WorkOS Magic Auth): no link to talk about.
+    codeOnly: checksCodes && o.delivery === 'provider',
+  };
   return {
     o,
-    paths: pathsUnder(o.basePath),
+    paths,
     session: guardSession(o.session),
     cookie,
     emit: (req, event) => emitAt(clientIp(req), event),
     emitAt,
+    sentPage: (error) => sentPage({ ...sent, error }),
   };
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERRORS } from '../errors';
 import type { MagicLinkError } from '../errors';
 import { sendHtml, sendJson, wantsJson } from '../http';
-import { deniedPage, errorPage, expiredPage, sentPage, signInPage } from '../pages/pages';
+import { deniedPage, errorPage, expiredPage, signInPage } from '../pages/pages';
 import type { RouterKit } from './kit';
 
 function titleFor(status: number): string {
@@ -42,12 +42,7 @@ export function createErrorPresenter(
         return typeof o.signInPage === 'function' ? o.signInPage(data) : signInPage(data);
       }
       case 'sent':
-        return sentPage({
-          appName: o.appName,
-          verifyAction: paths.verify,
-          signInHref: paths.signIn,
-          error: row.message,
-        });
+        return kit.sentPage(row.message);
       case 'denied':
         return deniedPage({ appName: o.appName, signInHref: paths.signIn, hasCode: hasCodes });
       case 'error':

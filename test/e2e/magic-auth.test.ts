@@ -1,0 +1,130 @@
+import {
+  SCENARIO_TIMEOUT_MS,
+  describeBrowser,
+  escapeRegExp,
+  heading,
+  newEmail,
+  useBrowserSuite,
+} from '../helpers/browser';
+
+// MAGIC_LINK_PROVIDER=workos-magic-auth with no keys: the WorkOS emulator runs inside the app and
+// the real SDK calls its Magic Auth endpoints. Our email lands in the dev mailbox with WorkOS's
+// 6-digit code and a scanner-safe link that carries the code sealed.
+
+const CODE_LABEL = 'Or type the 6-digit code from the email';
+
+describeBrowser('example app with WorkOS Magic Auth (emulator), in Chromium', () => {
+  const { app, newPage, requestLink } = useBrowserSuite({
+    env: { MAGIC_LINK_PROVIDER: 'workos-magic-auth' },
+  });
+
+  test(
+    'the email carries the code and a sealed link; the code typed in the same browser signs in',
+    async () => {
+      const t = await newPage('magic-auth-code');
+      const { page } = t;
+      const email = newEmail('barbara');
+      const mail = await requestLink(t, email, { from: '/account', check: true });
+      await t.check('sent');
+
+      expect(mail.subject).toBe('Sign in to Example');
+      expect(mail.code).toMatch(/^[0-9]{6}$/);
+      const link = mail.links[0]!;
+      expect(link).toMatch(
+        new RegExp(`^${escapeRegExp(app().origin)}/auth/callback\\?code=[\\w-]+&state=[\\w-]+$`),
+      );
+      // The link never carries the code in clear.
+      expect(new URL(link).searchParams.get('code')).not.toContain(mail.code!);
+
+      await page.getByLabel(CODE_LABEL).fill('000000' === mail.code ? '111111' : '000000');
+      await page.getByRole('button', { name: 'Sign in with code' }).click();
+      await page.waitForURL(`${app().origin}/auth/magic-link/verify`);
+      await expect(page.getByRole('alert').textContent()).resolves.toBe(
+        'That code is not right, or it has expired.',
+      );
+      await t.check('wrong-code');
+
+      await page.getByLabel(CODE_LABEL).fill(mail.code!);
+      await page.getByRole('button', { name: 'Sign in with code' }).click();
+      await page.waitForURL(`${app().origin}/account`);
+      await expect(page.locator('#email').textContent()).resolves.toBe(email);
+      await t.check('account');
+
+      // The code spent the link as well: it now shows the expired page.
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.waitForURL(`${app().origin}/`);
+      const spent = await page.goto(link);
+      expect(spent?.status()).toBe(400);
+      await expect(heading(page)).resolves.toBe('This link has expired or was already used');
+      await t.check('spent-link');
+      expect(t.problems()).toEqual([]);
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  test(
+    'the link in the same browser signs in; a replay does not',
+    async () => {
+      const t = await newPage('magic-auth-link');
+      const { page } = t;
+      const email = newEmail('frances');
+      const mail = await requestLink(t, email, { from: '/account' });
+
+      const landed = await page.goto(mail.links[0]!);
+      expect(landed?.status()).toBe(200);
+      expect(page.url()).toBe(`${app().origin}/account`);
+      await expect(page.locator('#email').textContent()).resolves.toBe(email);
+
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.waitForURL(`${app().origin}/`);
+      const replay = await page.goto(mail.links[0]!);
+      expect(replay?.status()).toBe(400);
+      await expect(heading(page)).resolves.toBe('This link has expired or was already used');
+      await page.goto(`${app().origin}/account`);
+      expect(page.url()).toBe(`${app().origin}/auth/magic-link?returnTo=%2Faccount`);
+      expect(t.problems()).toEqual([]);
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  test(
+    'the link in another browser asks first and signs in only that browser; the code there is refused',
+    async () => {
+      const a = await newPage('magic-auth-cross-device-a');
+      const b = await newPage('magic-auth-cross-device');
+      const email = newEmail('radia');
+      const mail = await requestLink(a, email, { from: '/account' });
+
+      // Browser B never asked: its code form has nothing to check against.
+      await b.page.goto(`${app().origin}/auth/magic-link/sent`);
+      await b.page.getByLabel(CODE_LABEL).fill(mail.code!);
+      await b.page.getByRole('button', { name: 'Sign in with code' }).click();
+      await b.page.waitForURL(`${app().origin}/auth/magic-link/verify`);
+      await expect(b.page.getByRole('alert').textContent()).resolves.toBe(
+        'That code is not right, or it has expired.',
+      );
+
+      const shown = await b.page.goto(mail.links[0]!);
+      expect(shown?.status()).toBe(200);
+      await expect(heading(b.page)).resolves.toBe('Continue signing in?');
+      await expect(b.page.locator('main strong').textContent()).resolves.toBe(email);
+      await b.check('confirm');
+      await b.page.getByRole('button', { name: 'Continue signing in' }).click();
+      await b.page.waitForURL(`${app().origin}/account`);
+      await expect(b.page.locator('#email').textContent()).resolves.toBe(email);
+
+      // A, which asked, is still signed out, and its code died with the link.
+      await a.page.getByLabel(CODE_LABEL).fill(mail.code!);
+      await a.page.getByRole('button', { name: 'Sign in with code' }).click();
+      await a.page.waitForURL(`${app().origin}/auth/magic-link/verify`);
+      await expect(a.page.getByRole('alert').textContent()).resolves.toBe(
+        'That code is not right, or it has expired.',
+      );
+      await a.page.goto(`${app().origin}/account`);
+      expect(a.page.url()).toBe(`${app().origin}/auth/magic-link?returnTo=%2Faccount`);
+      expect(a.problems()).toEqual([]);
+      expect(b.problems()).toEqual([]);
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+});
