@@ -6,6 +6,7 @@ import type { SignInPageData } from './pages/pages';
 import type { MagicLinkProfile } from './profile';
 import type { Provider, ProviderTokens, ResolvedCapabilities } from './providers/provider';
 import type { SignInMethod } from './flow/outcomes';
+import type { OpenClassification } from './flow/telemetry';
 import type { RateLimiter, RateLimitOptions, RateLimitScope } from './flow/rate-limit';
 import type { SessionAdapter } from './sessions/adapter';
 import type { Store } from './stores/store';
@@ -38,7 +39,19 @@ export type MagicLinkEvent = { at: Date; ip: string } & (
       /** `allow()` refused the address, or the provider refused to sign it in. */
       reason: 'not_allowed' | 'provider_refused';
     }
-  | { type: 'sign_in'; userId: string; email: string; method: 'link' | 'code' | 'confirmed' }
+  | { type: 'sign_in'; userId: string; email: string; method: SignInMethod }
+  /**
+   * A link was opened (GET or HEAD) by a client without the asking browser's cookie: a
+   * scanner, a preview, or the person on another device. `sinceSentMs` is `null` for links
+   * sent before this event existed.
+   */
+  | {
+      type: 'link_opened_elsewhere';
+      email: string;
+      via: 'callback' | 'wrapped';
+      classification: OpenClassification;
+      sinceSentMs: number | null;
+    }
   | { type: 'sign_in_failed'; reason: MagicLinkErrorCode }
   | { type: 'rate_limited'; scope: RateLimitScope }
   | { type: 'provider_error'; reason: MagicLinkErrorCode; error: unknown }
@@ -87,11 +100,13 @@ export interface MagicLinkOptions {
    */
   store?: Store;
   /**
-   * What a link opened in another browser (or by an email scanner) does. `'confirm'`: show a
-   * page whose button completes sign-in. `'deny'`: refuse, and point to the original browser.
-   * @default 'confirm'
+   * What a link opened in a browser that did not ask for it (another device, an email
+   * scanner) does. `'relay'`: show a 6-digit code to type in the browser that asked; that
+   * browser is never signed in. `'confirm'`: show a page whose button signs that browser in.
+   * `'deny'`: refuse, and point to the browser that asked.
+   * @default 'relay'
    */
-  crossDevice?: 'confirm' | 'deny';
+  crossDevice?: 'relay' | 'confirm' | 'deny';
   /** @default '/auth' */
   basePath?: string;
   /** Where to land after sign-in when no returnTo was given. A same-origin path. @default '/' */
@@ -156,7 +171,7 @@ export interface ResolvedOptions {
   capabilities: ResolvedCapabilities;
   session: SessionAdapter;
   store: Store;
-  crossDevice: 'confirm' | 'deny';
+  crossDevice: 'relay' | 'confirm' | 'deny';
   basePath: string;
   afterSignIn: string;
   afterSignOut: string;

@@ -211,12 +211,12 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   checkFunction(options.emailTemplate, 'emailTemplate');
   const template = options.emailTemplate ?? defaultEmailTemplate;
 
-  const crossDevice = options.crossDevice ?? 'confirm';
-  if (crossDevice !== 'confirm' && crossDevice !== 'deny')
+  const crossDevice = options.crossDevice ?? 'relay';
+  if (crossDevice !== 'relay' && crossDevice !== 'confirm' && crossDevice !== 'deny')
     fail(
       'crossDevice',
-      `must be 'confirm' or 'deny' (got ${JSON.stringify(crossDevice)})`,
-      "Pass crossDevice: 'confirm' or 'deny'.",
+      `must be 'relay', 'confirm' or 'deny' (got ${JSON.stringify(crossDevice)})`,
+      "Pass crossDevice: 'relay' (the default), 'confirm' or 'deny'.",
     );
 
   const signInPage = options.signInPage ?? 'default';

@@ -168,8 +168,8 @@ describe('magicLinkRouter() refuses a bad redirectUri', () => {
 
 describe('magicLinkRouter() refuses bad paths and modes', () => {
   it.each([
-    ['crossDevice', 'maybe', /Pass crossDevice: 'confirm' or 'deny'/],
-    ['crossDevice', true, /Pass crossDevice: 'confirm' or 'deny'/],
+    ['crossDevice', 'maybe', /Pass crossDevice: 'relay' \(the default\), 'confirm' or 'deny'/],
+    ['crossDevice', true, /Pass crossDevice: 'relay' \(the default\), 'confirm' or 'deny'/],
     ['basePath', '//x', /single "\/".*Pass e\.g\. basePath:/],
     ['basePath', 'x', /single "\/".*Pass e\.g\. basePath:/],
     ['basePath', '/', /must not be "\/".*Pass a prefix such as '\/auth'/],

@@ -1,6 +1,7 @@
 import { MagicLinkError } from '../errors';
 import { checkCode } from './credential';
 import type { Outcome, SignInMethod } from './outcomes';
+import type { RelayFields } from './relay';
 import { bindingOf, holdsBinding } from './pending';
 import type { StatePayload } from './pending';
 import type { PendingStore } from './pending-store';
@@ -11,7 +12,7 @@ import type { StateCodec } from './state';
 import type { ThirdPartyLinks } from './third-party-link';
 
 export interface LandingDeps {
-  crossDevice: 'confirm' | 'deny';
+  crossDevice: 'relay' | 'confirm' | 'deny';
   states: StateCodec;
   pending: PendingStore;
   /** Wired only when the provider emails its own link. */
@@ -27,11 +28,10 @@ export interface LandingDeps {
     client: Client,
     holdAgain?: () => Promise<void>,
   ) => Promise<Outcome>;
-  elsewhere: (
-    payload: StatePayload,
-    via: 'callback' | 'wrapped',
-    fields: Record<string, string>,
-  ) => Outcome;
+  /** A browser without the binding landed on (or confirmed) a link: relay, confirm or refuse. */
+  elsewhere: (payload: StatePayload, fields: RelayFields) => Promise<Outcome>;
+  /** Reports a landing without the binding (`link_opened_elsewhere`). */
+  openedElsewhere: (payload: StatePayload, input: LandInput) => void;
 }
 
 /**
@@ -44,6 +44,8 @@ export function createLanding(d: LandingDeps): {
   confirm(input: ConfirmInput): Promise<Outcome>;
 } {
   const { crossDevice, states, pending, rescue, held, links, complete, elsewhere } = d;
+  const methodOf = (bound: boolean, input: ConfirmInput): SignInMethod =>
+    input.relayed ? 'relay' : bound ? 'link' : 'confirmed';
   // A scanner's code is kept under the asking browser's binding, not under the state: a provider
   // may document only `error=` on the redirect that answers the person's own click.
   const rescueKey = (binding: string) => `b:${binding}`;
@@ -56,10 +58,19 @@ export function createLanding(d: LandingDeps): {
       );
   }
 
-  /** A confirmation from a browser without the binding, under `crossDevice: 'deny'`, is refused. */
-  function refuseIfDenied(bound: boolean): void {
-    if (!bound && crossDevice === 'deny')
+  /**
+   * A confirmation from a browser without the binding: refused under `'deny'`; under `'relay'`
+   * it gets the relay code again and spends nothing; `null` under `'confirm'`, which goes on.
+   */
+  async function unboundConfirm(
+    payload: StatePayload,
+    fields: RelayFields,
+  ): Promise<Outcome | null> {
+    if (crossDevice === 'confirm') return null;
+    if (crossDevice === 'deny')
       throw new MagicLinkError('ERR_CROSS_DEVICE_DENIED', 'Link confirmed in another browser');
+    await requirePending(payload.i);
+    return elsewhere(payload, fields);
   }
 
   async function landCallback(input: LandInput & { via: 'callback' }): Promise<Outcome> {
@@ -81,7 +92,8 @@ export function createLanding(d: LandingDeps): {
     if (rescue && !bound)
       await rescue.keep(rescueKey(payload.b), JSON.stringify([input.state, code]));
     if (bound && !input.head) return complete(payload, code, 'link', input);
-    return elsewhere(payload, 'callback', { code, state: input.state! });
+    if (!bound) d.openedElsewhere(payload, input);
+    return elsewhere(payload, { via: 'callback', code, state: input.state! });
   }
 
   /**
@@ -103,21 +115,24 @@ export function createLanding(d: LandingDeps): {
     if (!links) throw new MagicLinkError('ERR_NOT_FOUND', 'Provider has no wrapped links');
     const { l, p } = links.open(input.t);
     await requirePending(p.i);
-    if (holdsBinding(input.nonce, p.b) && !input.head) return { kind: 'redirect', location: l };
-    return elsewhere(p, 'wrapped', { t: input.t! });
+    const bound = holdsBinding(input.nonce, p.b);
+    if (bound && !input.head) return { kind: 'redirect', location: l };
+    if (!bound) d.openedElsewhere(p, input);
+    return elsewhere(p, { via: 'wrapped', t: input.t! });
   }
 
   async function confirmWrapped(input: ConfirmInput & { via: 'wrapped' }): Promise<Outcome> {
     if (!links) throw new MagicLinkError('ERR_NOT_FOUND', 'Provider has no wrapped links');
     const { l, p } = links.open(input.t);
     const bound = holdsBinding(input.nonce, p.b);
-    refuseIfDenied(bound);
+    const unbound = bound ? null : await unboundConfirm(p, { via: 'wrapped', t: input.t! });
+    if (unbound) return unbound;
     // Follow only for a sign-in still pending: a sealed link alone never makes us call out.
     await requirePending(p.i);
     // The browser confirmed, so the server spends the provider's link itself. Redirecting the
     // browser there instead would break under CSP form-action 'self' (helmet's default). A code
     // held from an earlier follow whose exchange failed for a passing reason is used first.
-    const method = bound ? 'link' : 'confirmed';
+    const method = methodOf(bound, input);
     const kept = await held.claim(p.i);
     const holdAgain = (code: string) => () => held.putBack(p.i, code);
     if (kept !== null) return complete(p, kept, method, input, holdAgain(kept));
@@ -134,8 +149,11 @@ export function createLanding(d: LandingDeps): {
     const code = checkCode(input.code);
     const payload = states.open(input.state);
     const bound = holdsBinding(input.nonce, payload.b);
-    refuseIfDenied(bound);
-    return complete(payload, code, bound ? 'link' : 'confirmed', input);
+    const unbound = bound
+      ? null
+      : await unboundConfirm(payload, { via: 'callback', code, state: input.state! });
+    if (unbound) return unbound;
+    return complete(payload, code, methodOf(bound, input), input);
   }
 
   /** The state a failed link carried, if genuine, for the expired page's one-click resend. */

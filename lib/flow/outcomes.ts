@@ -2,7 +2,7 @@ import type { MagicLinkProfile } from '../profile';
 import type { ProviderTokens } from '../providers/provider';
 
 /** How a sign-in was finished, as the `sign_in` event reports it. */
-export type SignInMethod = 'link' | 'code' | 'confirmed';
+export type SignInMethod = 'link' | 'code' | 'confirmed' | 'relay';
 
 /**
  * What the sign-in flow decided. The router turns each into a response; the flow never sees
@@ -31,5 +31,10 @@ export type Outcome =
       maskedEmail: string;
       fields: Readonly<Record<string, string>>;
     }
+  /**
+   * Another browser (or a scanner) opened the link under `crossDevice: 'relay'`: show it a code
+   * to type in the browser that asked. Nothing was spent, and nothing here signs anyone in.
+   */
+  | { kind: 'relay'; code: string; maskedEmail: string }
   /** Go on to the provider's own link (the browser that asked opened a wrapped link). */
   | { kind: 'redirect'; location: string };

@@ -15,6 +15,8 @@ export interface StatePayload {
   r: string;
   /** The address the link was sent to, for one-click resend and the confirmation page. */
   e: string;
+  /** When the link was sent (ms since the epoch), for `link_opened_elsewhere`. */
+  t?: number;
 }
 
 const NONCE = /^[A-Za-z0-9_-]{22}$/;

@@ -79,6 +79,7 @@ export function createSender(o: SenderDeps): {
       o.emit({ type: 'link_not_sent', email: maskEmail(address), reason: 'not_allowed' }, ip);
       return;
     }
+    payload.t = Date.now();
     const state = o.states.seal(payload, o.ttlMs);
     // Opened before the email goes out, so a click that beats this job's last step still finds
     // it; withdrawn if sending fails, so a link from a failed attempt finds no record.

@@ -10,6 +10,9 @@ import type { Outcome, SignInMethod } from './outcomes';
 import { bindingOf, holdsBinding, maskEmail } from './pending';
 import type { StatePayload } from './pending';
 import { createPendingStore } from './pending-store';
+import { createRelay } from './relay';
+import type { RelayFields } from './relay';
+import { classifyOpen } from './telemetry';
 import { createRescue } from './rescue';
 import { safeReturnTo } from './return-to';
 import { createStateCodec } from './state';
@@ -34,7 +37,7 @@ export interface SignInFlowDeps {
   openUrl: string;
   delivery: 'provider' | SendEmail;
   allow: (email: string) => boolean | Promise<boolean>;
-  crossDevice: 'confirm' | 'deny';
+  crossDevice: 'relay' | 'confirm' | 'deny';
   afterSignIn: string;
   providerTimeoutMs: number;
   emit: (event: FlowEvent, ip: string) => void;
@@ -47,12 +50,18 @@ export interface Client {
   userAgent?: string | null;
 }
 
-export type LandInput = Client & { head: boolean } & (
+export type LandInput = Client & {
+  head: boolean;
+  /** The request carried query parameters the link never has (a `follow=true`-style probe). */
+  probe?: boolean;
+} & (
     | { via: 'callback'; code?: string; state?: string; error?: string }
     | { via: 'wrapped'; t?: string }
   );
-export type ConfirmInput = Client &
-  ({ via: 'callback'; code?: string; state?: string } | { via: 'wrapped'; t?: string });
+export type ConfirmInput = Client & {
+  /** Finishing a relayed sign-in: the browser typed the code another browser was shown. */
+  relayed?: boolean;
+} & ({ via: 'callback'; code?: string; state?: string } | { via: 'wrapped'; t?: string });
 
 export interface SignInFlow {
   request(input: Client & { email: unknown; returnTo: unknown }): Promise<Outcome>;
@@ -82,6 +91,7 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
   const providerSends = deps.delivery === 'provider';
   const held = createRescue(deps.store, Math.min(ttlMs, capabilities.codeTtlMs));
   const rescue = providerSends ? held : null;
+  const relay = deps.crossDevice === 'relay' ? createRelay(deps.store, deps.secrets, ttlMs) : null;
   const links = provider.follow
     ? createThirdPartyLinks({
         secrets: deps.secrets,
@@ -160,15 +170,34 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     };
   }
 
-  /** Another browser opened the link: confirm, or refuse under `crossDevice: 'deny'`. */
-  function elsewhere(
-    payload: StatePayload,
-    via: 'callback' | 'wrapped',
-    fields: Record<string, string>,
-  ): Outcome {
+  /**
+   * Another browser opened the link: show it a relay code (`'relay'`), ask it to confirm
+   * (`'confirm'`), or refuse (`'deny'`). Nothing is spent.
+   */
+  async function elsewhere(payload: StatePayload, fields: RelayFields): Promise<Outcome> {
     if (deps.crossDevice === 'deny')
       throw new MagicLinkError('ERR_CROSS_DEVICE_DENIED', 'Link opened in another browser');
-    return { kind: 'confirm', via, email: payload.e, maskedEmail: maskEmail(payload.e), fields };
+    const maskedEmail = maskEmail(payload.e);
+    if (relay) {
+      await relay.hold(payload.b, payload.i, fields);
+      return { kind: 'relay', code: relay.codeFor(payload.i), maskedEmail };
+    }
+    const { via, ...posted } = fields;
+    return { kind: 'confirm', via, email: payload.e, maskedEmail, fields: posted };
+  }
+
+  function openedElsewhere(payload: StatePayload, input: LandInput): void {
+    const sinceSentMs = typeof payload.t === 'number' ? Math.max(0, Date.now() - payload.t) : null;
+    deps.emit(
+      {
+        type: 'link_opened_elsewhere',
+        email: maskEmail(payload.e),
+        via: input.via,
+        classification: classifyOpen({ ...input, sinceSentMs }),
+        sinceSentMs,
+      },
+      input.ip,
+    );
   }
 
   const { land, confirm } = createLanding({
@@ -180,15 +209,29 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     links,
     complete,
     elsewhere,
+    openedElsewhere,
   });
 
   async function verifyCode(input: Client & { code: unknown }): Promise<Outcome> {
     const code = (typeof input.code === 'string' ? input.code : '').replace(/[\s-]/g, '');
-    if (!input.nonce || !/^[0-9]{6}$/.test(code) || !provider.verifyCode)
+    if (!input.nonce || !/^[0-9]{6}$/.test(code))
       throw new MagicLinkError(
         'ERR_CODE_INVALID',
         input.nonce ? 'Malformed code' : 'No pending cookie',
       );
+    const binding = bindingOf(input.nonce);
+    const relayed = relay ? await relay.claim(binding, code) : null;
+    if (relay && relayed) {
+      try {
+        return await confirm({ ...input, ...relayed.fields, relayed: true });
+      } catch (err) {
+        // A passing failure spent nothing: the same code works again.
+        if (restorable(err) && err.code !== 'ERR_LINK_INVALID')
+          await relay.hold(binding, relayed.id, relayed.fields).catch(() => undefined);
+        throw err;
+      }
+    }
+    if (!provider.verifyCode) throw new MagicLinkError('ERR_CODE_INVALID', 'Wrong code');
     const checked = await call(
       provider.verifyCode(bindingOf(input.nonce), code, providerClient(input)),
     );

@@ -16,6 +16,7 @@ form{margin:0 0 1rem}
 label{display:block;font-weight:600;margin-bottom:.25rem}
 input{width:100%;font:inherit;padding:.625rem .75rem;border:1px solid #888;border-radius:.375rem;margin-bottom:1rem;background:Field;color:FieldText}
 input.code{letter-spacing:.3em;font-size:1.25rem;text-align:center}
+p.code{font:700 2rem/1.2 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;letter-spacing:.3em;text-align:center;margin:1.5rem 0}
 button{font:inherit;font-weight:600;padding:.625rem 1rem;border:0;border-radius:.375rem;background:var(--accent);color:#fff;cursor:pointer;width:100%}
 button.link{background:none;color:var(--accent);text-decoration:underline;padding:0;width:auto}
 :focus-visible{outline:3px solid #f5a623;outline-offset:2px}

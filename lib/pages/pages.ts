@@ -58,8 +58,19 @@ export function sentPage(data: {
   error: string | null;
   /** The email holds a code and no link (WorkOS sends its own Magic Auth email). */
   codeOnly?: boolean;
+  /** The email holds a code. @default true when there is a code form */
+  emailCodes?: boolean;
+  /** A link opened in another browser shows a code to type here (`crossDevice: 'relay'`). */
+  relay?: boolean;
 }): string {
   const codeOnly = data.codeOnly === true && data.verifyAction !== null;
+  const emailCodes = data.emailCodes ?? true;
+  const relay = data.relay === true && !codeOnly;
+  const label = codeOnly
+    ? 'The 6-digit code from the email'
+    : emailCodes
+      ? 'Or type the 6-digit code from the email'
+      : 'Opened the link on another device? Type the 6-digit code it shows';
   return layout(
     'Check your email',
     html`<h1>Check your email</h1>
@@ -77,9 +88,14 @@ export function sentPage(data: {
           ? html`<hr />
               ${errorFor('code', data.error)}
               <form method="post" action="${data.verifyAction}">
-                <label for="code"
-                  >${codeOnly ? 'The 6-digit code from the email' : 'Or type the 6-digit code from the email'}</label
-                >
+                <label for="code">${label}</label>
+                ${
+                  relay && emailCodes
+                    ? html`<p class="muted" id="code-hint">
+                        or the one shown where you opened the link, if that was another device.
+                      </p>`
+                    : ''
+                }
                 <input
                   id="code"
                   class="code"
@@ -89,7 +105,11 @@ export function sentPage(data: {
                   pattern="[0-9]{6}"
                   maxlength="6"
                   required
-                  ${invalid('code', data.error)}
+                  ${
+                    relay && emailCodes && !data.error
+                      ? html`aria-describedby="code-hint"`
+                      : invalid('code', data.error)
+                  }
                 />
                 <button type="submit">Sign in with code</button>
               </form>`
@@ -138,6 +158,23 @@ export function confirmPage(data: {
         ${hidden}
         <button type="submit">Continue signing in</button>
       </form>`,
+  );
+}
+
+/**
+ * `crossDevice: 'relay'`: what a browser that did not ask for the link shows. No form, no
+ * script: nothing here spends the link or signs this browser in.
+ */
+export function relayPage(data: { appName: string; code: string }): string {
+  return layout(
+    'Finish signing in in the other browser',
+    html`<h1>Finish signing in in the other browser</h1>
+      <p>Type this code in the browser where you asked to sign in to ${data.appName}:</p>
+      <p class="code" id="relay-code">${data.code}</p>
+      <p class="muted">
+        This browser stays signed out. If you did not ask to sign in, close this page and give the
+        code to nobody: ${data.appName} never asks for it by phone, chat or email.
+      </p>`,
   );
 }
 

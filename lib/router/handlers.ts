@@ -28,6 +28,15 @@ function userAgentOf(req: IncomingMessage): string | null {
   return typeof ua === 'string' && ua ? ua.slice(0, 512) : null;
 }
 
+const CALLBACK_PARAMS = new Set(['code', 'state', 'error', 'error_description']);
+const WRAPPED_PARAMS = new Set(['t']);
+
+/** Query parameters the link never carries, as `follow=true`-style probes add. */
+function probes(fields: Record<string, string>, own: ReadonlySet<string>): boolean {
+  for (const key in fields) if (!own.has(key)) return true;
+  return false;
+}
+
 /** Per route: read the fields, call the flow, hand the outcome to the responder. */
 export function createHandlers(kit: RouterKit, flow: SignInFlow): Handlers {
   const { o, paths } = kit;
@@ -68,7 +77,12 @@ export function createHandlers(kit: RouterKit, flow: SignInFlow): Handlers {
     },
     async callbackGet(c) {
       const { code, state, error } = c.fields;
-      const input = { ...client(c), head: head(c.req), via: 'callback' as const };
+      const input = {
+        ...client(c),
+        head: head(c.req),
+        probe: probes(c.fields, CALLBACK_PARAMS),
+        via: 'callback' as const,
+      };
       await respond(c.req, c.res, await flow.land({ ...input, code, state, error }));
     },
     async callbackPost(c) {
@@ -80,7 +94,13 @@ export function createHandlers(kit: RouterKit, flow: SignInFlow): Handlers {
       );
     },
     async openGet(c) {
-      const input = { ...client(c), head: head(c.req), via: 'wrapped' as const, t: c.fields.t };
+      const input = {
+        ...client(c),
+        head: head(c.req),
+        probe: probes(c.fields, WRAPPED_PARAMS),
+        via: 'wrapped' as const,
+        t: c.fields.t,
+      };
       await respond(c.req, c.res, await flow.land(input));
     },
     async openPost(c) {

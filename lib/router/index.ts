@@ -89,7 +89,8 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
   });
   const table = routeTable(kit.paths, createHandlers(kit, flow), {
     signInPage: o.signInPage !== false,
-    checksCodes: o.capabilities.checksCodes,
+    // Relay codes are typed on the same form as the email's codes.
+    checksCodes: o.capabilities.checksCodes || o.crossDevice === 'relay',
     followsLinks: o.capabilities.followsLinks,
     addressOfRequest: flow.addressOfRequest,
     addressOfResend: flow.addressOfResend,

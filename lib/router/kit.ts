@@ -68,13 +68,16 @@ export function createKit(o: ResolvedOptions, cookie: PendingCookie): RouterKit 
     }
   }
   const paths = pathsUnder(o.basePath);
-  const checksCodes = o.capabilities.checksCodes;
+  const emailCodes = o.capabilities.checksCodes;
+  const relay = o.crossDevice === 'relay';
   const sent = {
     appName: o.appName,
-    verifyAction: checksCodes ? paths.verify : null,
+    verifyAction: emailCodes || relay ? paths.verify : null,
     signInHref: paths.signIn,
     // The provider's own email carries only a code (WorkOS Magic Auth): no link to talk about.
-    codeOnly: checksCodes && o.delivery === 'provider',
+    codeOnly: emailCodes && o.delivery === 'provider',
+    emailCodes,
+    relay,
   };
   return {
     o,

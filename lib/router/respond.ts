@@ -4,7 +4,7 @@ import type { Outcome } from '../flow/outcomes';
 import { parseEmail } from '../flow/email';
 import { maskEmail } from '../flow/pending';
 import { appendSetCookie, redirect, sendHtml, sendJson, wantsJson } from '../http';
-import { confirmPage } from '../pages/pages';
+import { confirmPage, relayPage } from '../pages/pages';
 import type { RouterKit } from './kit';
 
 type WithUser = IncomingMessage & { user?: Express.User };
@@ -90,6 +90,13 @@ export function createResponder(
             }),
           { status: 'confirmation_required', email: outcome.maskedEmail },
         );
+        return;
+      case 'relay':
+        // Nothing on this page spends the link or signs this browser in.
+        render(req, res, 200, () => relayPage({ appName: o.appName, code: outcome.code }), {
+          status: 'relay_required',
+          code: outcome.code,
+        });
         return;
       case 'redirect':
         redirect(res, outcome.location);

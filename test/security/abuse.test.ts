@@ -124,7 +124,7 @@ describe('A1, A4: junk against a genuine state, and wrapped links with nothing p
   it(
     'meets 429 and costs at most 3 token calls, however many junk codes are posted to the callback',
     async () => {
-      t = await createTestApp({ provider: 'workos' });
+      t = await createTestApp({ provider: 'workos', router: { crossDevice: 'confirm' } });
       const agent = request.agent(t.url);
       await askForLink(agent, VICTIM);
       const [mail] = await t.outbox();
@@ -262,9 +262,13 @@ describe('A9: a repeated key in a JSON body', () => {
   });
 });
 
-describe('F07: the confirmation page', () => {
+describe("F07: the confirmation page (crossDevice: 'confirm')", () => {
   it('names the whole address, and warns when this browser is signed in as someone else', async () => {
-    t = await createTestApp({ provider: 'self-hosted', rateLimit: false });
+    t = await createTestApp({
+      provider: 'self-hosted',
+      rateLimit: false,
+      router: { crossDevice: 'confirm' },
+    });
     const phone = request.agent(t.url);
     await askForLink(phone, 'mallory@example.com');
     const own = await nextEmail(t, 'mallory@example.com');

@@ -20,11 +20,11 @@ function hiddenFields(html: string): Record<string, string> {
 }
 
 describe.each(STACKS)(
-  'S2: a link opened in another browser needs confirmation (Express $express, SDK $sdk)',
+  "S2: under crossDevice: 'confirm', a link opened in another browser needs confirmation (Express $express, SDK $sdk)",
   (stack) => {
     let t: TestApp;
     beforeEach(async () => {
-      t = await createTestApp(stack);
+      t = await createTestApp({ ...stack, router: { crossDevice: 'confirm' } });
     });
     afterEach(() => t.close());
 

@@ -46,17 +46,28 @@ describe('C4: every page works under helmet', () => {
     expect(csp).toContain(", frame-ancestors 'none'");
   });
 
-  it('serves the sign-in, sent, confirmation, expired and error pages script-free', async () => {
+  it('serves the sign-in, sent, relay, confirmation, expired and error pages script-free', async () => {
     const pages: [string, number, request.Response][] = [];
     pages.push(['sign-in', 200, await request(t.url).get('/auth/magic-link')]);
     pages.push(['sent', 200, await request(t.url).get('/auth/magic-link/sent')]);
 
     const alice = request.agent(t.url);
     const callback = await requestCallback(t, alice);
-    const confirm = await request(t.url).get(callback);
-    expect(confirm.text).toContain('Continue signing in');
-    pages.push(['confirm', 200, confirm]);
+    const relay = await request(t.url).get(callback);
+    expect(relay.text).toContain('Finish signing in in the other browser');
+    pages.push(['relay', 200, relay]);
     expect((await alice.get(callback)).status).toBe(303);
+
+    const confirming = await createTestApp({ helmet: true, router: { crossDevice: 'confirm' } });
+    try {
+      const confirm = await request(confirming.url).get(
+        await requestCallback(confirming, request.agent(confirming.url)),
+      );
+      expect(confirm.text).toContain('Continue signing in');
+      pages.push(['confirm', 200, confirm]);
+    } finally {
+      await confirming.close();
+    }
 
     const expired = await request(t.url).get(callback);
     expect(expired.text).toContain('Email me a new link');

@@ -138,7 +138,8 @@ describe.each(STACKS)('Faults when a link is requested (Express $express, SDK $s
 describe.each(STACKS)('Faults at the callback (Express $express, SDK $sdk)', (stack) => {
   let t: TestApp;
   beforeEach(async () => {
-    t = await createTestApp({ ...stack, rateLimit: false });
+    // 'confirm', so a failed confirmation POST can be tested as well.
+    t = await createTestApp({ ...stack, rateLimit: false, router: { crossDevice: 'confirm' } });
   });
   afterEach(() => t.close());
 

@@ -64,7 +64,8 @@ describe.each(STACKS)('T1: a used link is refused (Express $express, SDK $sdk)',
 describe.each(STACKS)('T5: forged codes are refused (Express $express, SDK $sdk)', (stack) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ ...stack, rateLimit: false });
+    // 'confirm', so forged codes can also be posted to the confirmation step.
+    t = await createTestApp({ ...stack, rateLimit: false, router: { crossDevice: 'confirm' } });
   });
   beforeEach(() => resetApp(t));
   afterAll(() => t.close());

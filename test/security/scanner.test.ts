@@ -127,7 +127,7 @@ describe.each([
 describe('A scanner that submits the confirmation form (residual risk of crossDevice "confirm")', () => {
   let t: TestApp;
   beforeEach(async () => {
-    t = await createTestApp({ provider: 'self-hosted' });
+    t = await createTestApp({ provider: 'self-hosted', router: { crossDevice: 'confirm' } });
   });
   afterEach(() => t.close());
 

@@ -114,7 +114,12 @@ describe('T2: 20 concurrent callbacks with one token', () => {
 
 describe('T5: forged, truncated, oversized and non-base64url tokens', () => {
   beforeEach(async () => {
-    t = await createTestApp({ provider: 'self-hosted', rateLimit: false });
+    // 'confirm', so forgeries can also be posted to the confirmation step.
+    t = await createTestApp({
+      provider: 'self-hosted',
+      rateLimit: false,
+      router: { crossDevice: 'confirm' },
+    });
   });
 
   it('answer 400, and the genuine link still signs in afterwards', async () => {
@@ -241,9 +246,13 @@ describe('T6: one-time code attempts', () => {
   });
 });
 
-describe('S2: a state minted in browser A, used in browser B', () => {
+describe("S2: under crossDevice: 'confirm', a state minted in browser A, used in browser B", () => {
   beforeEach(async () => {
-    t = await createTestApp({ provider: 'self-hosted', rateLimit: false });
+    t = await createTestApp({
+      provider: 'self-hosted',
+      rateLimit: false,
+      router: { crossDevice: 'confirm' },
+    });
   });
 
   it('gets a confirmation page and no session; the token is not spent and A still signs in', async () => {

@@ -161,6 +161,7 @@ describe('C1: cookies on an https origin', () => {
       secret: TEST_SECRET,
       origin,
       dangerouslyDisableRateLimit: true,
+      crossDevice: 'confirm',
     });
     app.use(router);
     app.get('/account', requireUser(), (req, res) => {
