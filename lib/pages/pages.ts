@@ -165,7 +165,7 @@ export function confirmPage(data: {
  * `crossDevice: 'relay'`: what a browser that did not ask for the link shows. No form, no
  * script: nothing here spends the link or signs this browser in.
  */
-export function relayPage(data: { appName: string; code: string }): string {
+export function relayPage(data: { appName: string; code: string; signInHref: string }): string {
   return layout(
     'Finish signing in in the other browser',
     html`<h1>Finish signing in in the other browser</h1>
@@ -174,6 +174,10 @@ export function relayPage(data: { appName: string; code: string }): string {
       <p class="muted">
         This browser stays signed out. If you did not ask to sign in, close this page and give the
         code to nobody: ${data.appName} never asks for it by phone, chat or email.
+      </p>
+      <p class="muted">
+        Want to sign in on this device instead?
+        <a href="${data.signInHref}">Ask for a link here</a>.
       </p>`,
   );
 }

@@ -93,10 +93,16 @@ export function createResponder(
         return;
       case 'relay':
         // Nothing on this page spends the link or signs this browser in.
-        render(req, res, 200, () => relayPage({ appName: o.appName, code: outcome.code }), {
-          status: 'relay_required',
-          code: outcome.code,
-        });
+        render(
+          req,
+          res,
+          200,
+          () => relayPage({ appName: o.appName, code: outcome.code, signInHref: paths.signIn }),
+          {
+            status: 'relay_required',
+            code: outcome.code,
+          },
+        );
         return;
       case 'redirect':
         redirect(res, outcome.location);

@@ -62,30 +62,36 @@ describeBrowser('example app with the WorkOS emulator, in Chromium', () => {
   );
 
   test(
-    'a link opened on another device asks first, and signs in only that device',
+    'a link opened on another device shows a code, and only the browser that asked signs in with it',
     async () => {
-      const a = await newPage('workos-cross-device-a');
-      const b = await newPage('workos-cross-device');
+      const a = await newPage('workos-relay-a');
+      const b = await newPage('workos-relay');
       const email = newEmail('grace');
       const mail = await requestLink(a, email);
 
       const shown = await b.page.goto(mail.links[0]!);
       expect(shown?.status()).toBe(200);
       expect(b.page.url()).toBe(mail.links[0]);
-      await expect(heading(b.page)).resolves.toBe('Continue signing in?');
-      await expect(b.page.locator('main strong').textContent()).resolves.toBe(email);
-      await b.check('confirm');
+      await expect(heading(b.page)).resolves.toBe('Finish signing in in the other browser');
+      await expect(b.page.locator('form').count()).resolves.toBe(0);
+      const code = await b.page.locator('#relay-code').textContent();
+      expect(code).toMatch(/^[0-9]{6}$/);
+      await b.check('relay');
 
-      await b.page.getByRole('button', { name: 'Continue signing in' }).click();
-      await b.page.waitForURL(`${app().origin}/account`);
-      await expect(b.page.locator('#email').textContent()).resolves.toBe(email);
+      // A, still on "Check your email", types the code B shows.
+      await a.page
+        .getByLabel('Opened the link on another device? Type the 6-digit code it shows')
+        .fill(code!);
+      await a.page.getByRole('button', { name: 'Sign in with code' }).click();
+      await a.page.waitForURL(`${app().origin}/account`);
+      await expect(a.page.locator('#email').textContent()).resolves.toBe(email);
 
-      // A asked for the link, but B's confirmation signed in B only; and the link is spent.
-      await a.page.goto(`${app().origin}/account`);
-      expect(a.page.url()).toBe(`${app().origin}/auth/magic-link?returnTo=%2Faccount`);
-      const again = await a.page.goto(mail.links[0]!);
+      // B never signed in; the link is spent.
+      await b.page.goto(`${app().origin}/account`);
+      expect(b.page.url()).toBe(`${app().origin}/auth/magic-link?returnTo=%2Faccount`);
+      const again = await b.page.goto(mail.links[0]!);
       expect(again?.status()).toBe(400);
-      await expect(heading(a.page)).resolves.toBe('This link has expired or was already used');
+      await expect(heading(b.page)).resolves.toBe('This link has expired or was already used');
       expect(a.problems()).toEqual([]);
       expect(b.problems()).toEqual([]);
     },
