@@ -36,6 +36,12 @@ const TRY_AGAIN = 'Sign-in is temporarily unavailable. Try again in a moment.';
 const LOCKED = 'Too many wrong codes. Use the link in the email, or ask for a new one.';
 const CANNOT_SIGN_IN = 'This account cannot sign in.';
 
+/**
+ * The router's providerTimeoutMs in the slow-WorkOS test: short of the default, yet long enough
+ * for the same test's calls to a healthy WorkOS (the code's creation) on a busy machine.
+ */
+const PROVIDER_TIMEOUT_MS = 2_000;
+
 const HOME_IP = '203.0.113.7';
 const HOME_UA = 'Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0 (asking browser)';
 const OTHER_IP = '198.51.100.23';
@@ -389,6 +395,29 @@ describe.each(STACKS)(
         await expectSignedOut(agent);
       });
 
+      it("after a scanner's HEAD and GET, and the asking browser's own HEAD, the link still signs in the browser that asked", async () => {
+        const t = await makeApp();
+        const email = address('scanned');
+        const agent = browser(t);
+        const { link } = await ask(t, agent, email);
+        const hits = await scan([link], 'following');
+        expect(hits.map((h) => [h.method, h.status])).toEqual([
+          ['HEAD', 200],
+          ['GET', 200],
+        ]);
+        const head = await agent.head(pathOf(link));
+        expect(head.status).toBe(200);
+        expect(setsSession(head)).toBe(false);
+        expect(authCalls(t)).toBe(0);
+
+        const landed = await agent.get(pathOf(link));
+        expect(landed.status).toBe(303);
+        expect(landed.headers.location).toBe('/account');
+        await expectSignedIn(agent, email);
+        expect(signIns.map((s) => s.details.method)).toEqual(['link']);
+        expect(authCalls(t)).toBe(1);
+      });
+
       it('a used link is refused on replay, in either browser, without asking WorkOS again', async () => {
         const t = await makeApp();
         const email = address('replay');
@@ -567,7 +596,8 @@ describe.each(STACKS)(
           'ERR_CODE_INVALID',
           'ERR_CODE_INVALID',
           'ERR_LINK_EXPIRED',
-          expect.stringMatching(/^ERR_LINK_(INVALID|EXPIRED)$/),
+          // The refused code withdrew the link locally: WorkOS is not asked again.
+          'ERR_LINK_INVALID',
         ]);
       });
 
@@ -785,16 +815,17 @@ describe.each(STACKS)(
             'Sign-in problem',
             CANNOT_SIGN_IN,
           );
+          // WorkOS spent the code with its 403, so nothing is left to type.
           const json = await byCode.post('/auth/magic-link/verify').send({ code: codeMail.code });
-          expect(json.status).toBeGreaterThanOrEqual(400);
-          expect(json.status).toBeLessThan(500);
+          expect(json.status).toBe(400);
+          expect(json.body).toEqual({ error: 'code_invalid', message: WRONG_CODE });
           await expectSignedOut(byLink);
           await expectSignedOut(byCode);
-          expect(
-            eventsOf(t, 'sign_in_failed')
-              .slice(0, 2)
-              .map((e) => e.reason),
-          ).toEqual(['ERR_SIGN_IN_REFUSED', 'ERR_SIGN_IN_REFUSED']);
+          expect(eventsOf(t, 'sign_in_failed').map((e) => e.reason)).toEqual([
+            'ERR_SIGN_IN_REFUSED',
+            'ERR_SIGN_IN_REFUSED',
+            'ERR_CODE_INVALID',
+          ]);
           expect(eventsOf(t, 'provider_error')).toEqual([]);
           expect(signIns).toEqual([]);
         },
@@ -869,7 +900,7 @@ describe.each(STACKS)(
       });
 
       it('WorkOS slower than providerTimeoutMs: 503 "try again"; the lost answer spent the code, so the retry gets the expired page', async () => {
-        const t = await makeApp({ router: { providerTimeoutMs: 500 } });
+        const t = await makeApp({ router: { providerTimeoutMs: PROVIDER_TIMEOUT_MS } });
         const email = address('slow');
         const agent = browser(t);
         const { link } = await ask(t, agent, email);
