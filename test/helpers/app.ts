@@ -13,9 +13,17 @@ import {
   requireUser,
   selfHostedProvider,
   smtpMailer,
+  workosMagicAuthProvider,
   workosProvider,
 } from '../../lib/index';
-import type { MagicLinkEvent, MagicLinkOptions, Store, WorkOSClientLike } from '../../lib/index';
+import type {
+  MagicLinkEvent,
+  MagicLinkOptions,
+  Provider,
+  Store,
+  WorkOSClientLike,
+  WorkOSMagicAuthClientLike,
+} from '../../lib/index';
 import { startWorkOSEmulator } from '../../lib/testing/workos-emulator';
 import type { WorkOSEmulator, WorkOSEmulatorOptions } from '../../lib/testing/workos-emulator';
 import { startSmtpServer } from './smtp';
@@ -30,8 +38,8 @@ export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
 export const IDLE_SOCKET_MS = 10 * 60_000;
 
 export interface TestAppOptions {
-  /** @default 'workos' */
-  provider?: 'workos' | 'self-hosted';
+  /** @default 'workos' (Magic Link) */
+  provider?: 'workos' | 'workos-magic-auth' | 'self-hosted';
   /** 'workos': WorkOS sends; 'smtp': our template over real SMTP. @default 'workos' for workos, 'smtp' otherwise */
   delivery?: 'workos' | 'smtp';
   /** @default 5 */
@@ -46,6 +54,13 @@ export interface TestAppOptions {
   trustProxy?: boolean;
   /** Extra emulator options, e.g. `{ omitStateOnAccessDenied: true }`. */
   emulator?: Partial<WorkOSEmulatorOptions>;
+  /**
+   * A running emulator to use instead of starting one (e.g. a second app on the same WorkOS
+   * environment); `close()` leaves it running. `emulator` options are then ignored.
+   */
+  sharedEmulator?: WorkOSEmulator;
+  /** The API key and client id the app's SDK client uses. @default the emulator's own */
+  workosCredentials?: { apiKey?: string; clientId?: string };
   /** Rate limits stay on unless a test turns them off. @default true */
   rateLimit?: boolean;
 }
@@ -79,13 +94,14 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const emulator =
-    providerName === 'workos'
+  const ownEmulator =
+    providerName !== 'self-hosted' && !options.sharedEmulator
       ? await startWorkOSEmulator({
           defaultRedirectUri: `${url}/auth/callback`,
           ...options.emulator,
         })
       : null;
+  const emulator = options.sharedEmulator ?? ownEmulator;
   const smtp = deliveryName === 'smtp' ? await startSmtpServer() : null;
   const mailer = smtp
     ? smtpMailer({ transport: smtp.url, from: 'Test <login@example.test>' })
@@ -93,17 +109,19 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const events: MagicLinkEvent[] = [];
   const store = options.store ?? memoryStore();
 
-  let provider;
+  let provider: Provider;
   if (emulator) {
-    const sdkOptions = { ...emulator.sdkOptions() };
-    const workos: WorkOSClientLike =
+    const apiKey = options.workosCredentials?.apiKey ?? emulator.apiKey;
+    const clientId = options.workosCredentials?.clientId ?? emulator.clientId;
+    const sdkOptions = { ...emulator.sdkOptions(), clientId };
+    const workos =
       options.sdk === 8
-        ? (new WorkOS8(emulator.apiKey, sdkOptions) as unknown as WorkOSClientLike)
-        : (new WorkOS11(emulator.apiKey, {
-            ...sdkOptions,
-            maxRetries: 0,
-          }) as unknown as WorkOSClientLike);
-    provider = workosProvider({ workos, clientId: emulator.clientId });
+        ? new WorkOS8(apiKey, sdkOptions)
+        : new WorkOS11(apiKey, { ...sdkOptions, maxRetries: 0 });
+    provider =
+      providerName === 'workos-magic-auth'
+        ? workosMagicAuthProvider({ workos: workos as WorkOSMagicAuthClientLike, clientId })
+        : workosProvider({ workos: workos as unknown as WorkOSClientLike, clientId });
   } else {
     provider = selfHostedProvider();
   }
@@ -149,7 +167,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       mailer?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      await emulator?.close();
+      await ownEmulator?.close();
       await smtp?.close();
     },
   };
