@@ -336,8 +336,8 @@ describe.each(STACKS)(
         expect(eventsOf(t, 'sign_in')).toHaveLength(1);
       });
 
-      it("a scanner's HEAD and GET spend nothing; another browser gets the confirmation page, and confirming there signs that browser in", async () => {
-        const t = await makeApp();
+      it("under crossDevice: 'confirm', a scanner's HEAD and GET spend nothing; another browser gets the confirmation page, and confirming there signs that browser in", async () => {
+        const t = await makeApp({ router: { crossDevice: 'confirm' } });
         const email = address('elsewhere');
         const agent = browser(t);
         const { link, code } = await ask(t, agent, email);
