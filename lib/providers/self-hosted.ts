@@ -175,8 +175,11 @@ export function selfHostedProvider(options: SelfHostedProviderOptions = {}): Pro
     code: string,
   ): Promise<{ profile: MagicLinkProfile; state: string }> {
     const { store } = ready();
-    // Nothing is written for a browser with no pending code: a flood of made-up bindings
-    // finds nothing and leaves nothing behind.
+    // Counted per browser before anything is looked up, so a browser whose address got no
+    // email (allow() refused it) is locked after exactly as many wrong codes as one with a code
+    // on record: the lock must not tell the two apart (threat model E1). The binding comes
+    // from a MAC'd pending cookie, and the router's per-browser limit writes a counter anyway.
+    await reserve(`otpb:${binding}`, maxAttempts, ttlMs, 'Too many attempts in this browser');
     const hash = await store.get(`otp:${binding}`);
     const record = parseRecord(hash ? await store.get(`tok:${hash}`) : null);
     if (!hash || !record || !record.c)
@@ -198,6 +201,7 @@ export function selfHostedProvider(options: SelfHostedProviderOptions = {}): Pro
     if (!spent)
       throw new MagicLinkError('ERR_CODE_INVALID', 'The link for this code was already used');
     await store.delete(`otp:${binding}`);
+    await store.delete(`otpb:${binding}`);
     await store.delete(failures);
     return { profile: profileFor(spent.e), state: spent.s };
   }

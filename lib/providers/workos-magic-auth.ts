@@ -256,7 +256,7 @@ export function workosMagicAuthProvider(options: WorkOSMagicAuthProviderOptions)
   const recordKey = (binding: string) => `b:${binding}`;
   /** Present while the link of sign-in `n` is unspent; holds its binding. */
   const linkKey = (n: string) => `n:${n}`;
-  const attemptsKey = (binding: string, n: string) => `a:${binding}:${n}`;
+  const attemptsKey = (binding: string) => `a:${binding}`;
 
   async function authenticate(
     code: string,
@@ -378,12 +378,12 @@ export function workosMagicAuthProvider(options: WorkOSMagicAuthProviderOptions)
     client?: ProviderClient,
   ): Promise<ProviderSignIn & { state: string }> {
     const { store } = ready();
-    // Nothing is written for a browser with no pending code.
-    const record = parseRecord(await store.get(recordKey(binding)));
-    if (!record) throw new MagicLinkError('ERR_CODE_INVALID', 'No pending code for this browser');
-    // Reserved before the check (increment, then compare), so parallel guesses cannot slip through.
+    // Reserved before the check (increment, then compare), so parallel guesses cannot slip
+    // through; and per browser before the record is looked up, so a browser whose address got
+    // no code (sign-up off, allow() refused it) locks exactly like one with a code: the lock
+    // must not tell the two apart (threat model E1).
     const { count, resetMs } = await store.increment(
-      attemptsKey(binding, record.n),
+      attemptsKey(binding),
       WORKOS_MAGIC_AUTH_TTL_MS,
     );
     if (count > MAGIC_AUTH_MAX_CODE_ATTEMPTS) {
@@ -391,6 +391,8 @@ export function workosMagicAuthProvider(options: WorkOSMagicAuthProviderOptions)
         retryAfter: Math.max(1, Math.ceil(resetMs / 1000)),
       });
     }
+    const record = parseRecord(await store.get(recordKey(binding)));
+    if (!record) throw new MagicLinkError('ERR_CODE_INVALID', 'No pending code for this browser');
     if (typeof code !== 'string' || !CODE.test(code))
       throw new MagicLinkError('ERR_CODE_INVALID', 'Malformed code');
     let result;
@@ -409,7 +411,7 @@ export function workosMagicAuthProvider(options: WorkOSMagicAuthProviderOptions)
     }
     await store.delete(linkKey(record.n));
     await forget(binding, record.n);
-    await store.delete(attemptsKey(binding, record.n));
+    await store.delete(attemptsKey(binding));
     return { ...result, state: record.s };
   }
 

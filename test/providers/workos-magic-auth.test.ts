@@ -362,17 +362,20 @@ describe.each(SDKS)('workosMagicAuthProvider with $name', ({ client, major }) =>
       expect(verified.profile).toMatchObject({ id: mail.userId, email });
     });
 
-    it('a browser with no pending code is refused with ERR_CODE_INVALID, writing nothing and calling nobody', async () => {
+    it('a browser with no pending code is refused with ERR_CODE_INVALID, calling nobody, and locks after 5 like one with a code', async () => {
       const { provider, store } = make();
       await provider.start(address(), context({ providerSends: true }));
       const writes = [
         jest.spyOn(store, 'set'),
-        jest.spyOn(store, 'increment'),
         jest.spyOn(store, 'take'),
         jest.spyOn(store, 'delete'),
       ];
       const calls = authCalls();
-      await refusal(provider.verifyCode!(newBinding(), '123456'), 'ERR_CODE_INVALID');
+      const binding = newBinding();
+      for (let i = 0; i < 5; i += 1)
+        await refusal(provider.verifyCode!(binding, '123456'), 'ERR_CODE_INVALID');
+      await refusal(provider.verifyCode!(binding, '123456'), 'ERR_CODE_LOCKED');
+      // Only the browser's attempt counter is written.
       for (const write of writes) expect(write).not.toHaveBeenCalled();
       expect(authCalls()).toBe(calls);
     });
@@ -438,16 +441,27 @@ describe.each(SDKS)('workosMagicAuthProvider with $name', ({ client, major }) =>
       expect(authCalls()).toBe(5);
     });
 
-    it('a new code for the same browser gets its own 5 attempts', async () => {
+    it("a new code for the same browser shares the browser's 5 attempts; a sign-in resets them", async () => {
       const { provider } = make();
       const binding = newBinding();
       const first = await provider.start(address(), context({ binding }));
       for (let i = 0; i < 5; i += 1)
         await refusal(provider.verifyCode!(binding, wrong(first.code!)), 'ERR_CODE_INVALID');
       await refusal(provider.verifyCode!(binding, first.code!), 'ERR_CODE_LOCKED');
-      const ctx = context({ binding });
-      const second = await provider.start(address(), ctx);
-      await expect(provider.verifyCode!(binding, second.code!)).resolves.toMatchObject({
+      // Fresh attempts for a new code would tell an address that got one from one that did not.
+      const second = await provider.start(address(), context({ binding }));
+      await refusal(provider.verifyCode!(binding, second.code!), 'ERR_CODE_LOCKED');
+
+      const other = newBinding();
+      const third = await provider.start(address(), context({ binding: other }));
+      for (let i = 0; i < 4; i += 1)
+        await refusal(provider.verifyCode!(other, wrong(third.code!)), 'ERR_CODE_INVALID');
+      await provider.verifyCode!(other, third.code!);
+      const ctx = context({ binding: other });
+      const fourth = await provider.start(address(), ctx);
+      for (let i = 0; i < 4; i += 1)
+        await refusal(provider.verifyCode!(other, wrong(fourth.code!)), 'ERR_CODE_INVALID');
+      await expect(provider.verifyCode!(other, fourth.code!)).resolves.toMatchObject({
         state: ctx.state,
       });
     });
