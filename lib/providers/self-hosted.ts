@@ -177,7 +177,7 @@ export function selfHostedProvider(options: SelfHostedProviderOptions = {}): Pro
     const { store } = ready();
     // Counted per browser before anything is looked up, so a browser whose address got no
     // email (allow() refused it) is locked after exactly as many wrong codes as one with a code
-    // on record: the lock must not tell the two apart (threat model E1). The binding comes
+    // on record: the lock must not tell the two apart (threat model T7). The binding comes
     // from a MAC'd pending cookie, and the router's per-browser limit writes a counter anyway.
     await reserve(`otpb:${binding}`, maxAttempts, ttlMs, 'Too many attempts in this browser');
     const hash = await store.get(`otp:${binding}`);

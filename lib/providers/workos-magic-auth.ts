@@ -381,7 +381,7 @@ export function workosMagicAuthProvider(options: WorkOSMagicAuthProviderOptions)
     // Reserved before the check (increment, then compare), so parallel guesses cannot slip
     // through; and per browser before the record is looked up, so a browser whose address got
     // no code (sign-up off, allow() refused it) locks exactly like one with a code: the lock
-    // must not tell the two apart (threat model E1).
+    // must not tell the two apart (threat model T7).
     const { count, resetMs } = await store.increment(
       attemptsKey(binding),
       WORKOS_MAGIC_AUTH_TTL_MS,

@@ -3,7 +3,7 @@ import { createTestApp } from '../helpers/app';
 import type { TestApp, TestAppOptions } from '../helpers/app';
 import { askForLink } from '../helpers/sign-in';
 
-// E1 (enumeration through the code lock): a browser asks for a sign-in, then types wrong codes.
+// T7 (enumeration through the code lock): a browser asks for a sign-in, then types wrong codes.
 // If only a browser with a code on record could be locked, the answers would tell an address
 // that may sign in from one that may not (allow() refused it, or WorkOS has sign-up off).
 
@@ -45,7 +45,7 @@ const CASES: { name: string; app: TestAppOptions; allowed: string; refused: stri
   },
 ];
 
-describe.each(CASES)('E1: the code lock says nothing about the address ($name)', (c) => {
+describe.each(CASES)('T7: the code lock says nothing about the address ($name)', (c) => {
   let t: TestApp;
   beforeEach(async () => {
     t = await createTestApp(c.app);
