@@ -109,25 +109,30 @@ describeWithRedis('onEvent', (redis) => {
     ]);
   });
 
-  it('reports link and confirmed sign-ins', async () => {
+  it('reports link and relayed sign-ins, and the open in the other browser', async () => {
     const start = t.events.length;
     const bobAgent = request.agent(t.url);
     const bob = await ask(bobAgent, 'bob@example.com');
     expect((await bobAgent.get(bob.path)).status).toBe(303);
 
-    const carol = await ask(request.agent(t.url), 'carol@example.org');
+    const carolAgent = request.agent(t.url);
+    const carol = await ask(carolAgent, 'carol@example.org');
     const phone = request.agent(t.url);
-    expect((await phone.get(carol.path)).status).toBe(200);
-    const confirmed = await phone
-      .post('/auth/callback')
+    const relay = await phone.get(carol.path).set('Accept', 'application/json');
+    expect(relay.status).toBe(200);
+    const typed = await carolAgent
+      .post('/auth/magic-link/verify')
       .type('form')
-      .send({ code: carol.token, state: carol.state });
-    expect(confirmed.status).toBe(303);
+      .send({ code: relay.body.code });
+    expect(typed.status).toBe(303);
 
-    const signIns = since(start).filter((e) => e.type === 'sign_in');
-    expect(signIns).toEqual([
+    const events = since(start);
+    expect(events.filter((e) => e.type === 'sign_in')).toEqual([
       expect.objectContaining({ email: 'b•••@example.com', method: 'link' }),
-      expect.objectContaining({ email: 'c•••@example.org', method: 'confirmed' }),
+      expect.objectContaining({ email: 'c•••@example.org', method: 'relay' }),
+    ]);
+    expect(events.filter((e) => e.type === 'link_opened_elsewhere')).toEqual([
+      expect.objectContaining({ email: 'c•••@example.org', via: 'callback' }),
     ]);
   });
 
