@@ -65,7 +65,10 @@ export interface VisitPlan {
   userAgent: string;
   /** Follow `Location` on 301, 302, 303, 307 and 308, as a browser does. */
   followRedirects: boolean;
-  /** Submit every form of every page reached (HTML pages of GET navigations), in order. */
+  /**
+   * Submit every form of every page reached, in order: any HTML answer that is not a redirect,
+   * whatever its status (a browser renders a 400 or 403 page and its forms like any other).
+   */
   submitForms: boolean;
 }
 
@@ -78,7 +81,8 @@ function isRedirect(status: number): boolean {
   return [301, 302, 303, 307, 308].includes(status);
 }
 
-function isHtml(response: ScannerResponse): boolean {
+function isPage(response: ScannerResponse): boolean {
+  if (isRedirect(response.status) || response.status < 200) return false;
   const type = response.headers['content-type'];
   return type === undefined ? /<form\b/i.test(response.body) : /html/i.test(type);
 }
@@ -162,19 +166,12 @@ export async function scannerVisit(
         initiator,
         'form',
       );
-      if (landed && landed.response.status === 200 && isHtml(landed.response))
-        await submitEveryForm(landed.url, landed.response);
+      if (landed && isPage(landed.response)) await submitEveryForm(landed.url, landed.response);
     }
   }
 
   const landed = await navigate({ method: plan.method, url: link }, null, 'link');
-  if (
-    plan.submitForms &&
-    plan.method === 'GET' &&
-    landed &&
-    landed.response.status === 200 &&
-    isHtml(landed.response)
-  )
+  if (plan.submitForms && plan.method === 'GET' && landed && isPage(landed.response))
     await submitEveryForm(landed.url, landed.response);
   return { scanner, visit: plan.visit, hops, cookies: jar.pairs() };
 }

@@ -1,7 +1,7 @@
 import type { ParsedMail } from 'mailparser';
 import type request from 'supertest';
 import type { TestApp } from './app';
-import { cookieValue, setCookies } from './app';
+import { cookieValue, follow, pathOf, setCookies } from './app';
 import { codeIn, linksIn } from './smtp';
 
 /** What a real email scanner (Safe Links, Proofpoint, …) says it is. */
@@ -159,4 +159,38 @@ export async function scan(links: readonly string[], mode: ScannerMode): Promise
     }
   }
   return hits;
+}
+
+/**
+ * The person's own click in the browser that asked (`agent`): true when it signs in and lands
+ * on `/account` as `email`. A WorkOS link goes to WorkOS first; our /open link sends the
+ * browser that asked on to WorkOS; both then come back to the callback.
+ */
+export async function clickAsUser(
+  t: TestApp,
+  agent: request.Agent,
+  link: string,
+  email: string,
+): Promise<boolean> {
+  const ours = link.startsWith(`${t.url}/`) ? link : await follow(link);
+  let landed = await agent.get(pathOf(ours));
+  const onward = landed.status === 303 ? (landed.headers.location ?? '') : '';
+  if (onward.startsWith('http')) {
+    if (new URL(onward).origin !== t.emulator?.url) return false;
+    landed = await agent.get(pathOf(await follow(onward)));
+  }
+  if (landed.status !== 303 || landed.headers.location !== '/account' || !setsSession(landed))
+    return false;
+  const account = await agent.get('/account');
+  return account.status === 200 && account.body.email === email;
+}
+
+/** The app's own check of a cookie jar: does `GET /account` with these cookies answer 200? */
+export async function signedInWith(t: TestApp, cookies: readonly string[]): Promise<boolean> {
+  const res = await fetch(`${t.url}/account`, {
+    headers: cookies.length ? { cookie: cookies.join('; ') } : {},
+    redirect: 'manual',
+  });
+  await res.body?.cancel();
+  return res.status === 200;
 }
