@@ -4,10 +4,6 @@ import type { TestApp } from './app';
 import { cookieValue, follow, pathOf, setCookies } from './app';
 import { codeIn, linksIn } from './smtp';
 
-/** What a real email scanner (Safe Links, Proofpoint, …) says it is. */
-export const HEADLESS_UA =
-  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.6099.109 Safari/537.36';
-
 /** The address a parsed email went to, e.g. `alice@example.com`. */
 export function recipientOf(mail: ParsedMail): string {
   const to = Array.isArray(mail.to) ? mail.to[0] : mail.to;
@@ -90,75 +86,6 @@ export function formOf(page: string): { action: string; fields: Record<string, s
     if (name !== undefined && value !== undefined) fields[unescapeHtml(name)] = unescapeHtml(value);
   }
   return { action: unescapeHtml(form[1]!), fields };
-}
-
-/** One request a scanner made, as it saw the answer. */
-export interface ScannerHit {
-  method: 'HEAD' | 'GET';
-  url: string;
-  follow: boolean;
-  status: number;
-  finalUrl: string;
-  setCookie: string[];
-  body: string;
-}
-
-/** How a scanner treats redirects. */
-export type ScannerMode =
-  /** HEAD and GET without following, then HEAD and GET following every redirect. */
-  | 'thorough'
-  /** Follows every redirect, HEAD first (as link-preview and safe-browsing scanners do). */
-  | 'following'
-  /** Never follows a redirect; only the link in the email is ever requested. */
-  | 'non-following';
-
-const SEQUENCES: Record<ScannerMode, { method: 'HEAD' | 'GET'; follow: boolean }[]> = {
-  thorough: [
-    { method: 'HEAD', follow: false },
-    { method: 'GET', follow: false },
-    { method: 'HEAD', follow: true },
-    { method: 'GET', follow: true },
-  ],
-  following: [
-    { method: 'HEAD', follow: true },
-    { method: 'GET', follow: true },
-  ],
-  'non-following': [
-    { method: 'HEAD', follow: false },
-    { method: 'GET', follow: false },
-  ],
-};
-
-/**
- * Visits every link like an email security scanner: no cookies, a headless-Chrome user agent,
- * HEAD and GET. It never submits a form.
- */
-export async function scan(links: readonly string[], mode: ScannerMode): Promise<ScannerHit[]> {
-  const hits: ScannerHit[] = [];
-  for (const url of links) {
-    for (const { method, follow } of SEQUENCES[mode]) {
-      const res = await fetch(url, {
-        method,
-        redirect: follow ? 'follow' : 'manual',
-        headers: {
-          'user-agent': HEADLESS_UA,
-          accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
-        },
-      });
-      const body = method === 'GET' ? await res.text() : '';
-      if (method === 'HEAD') await res.body?.cancel();
-      hits.push({
-        method,
-        url,
-        follow,
-        status: res.status,
-        finalUrl: res.url,
-        setCookie: res.headers.getSetCookie(),
-        body,
-      });
-    }
-  }
-  return hits;
 }
 
 /**
