@@ -1,12 +1,8 @@
 import type { ParsedMail } from 'mailparser';
 import type request from 'supertest';
 import type { TestApp } from './app';
-import { cookieValue, setCookies } from './app';
+import { cookieValue, follow, pathOf, setCookies } from './app';
 import { codeIn, linksIn } from './smtp';
-
-/** What a real email scanner (Safe Links, Proofpoint, …) says it is. */
-export const HEADLESS_UA =
-  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.6099.109 Safari/537.36';
 
 /** The address a parsed email went to, e.g. `alice@example.com`. */
 export function recipientOf(mail: ParsedMail): string {
@@ -92,71 +88,36 @@ export function formOf(page: string): { action: string; fields: Record<string, s
   return { action: unescapeHtml(form[1]!), fields };
 }
 
-/** One request a scanner made, as it saw the answer. */
-export interface ScannerHit {
-  method: 'HEAD' | 'GET';
-  url: string;
-  follow: boolean;
-  status: number;
-  finalUrl: string;
-  setCookie: string[];
-  body: string;
+/**
+ * The person's own click in the browser that asked (`agent`): true when it signs in and lands
+ * on `/account` as `email`. A WorkOS link goes to WorkOS first; our /open link sends the
+ * browser that asked on to WorkOS; both then come back to the callback.
+ */
+export async function clickAsUser(
+  t: TestApp,
+  agent: request.Agent,
+  link: string,
+  email: string,
+): Promise<boolean> {
+  const ours = link.startsWith(`${t.url}/`) ? link : await follow(link);
+  let landed = await agent.get(pathOf(ours));
+  const onward = landed.status === 303 ? (landed.headers.location ?? '') : '';
+  if (onward.startsWith('http')) {
+    if (new URL(onward).origin !== t.emulator?.url) return false;
+    landed = await agent.get(pathOf(await follow(onward)));
+  }
+  if (landed.status !== 303 || landed.headers.location !== '/account' || !setsSession(landed))
+    return false;
+  const account = await agent.get('/account');
+  return account.status === 200 && account.body.email === email;
 }
 
-/** How a scanner treats redirects. */
-export type ScannerMode =
-  /** HEAD and GET without following, then HEAD and GET following every redirect. */
-  | 'thorough'
-  /** Follows every redirect, HEAD first (as link-preview and safe-browsing scanners do). */
-  | 'following'
-  /** Never follows a redirect; only the link in the email is ever requested. */
-  | 'non-following';
-
-const SEQUENCES: Record<ScannerMode, { method: 'HEAD' | 'GET'; follow: boolean }[]> = {
-  thorough: [
-    { method: 'HEAD', follow: false },
-    { method: 'GET', follow: false },
-    { method: 'HEAD', follow: true },
-    { method: 'GET', follow: true },
-  ],
-  following: [
-    { method: 'HEAD', follow: true },
-    { method: 'GET', follow: true },
-  ],
-  'non-following': [
-    { method: 'HEAD', follow: false },
-    { method: 'GET', follow: false },
-  ],
-};
-
-/**
- * Visits every link like an email security scanner: no cookies, a headless-Chrome user agent,
- * HEAD and GET. It never submits a form.
- */
-export async function scan(links: readonly string[], mode: ScannerMode): Promise<ScannerHit[]> {
-  const hits: ScannerHit[] = [];
-  for (const url of links) {
-    for (const { method, follow } of SEQUENCES[mode]) {
-      const res = await fetch(url, {
-        method,
-        redirect: follow ? 'follow' : 'manual',
-        headers: {
-          'user-agent': HEADLESS_UA,
-          accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
-        },
-      });
-      const body = method === 'GET' ? await res.text() : '';
-      if (method === 'HEAD') await res.body?.cancel();
-      hits.push({
-        method,
-        url,
-        follow,
-        status: res.status,
-        finalUrl: res.url,
-        setCookie: res.headers.getSetCookie(),
-        body,
-      });
-    }
-  }
-  return hits;
+/** The app's own check of a cookie jar: does `GET /account` with these cookies answer 200? */
+export async function signedInWith(t: TestApp, cookies: readonly string[]): Promise<boolean> {
+  const res = await fetch(`${t.url}/account`, {
+    headers: cookies.length ? { cookie: cookies.join('; ') } : {},
+    redirect: 'manual',
+  });
+  await res.body?.cancel();
+  return res.status === 200;
 }

@@ -1,21 +1,28 @@
 import request from 'supertest';
+import {
+  HEADLESS_CHROME_UA,
+  microsoftSafeLinks,
+  nodeScannerHttp,
+  outlookLinkPreview,
+  simulation,
+} from '../../lib/testing/index';
+import type { Scanner, ScannerVisit, VisitPlan } from '../../lib/testing/index';
 import { createTestApp, follow, pathOf } from '../helpers/app';
 import type { TestApp, TestAppOptions } from '../helpers/app';
 import {
   askForLink,
+  clickAsUser,
   everyLink,
   formOf,
-  HEADLESS_UA,
   nextEmail,
-  scan,
   setsSession,
 } from '../helpers/sign-in';
-import type { ScannerHit } from '../helpers/sign-in';
 
 /**
  * Threat model T4: an email scanner sends HEAD and GET to every link in the email, with no
  * cookies and a headless-Chrome user agent. It must not get a session, and the person's own
- * click must still work afterwards.
+ * click must still work afterwards. The scanners are the kit's (`express-magic-link/testing`);
+ * test/security/scanner-kit.test.ts runs its whole list with `expectScannerSafe`.
  *
  * Residual risk, by design: under `crossDevice: 'confirm'` (the default) the confirmation page's
  * button is what lets a person finish on another device, so a robot that also SUBMITS that form
@@ -23,31 +30,54 @@ import type { ScannerHit } from '../helpers/sign-in';
  * `crossDevice: 'deny'` removes this: only the browser that asked can use the link.
  */
 
+const plan = (method: 'HEAD' | 'GET', followRedirects: boolean): VisitPlan => ({
+  visit: `${method}, ${followRedirects ? '' : 'not '}following redirects`,
+  method,
+  userAgent: HEADLESS_CHROME_UA,
+  followRedirects,
+  submitForms: false,
+});
+
+/** HEAD and GET without following, then HEAD and GET following every redirect; no forms. */
+const thorough = simulation('read-only scanner', [
+  plan('HEAD', false),
+  plan('GET', false),
+  plan('HEAD', true),
+  plan('GET', true),
+]);
+/** Never follows a redirect: only the link in the email is ever requested. */
+const nonFollowing = simulation('non-following scanner', [plan('HEAD', false), plan('GET', false)]);
+/** Follows every redirect, HEAD first, never submits a form: Outlook's link preview. */
+const following = outlookLinkPreview;
+
+async function scan(links: readonly string[], scanner: Scanner): Promise<ScannerVisit[]> {
+  const visits: ScannerVisit[] = [];
+  for (const link of links) visits.push(...(await scanner.simulate(link, nodeScannerHttp)));
+  return visits;
+}
+
+/** The page a visit ended on (its last hop). */
+const lastHop = (visit: ScannerVisit) => visit.hops[visit.hops.length - 1]!;
+const firstGet = (visits: ScannerVisit[]) =>
+  lastHop(visits.find((v) => v.hops[0]!.request.method === 'GET')!);
+
 const EMAIL = 'victim@example.com';
 
-function expectNothingFor(hits: ScannerHit[], t: TestApp): void {
-  for (const hit of hits) {
-    expect(hit.status).toBeLessThan(500);
-    expect(hit.setCookie.filter((c) => c.startsWith('sid='))).toEqual([]);
-    expect(hit.body).not.toMatch(/<script/i);
+function expectNothingFor(visits: ScannerVisit[], t: TestApp): void {
+  expect(visits.length).toBeGreaterThan(0);
+  for (const visit of visits) {
+    expect(visit.cookies.filter((c) => c.startsWith('sid='))).toEqual([]);
+    for (const hop of visit.hops) {
+      expect(hop.status).toBeLessThan(500);
+      expect(hop.setCookie.filter((c) => c.startsWith('sid='))).toEqual([]);
+      expect(hop.body).not.toMatch(/<script/i);
+    }
   }
   expect(t.events.filter((e) => e.type === 'sign_in')).toEqual([]);
 }
 
 async function signInByClick(t: TestApp, agent: request.Agent, link: string): Promise<void> {
-  // A WorkOS link lives on WorkOS: the browser goes there first, then comes back to us.
-  const ours = link.startsWith(`${t.url}/`) ? link : await follow(link);
-  let landed = await agent.get(pathOf(ours));
-  const onward = landed.status === 303 ? (landed.headers.location ?? '') : '';
-  if (onward.startsWith('http')) {
-    // Our scanner-safe /open link sends the browser that asked on to WorkOS.
-    expect(new URL(onward).origin).toBe(t.emulator!.url);
-    landed = await agent.get(pathOf(await follow(onward)));
-  }
-  expect(landed.status).toBe(303);
-  expect(landed.headers.location).toBe('/account');
-  expect(setsSession(landed)).toBe(true);
-  expect((await agent.get('/account')).body.email).toBe(EMAIL);
+  expect(await clickAsUser(t, agent, link, EMAIL)).toBe(true);
 }
 
 function linkVisits(t: TestApp): number {
@@ -76,14 +106,15 @@ describe.each([
 
   it('gets a confirmation page, no session, and leaves the link for the person', async () => {
     const { agent, link, links } = await setUp('confirm');
-    const hits = await scan(links, 'thorough');
+    const visits = await scan(links, thorough);
 
-    expectNothingFor(hits, t);
-    for (const hit of hits) {
-      expect(hit.status).toBe(200);
-      expect(hit.finalUrl).toBe(link);
+    expectNothingFor(visits, t);
+    for (const visit of visits) {
+      expect(visit.hops).toHaveLength(1);
+      expect(lastHop(visit).status).toBe(200);
+      expect(lastHop(visit).request.url).toBe(link);
     }
-    const page = hits.find((h) => h.method === 'GET')!.body;
+    const page = firstGet(visits).body;
     expect(page).toContain('Continue signing in?');
     expect(page).toContain(`<strong>${EMAIL}</strong>`);
     expect(linkVisits(t)).toBe(0);
@@ -102,17 +133,17 @@ describe.each([
 
   it('under crossDevice "deny" is refused even when it submits the form itself', async () => {
     const { agent, link, links } = await setUp('deny');
-    const hits = await scan(links, 'thorough');
-    expectNothingFor(hits, t);
-    for (const hit of hits) expect(hit.status).toBe(403);
-    expect(hits.find((h) => h.method === 'GET')!.body).not.toContain('<form');
+    const visits = await scan(links, thorough);
+    expectNothingFor(visits, t);
+    for (const visit of visits) expect(visit.hops.map((h) => h.status)).toEqual([403]);
+    expect(firstGet(visits).body).not.toContain('<form');
 
     // No form to submit, so the robot builds one from the link, Origin header and all.
     const url = new URL(link);
     const submitted = await request(t.url)
       .post(url.pathname)
       .set('Origin', t.url)
-      .set('User-Agent', HEADLESS_UA)
+      .set('User-Agent', HEADLESS_CHROME_UA)
       .type('form')
       .send(Object.fromEntries(url.searchParams));
     expect(submitted.status).toBe(403);
@@ -135,12 +166,17 @@ describe('A scanner that submits the confirmation form (residual risk of crossDe
     const agent = request.agent(t.url);
     await askForLink(agent, EMAIL);
     const { link } = await nextEmail(t, EMAIL);
-    const hits = await scan([link], 'non-following');
-    const { action, fields } = formOf(hits.find((h) => h.method === 'GET')!.body);
-
-    const robot = await request(t.url).post(action).set('Origin', t.url).type('form').send(fields);
+    const visits = await microsoftSafeLinks.simulate(link, nodeScannerHttp);
+    const detonation = visits.find((v) => v.visit.startsWith('detonation'))!;
+    const { action, fields } = formOf(detonation.hops[0]!.body);
+    const robot = detonation.hops.find((h) => h.cause === 'form')!;
+    expect(robot.request.method).toBe('POST');
+    expect(robot.request.url).toBe(`${t.url}${action}`);
+    expect(Object.fromEntries(new URLSearchParams(robot.request.body))).toEqual(fields);
+    expect(robot.request.headers.origin).toBe(t.url);
     expect(robot.status).toBe(303);
-    expect(setsSession(robot)).toBe(true);
+    expect(setsSession({ headers: { 'set-cookie': robot.setCookie } })).toBe(true);
+    expect(detonation.cookies.some((c) => c.startsWith('sid='))).toBe(true);
     expect(t.events.find((e) => e.type === 'sign_in')).toMatchObject({ method: 'confirmed' });
 
     const late = await agent.get(pathOf(link));
@@ -176,9 +212,9 @@ describe('A scanner visiting the WorkOS-branded email (delivery "workos")', () =
     'that follows redirects hands us the code, and the person still signs in (crossDevice %s)',
     async (crossDevice) => {
       const { agent, link, links } = await setUp(crossDevice);
-      const hits = await scan(links, 'following');
-      expectNothingFor(hits, t);
-      expect(hits[0]!.finalUrl.startsWith(`${t.url}/auth/callback?code=`)).toBe(true);
+      const visits = await scan(links, following);
+      expectNothingFor(visits, t);
+      expect(lastHop(visits[0]!).request.url.startsWith(`${t.url}/auth/callback?code=`)).toBe(true);
       expect(linkVisits(t)).toBe(2);
 
       // The WorkOS link is spent: the person's click comes back as error=access_denied, and the
@@ -196,7 +232,7 @@ describe('A scanner visiting the WorkOS-branded email (delivery "workos")', () =
   // unknown, so the rescue and the resend are keyed by the browser, not by the state.
   it('rescues the person even when WorkOS leaves state off the access_denied redirect', async () => {
     const { agent, link, links } = await setUp('confirm', true);
-    expectNothingFor(await scan(links, 'following'), t);
+    expectNothingFor(await scan(links, following), t);
     const back = await follow(link);
     expect(new URL(back).searchParams.get('error')).toBe('access_denied');
     expect(new URL(back).searchParams.has('state')).toBe(false);
@@ -210,7 +246,7 @@ describe('A scanner visiting the WorkOS-branded email (delivery "workos")', () =
 
   it('offers the one-click resend even when WorkOS leaves state off the redirect', async () => {
     const { agent, link, links } = await setUp('confirm', true);
-    expectNothingFor(await scan(links, 'non-following'), t);
+    expectNothingFor(await scan(links, nonFollowing), t);
     const late = await agent.get(pathOf(await follow(link)));
     expect(late.status).toBe(400);
     const { action, fields } = formOf(late.text);
@@ -224,9 +260,9 @@ describe('A scanner visiting the WorkOS-branded email (delivery "workos")', () =
     // A limit of WorkOS-branded email: WorkOS's link is spent by any GET or HEAD, and nothing
     // reaches us to keep. Our own email (delivery: mailer) carries /open links and avoids it.
     const { agent, link, links } = await setUp();
-    const hits = await scan(links, 'non-following');
-    expectNothingFor(hits, t);
-    for (const hit of hits) expect(hit.status).toBe(302);
+    const visits = await scan(links, nonFollowing);
+    expectNothingFor(visits, t);
+    for (const visit of visits) expect(visit.hops.map((h) => h.status)).toEqual([302]);
 
     const late = await agent.get(pathOf(await follow(link)));
     expect(late.status).toBe(400);
