@@ -53,7 +53,10 @@ describe('A1: a bounded flood meets 429 before it writes anything', () => {
   let store: MemoryStore;
   beforeEach(async () => {
     // Small enough that the flood would fill it many times over if each request wrote a key.
-    store = memoryStore({ maxEntries: 500, warnInProduction: false });
+    // Its clock stands still, so a flood slowed by a busy machine cannot outlast a one-minute
+    // window and be let through again: the test counts what one window admits.
+    const frozen = Date.now();
+    store = memoryStore({ maxEntries: 500, warnInProduction: false, now: () => frozen });
     t = await createTestApp({ provider: 'self-hosted', store });
   });
 
@@ -87,7 +90,8 @@ describe('A1: a bounded flood meets 429 before it writes anything', () => {
     async () => {
       await t.close();
       // Room for what the accepted requests legitimately write, not for what the flood would.
-      store = memoryStore({ maxEntries: 2000, warnInProduction: false });
+      const frozen = Date.now();
+      store = memoryStore({ maxEntries: 2000, warnInProduction: false, now: () => frozen });
       t = await createTestApp({ provider: 'self-hosted', store, trustProxy: true });
       const victim = request.agent(t.url);
       await askForLink(victim, VICTIM);
