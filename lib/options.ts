@@ -169,7 +169,7 @@ export interface MagicLinkOptions {
    * Bot protection on `POST <basePath>/magic-link` and `/magic-link/resend`, after the
    * same-origin check, the body and the rate limits, before the provider or any email:
    * `turnstile({ secret, sitekey })`, `hcaptcha({ secret, sitekey })` or a function
-   * `(req, fields) => Promise<boolean>` (the fields exclude the address). `false`: 400 and no
+   * `(req, fields) => Promise<boolean>` (the fields exclude the address and the resend's state). `false`: 400 and no
    * link; a throw or no answer within `providerTimeoutMs`: 503 "try again". @default none
    */
   verifyHuman?: VerifyHuman;

@@ -105,8 +105,10 @@ export function createDispatcher(
   async function checkHuman(route: RouteSpec, req: IncomingMessage, fields: Fields) {
     const verify = kit.o.verifyHuman;
     if (!route.human || !verify) return;
+    // Neither the address nor the resend's sealed state (which holds it) reaches the verifier.
     const rest: Fields = { ...fields };
     delete rest.email;
+    delete rest.state;
     let verdict: unknown;
     try {
       verdict = await withTimeout(Promise.resolve(verify(req, rest)), kit.o.providerTimeoutMs);

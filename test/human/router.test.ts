@@ -278,6 +278,16 @@ describe('verifyHuman: a function of its own', () => {
     expect((await t.smtp!.waitForMessage()).to).toMatchObject({ text: 'fields@example.com' });
   });
 
+  it('on a resend it is given neither the address nor the sealed state that holds it', async () => {
+    answer = async () => false;
+    const res = await request(t.url)
+      .post('/auth/magic-link/resend')
+      .type('form')
+      .send({ state: 'sealed-state', extra: 'e' });
+    expect(res.status).toBe(400);
+    expect(seen).toEqual([{ method: 'POST', fields: { extra: 'e' } }]);
+  });
+
   it.each<[string, Answer, string]>([
     ['false', async () => false, 'rejected'],
     [
