@@ -22,6 +22,9 @@ export type MagicLinkErrorCode =
   | 'ERR_MAIL_FAILED'
   | 'ERR_STORE_UNAVAILABLE'
   | 'ERR_SESSION_FAILED'
+  | 'ERR_HUMAN_CHECK_FAILED'
+  | 'ERR_HUMAN_CHECK_UNAVAILABLE'
+  | 'ERR_HUMAN_CHECK_MISCONFIGURED'
   | 'ERR_NOT_FOUND';
 
 /** Which page a failure shows a browser. */
@@ -130,6 +133,25 @@ export const ERRORS: Readonly<Record<MagicLinkErrorCode, Readonly<ErrorRow>>> = 
     event: 'provider_error',
   },
   ERR_SESSION_FAILED: { status: 503, message: TRY_AGAIN, page: 'error', event: 'provider_error' },
+  // `human_check_failed` is emitted where the check failed, with the verifier's reason.
+  ERR_HUMAN_CHECK_FAILED: {
+    status: 400,
+    message: 'Complete the check that you are human, then try again.',
+    page: 'sign-in',
+    event: null,
+  },
+  ERR_HUMAN_CHECK_UNAVAILABLE: {
+    status: 503,
+    message: 'We could not check that you are human. Try again in a moment.',
+    page: 'error',
+    event: 'provider_error',
+  },
+  ERR_HUMAN_CHECK_MISCONFIGURED: {
+    status: 503,
+    message: TRY_AGAIN,
+    page: 'error',
+    event: 'provider_error',
+  },
   ERR_NOT_FOUND: { status: 404, message: 'Not found.', page: 'error', event: 'sign_in_failed' },
 };
 

@@ -50,3 +50,8 @@ export type { DevMailbox, DevMailboxEntry, DevMailboxOptions } from './mail/dev-
 export { defaultEmailTemplate } from './mail/templates';
 export type { Branding, EmailTemplate, EmailTemplateData } from './mail/templates';
 export type { SignInPageData } from './pages/pages';
+export { turnstile } from './human/turnstile';
+export type { TurnstileOptions } from './human/turnstile';
+export { hcaptcha } from './human/hcaptcha';
+export type { HCaptchaOptions } from './human/hcaptcha';
+export type { HumanCheck, HumanCheckWidget, HumanVerdict, VerifyHuman } from './human/types';

@@ -1,3 +1,4 @@
+import type { HumanCheckWidget, VerifyHuman } from './human/types';
 import { MIN_SECRET_LENGTH } from './options';
 
 /** Checks of single options, each throwing a TypeError that names the option and the fix. */
@@ -139,4 +140,69 @@ export function resolveSecrets(value: unknown): readonly string[] {
     }
   }
   return list as string[];
+}
+
+/** `verifyHuman` and the widget the default pages show for it, checked together. */
+export function resolveHumanCheck(
+  verifyHuman: unknown,
+  widgetOption: unknown,
+  signInPage: unknown,
+): { verifyHuman: VerifyHuman | null; humanCheckWidget: HumanCheckWidget | null } {
+  if (verifyHuman === undefined) {
+    if (widgetOption !== undefined && widgetOption !== false)
+      fail(
+        'humanCheckWidget',
+        'is set but verifyHuman is not, so its token would never be checked',
+        'Pass verifyHuman too, e.g. verifyHuman: turnstile({ secret, sitekey }), and leave humanCheckWidget out.',
+      );
+    return { verifyHuman: null, humanCheckWidget: null };
+  }
+  if (typeof verifyHuman !== 'function')
+    fail(
+      'verifyHuman',
+      `must be a function, got ${typeof verifyHuman}`,
+      'Pass turnstile({ secret, sitekey }), hcaptcha({ secret, sitekey }) or (req, fields) => Promise<boolean>.',
+    );
+  const widget =
+    widgetOption === false
+      ? null
+      : (widgetOption ?? (verifyHuman as { widget?: unknown }).widget ?? null);
+  if (widget !== null) checkWidget(widget);
+  if (widget === null && widgetOption !== false && (signInPage ?? 'default') === 'default') {
+    fail(
+      'verifyHuman',
+      'is set, but the default sign-in page has no widget to produce its token, so every request would be refused',
+      'Give the adapter your sitekey (turnstile({ secret, sitekey })), pass humanCheckWidget: { scriptSrc, html }, or pass humanCheckWidget: false if your own form supplies the token.',
+    );
+  }
+  return {
+    verifyHuman: verifyHuman as VerifyHuman,
+    humanCheckWidget: widget as HumanCheckWidget | null,
+  };
+}
+
+function checkWidget(widget: unknown): void {
+  const fix =
+    'Pass { scriptSrc: \'https://challenges.cloudflare.com/turnstile/v0/api.js\', html: \'<div class="cf-turnstile" data-sitekey="…"></div>\' }.';
+  const w = widget as Partial<HumanCheckWidget> | null;
+  if (!w || typeof w !== 'object' || typeof w.scriptSrc !== 'string' || typeof w.html !== 'string')
+    fail('humanCheckWidget', 'must be { scriptSrc, html } (two strings) or false', fix);
+  let url: URL | null;
+  try {
+    url = new URL(w.scriptSrc);
+  } catch {
+    url = null;
+  }
+  if (url?.protocol !== 'https:')
+    fail(
+      'humanCheckWidget',
+      `scriptSrc must be an https: URL (got ${JSON.stringify(w.scriptSrc.slice(0, 100))})`,
+      fix,
+    );
+  if (/<\/?script/i.test(w.html) || w.html.length > 4096)
+    fail(
+      'humanCheckWidget',
+      'html must be at most 4096 characters of markup with no <script> (the script is scriptSrc)',
+      fix,
+    );
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { MagicLinkErrorCode } from './errors';
+import type { HumanCheckWidget, VerifyHuman } from './human/types';
 import type { Mailer } from './mail/mailer';
 import type { Branding, EmailTemplate } from './mail/templates';
 import type { SignInPageData } from './pages/pages';
@@ -54,6 +55,11 @@ export type MagicLinkEvent = { at: Date; ip: string } & (
     }
   | { type: 'sign_in_failed'; reason: MagicLinkErrorCode }
   | { type: 'rate_limited'; scope: RateLimitScope }
+  /**
+   * `verifyHuman` said no: a missing, bad, expired or replayed token (`reason` is the service's
+   * error code, e.g. `timeout-or-duplicate`, or `rejected`). No link was sent.
+   */
+  | { type: 'human_check_failed'; reason: string }
   | { type: 'provider_error'; reason: MagicLinkErrorCode; error: unknown }
   | { type: 'sign_out' }
 );
@@ -159,6 +165,20 @@ export interface MagicLinkOptions {
   dangerouslyDisableRateLimit?: boolean;
   /** Give up on the provider after this long and show "try again". @default 10000 */
   providerTimeoutMs?: number;
+  /**
+   * Bot protection on `POST <basePath>/magic-link` and `/magic-link/resend`, after the
+   * same-origin check, the body and the rate limits, before the provider or any email:
+   * `turnstile({ secret, sitekey })`, `hcaptcha({ secret, sitekey })` or a function
+   * `(req, fields) => Promise<boolean>` (the fields exclude the address and the resend's state). `false`: 400 and no
+   * link; a throw or no answer within `providerTimeoutMs`: 503 "try again". @default none
+   */
+  verifyHuman?: VerifyHuman;
+  /**
+   * The widget the default sign-in and expired pages show when `verifyHuman` is on (the pages
+   * then load its script: see the README's CSP notes). `false`: the app's own form supplies the
+   * token. @default `verifyHuman.widget` (set by the adapters when given a `sitekey`)
+   */
+  humanCheckWidget?: HumanCheckWidget | false;
 }
 
 export interface ResolvedOptions {
@@ -184,4 +204,8 @@ export interface ResolvedOptions {
   /** `null` when rate limiting is dangerously disabled. */
   rateLimiter: RateLimiter | null;
   providerTimeoutMs: number;
+  /** `null` when no human check is on. */
+  verifyHuman: VerifyHuman | null;
+  /** What the default pages show for the human check; `null` for none. */
+  humanCheckWidget: HumanCheckWidget | null;
 }

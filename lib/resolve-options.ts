@@ -6,6 +6,7 @@ import type { Mailer } from './mail/mailer';
 import {
   checkFunction,
   fail,
+  resolveHumanCheck,
   resolveOrigin,
   resolvePath,
   resolveRedirectUri,
@@ -48,6 +49,8 @@ const KNOWN_OPTIONS = new Set<string>([
   'rateLimit',
   'dangerouslyDisableRateLimit',
   'providerTimeoutMs',
+  'verifyHuman',
+  'humanCheckWidget',
 ]);
 
 function resolveDelivery(
@@ -266,5 +269,6 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     onEvent: options.onEvent ?? defaultOnEvent,
     rateLimiter: resolveRateLimiter(options, store),
     providerTimeoutMs,
+    ...resolveHumanCheck(options.verifyHuman, options.humanCheckWidget, options.signInPage),
   };
 }

@@ -1,5 +1,5 @@
-import { html, layout } from './layout';
-import type { Html } from './layout';
+import type { HumanCheckWidget } from '../human/types';
+import { Html, html, layout } from './layout';
 
 /** What the default sign-in page (and a replacement for it) is given. */
 export interface SignInPageData {
@@ -11,6 +11,8 @@ export interface SignInPageData {
   /** A message to show above the form, e.g. after a failed attempt. */
   error: string | null;
   email: string;
+  /** The human check's widget, to render inside the form (`verifyHuman`); absent when off. */
+  humanCheck?: HumanCheckWidget | null;
 }
 
 /** The error above a field, tied to it for screen readers by `invalid()`. */
@@ -26,7 +28,20 @@ function returnToField(returnTo: string): Html {
   return html`<input type="hidden" name="returnTo" value="${returnTo}" />`;
 }
 
+/** The human check's widget (trusted markup from the app or adapter) and its script; else nothing. */
+function humanCheckParts(widget: HumanCheckWidget | null | undefined): {
+  field: Html | '';
+  script: Html | '';
+} {
+  if (!widget) return { field: '', script: '' };
+  return {
+    field: new Html(widget.html),
+    script: html`<script src="${widget.scriptSrc}" async defer></script>`,
+  };
+}
+
 export function signInPage(data: SignInPageData): string {
+  const human = humanCheckParts(data.humanCheck);
   return layout(
     `Sign in to ${data.appName}`,
     html`<h1>Sign in to ${data.appName}</h1>
@@ -44,10 +59,11 @@ export function signInPage(data: SignInPageData): string {
           autofocus
           ${invalid('email', data.error)}
         />
-        ${returnToField(data.returnTo)}
+        ${returnToField(data.returnTo)} ${human.field}
         <button type="submit">Email me a sign-in link</button>
       </form>
-      <p class="muted">We will email you a link that signs you in. No password needed.</p>`,
+      <p class="muted">We will email you a link that signs you in. No password needed.</p>
+      ${human.script}`,
   );
 }
 
@@ -203,7 +219,10 @@ export function expiredPage(data: {
   resendAction: string | null;
   state: string | null;
   signInHref: string;
+  /** The human check's widget for the resend form (`verifyHuman`); absent when off. */
+  humanCheck?: HumanCheckWidget | null;
 }): string {
+  const human = humanCheckParts(data.resendAction && data.state ? data.humanCheck : null);
   return layout(
     'This link has expired',
     html`<h1>This link has expired or was already used</h1>
@@ -211,11 +230,12 @@ export function expiredPage(data: {
       ${
         data.resendAction && data.state
           ? html`<form method="post" action="${data.resendAction}">
-              <input type="hidden" name="state" value="${data.state}" />
+              <input type="hidden" name="state" value="${data.state}" /> ${human.field}
               <button type="submit">Email me a new link</button>
             </form>`
           : html`<p><a href="${data.signInHref}">Ask for a new link</a></p>`
-      }`,
+      }
+      ${human.script}`,
   );
 }
 

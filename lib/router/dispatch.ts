@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MagicLinkError } from '../errors';
 import { bindingOf } from '../flow/pending';
+import { safeReturnTo } from '../flow/return-to';
 import type { RateLimiter } from '../flow/rate-limit';
+import { withTimeout } from '../flow/timeout';
 import { bodyFields, clientIp, queryFields } from '../http';
 import type { Fields } from '../http';
 import type { RouterKit } from './kit';
@@ -23,8 +25,8 @@ type Methods = ReadonlyMap<string, RouteSpec>;
 
 /**
  * The one dispatcher: for every route of the table it applies, in order, the response headers,
- * 405 with `Allow`, HEAD as GET, the same-origin rule, body parsing and the limits, and only
- * then runs the handler. A `MagicLinkError` becomes its page or JSON; anything else goes to
+ * 405 with `Allow`, HEAD as GET, the same-origin rule, body parsing, the limits and the human
+ * check, and only then runs the handler. A `MagicLinkError` becomes its page or JSON; anything else goes to
  * `next(err)`.
  */
 export function createDispatcher(
@@ -95,6 +97,60 @@ export function createDispatcher(
     }
   }
 
+  /**
+   * The `human` column: asks `verifyHuman`, bounded by `providerTimeoutMs`, with the fields less
+   * the address, so neither its answer nor its timing can depend on the address (A3). A `false`
+   * refuses with 400; a throw or no answer refuses with 503: never a link without a yes.
+   */
+  async function checkHuman(route: RouteSpec, req: IncomingMessage, fields: Fields) {
+    const verify = kit.o.verifyHuman;
+    if (!route.human || !verify) return;
+    // Neither the address nor the resend's sealed state (which holds it) reaches the verifier.
+    const rest: Fields = { ...fields };
+    delete rest.email;
+    delete rest.state;
+    let verdict: unknown;
+    try {
+      verdict = await withTimeout(Promise.resolve(verify(req, rest)), kit.o.providerTimeoutMs);
+    } catch (err) {
+      if (
+        err instanceof MagicLinkError &&
+        (err.code === 'ERR_HUMAN_CHECK_UNAVAILABLE' || err.code === 'ERR_HUMAN_CHECK_MISCONFIGURED')
+      )
+        throw err;
+      const timedOut = err instanceof MagicLinkError && err.code === 'ERR_PROVIDER_UNAVAILABLE';
+      throw new MagicLinkError(
+        'ERR_HUMAN_CHECK_UNAVAILABLE',
+        timedOut
+          ? `verifyHuman did not answer within ${kit.o.providerTimeoutMs} ms`
+          : 'verifyHuman failed',
+        timedOut ? {} : { cause: err },
+      );
+    }
+    const human =
+      typeof verdict === 'object' && verdict !== null
+        ? (verdict as { human?: unknown }).human
+        : verdict;
+    if (typeof human !== 'boolean') {
+      throw new MagicLinkError(
+        'ERR_HUMAN_CHECK_MISCONFIGURED',
+        'verifyHuman must resolve to true, false or { human, reason }. Return a boolean from your function.',
+      );
+    }
+    if (human) return;
+    const reason = (verdict as { reason?: unknown }).reason;
+    kit.emit(req, {
+      type: 'human_check_failed',
+      reason:
+        typeof reason === 'string' && reason
+          ? reason.replace(/[^\w.,:-]/g, '_').slice(0, 100)
+          : 'rejected',
+    });
+    const err = new MagicLinkError('ERR_HUMAN_CHECK_FAILED', 'verifyHuman said no');
+    err.context.returnTo = safeReturnTo(fields.returnTo, kit.o.origin, kit.o.afterSignIn);
+    throw err;
+  }
+
   async function run(route: RouteSpec, req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (route.sameOrigin && !isSameOrigin(req.headers, kit.o.origin))
       throw new MagicLinkError('ERR_CROSS_SITE', 'Cross-site request refused');
@@ -110,6 +166,7 @@ export function createDispatcher(
       (req as { cookies?: Record<string, unknown> }).cookies,
     );
     await applyLimits(route, req, fields, ip, nonce);
+    await checkHuman(route, req, fields);
     await route.handler({ req, res, fields, nonce, ip });
   }
 

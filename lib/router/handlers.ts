@@ -51,7 +51,14 @@ export function createHandlers(kit: RouterKit, flow: SignInFlow): Handlers {
   return {
     signInPage({ res, fields }) {
       const returnTo = safeReturnTo(fields.returnTo, o.origin, o.afterSignIn);
-      const data = { appName: o.appName, action: paths.signIn, returnTo, error: null, email: '' };
+      const data = {
+        appName: o.appName,
+        action: paths.signIn,
+        returnTo,
+        error: null,
+        email: '',
+        humanCheck: o.humanCheckWidget,
+      };
       sendHtml(
         res,
         200,

@@ -30,6 +30,7 @@ export function createErrorPresenter(
           resendAction: err.context.resendState ? paths.resend : null,
           state: err.context.resendState ?? null,
           signInHref: paths.signIn,
+          humanCheck: o.humanCheckWidget,
         });
       case 'sign-in': {
         const data = {
@@ -38,6 +39,7 @@ export function createErrorPresenter(
           returnTo: err.context.returnTo ?? o.afterSignIn,
           error: row.message,
           email: '',
+          humanCheck: o.humanCheckWidget,
         };
         return typeof o.signInPage === 'function' ? o.signInPage(data) : signInPage(data);
       }

@@ -36,6 +36,11 @@ export interface RouteSpec {
   limits: readonly LimitScope[];
   /** The address a request is about, for the `'address'` scope; `null` when it names none. */
   address?: (fields: Fields) => string | null;
+  /**
+   * Ask `verifyHuman` (when the app set one) after the limits, before the handler: the routes
+   * that make the provider or the mailer send an email.
+   */
+  human: boolean;
   enabled: boolean;
   handler: Handler;
 }
@@ -52,8 +57,8 @@ export function routeTable(
     addressOfResend: (state: unknown) => string | null;
   },
 ): RouteSpec[] {
-  const page = { sameOrigin: false, body: 'none', limits: [] } as const;
-  const post = { method: 'POST', sameOrigin: true, body: 'fields' } as const;
+  const page = { sameOrigin: false, body: 'none', limits: [], human: false } as const;
+  const post = { method: 'POST', sameOrigin: true, body: 'fields', human: false } as const;
   return [
     { ...page, path: paths.signIn, method: 'GET', enabled: opts.signInPage, handler: h.signInPage },
     {
@@ -61,6 +66,7 @@ export function routeTable(
       path: paths.signIn,
       limits: ['ip', 'address'],
       address: (f) => opts.addressOfRequest(f.email),
+      human: true,
       enabled: true,
       handler: h.request,
     },
@@ -77,6 +83,7 @@ export function routeTable(
       path: paths.resend,
       limits: ['ip', 'address'],
       address: (f) => opts.addressOfResend(f.state),
+      human: true,
       enabled: true,
       handler: h.resend,
     },
