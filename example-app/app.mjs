@@ -9,6 +9,7 @@ import {
   memoryStore,
   redisStore,
   requireUser,
+  sealedCookieSession,
   selfHostedProvider,
   smtpMailer,
   workosMagicAuthProvider,
@@ -16,6 +17,7 @@ import {
 } from 'express-magic-link';
 
 const PROVIDERS = ['workos', 'workos-magic-auth', 'self-hosted'];
+const SESSIONS = ['express-session', 'sealed'];
 
 function escapeHtml(value) {
   return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -44,7 +46,9 @@ function secretFrom(env, name) {
  *   emulator runs in-process and our email (scanner-safe link and code) lands in /dev/mailbox;
  *   with keys, WorkOS emails the code itself unless SMTP_URL is set;
  * - MAGIC_LINK_PROVIDER=self-hosted: no third party; email over SMTP_URL, or a local dev SMTP server;
- * - REDIS_URL: sessions, tokens and rate limits in Redis, shared by every instance.
+ * - REDIS_URL: sessions, tokens and rate limits in Redis, shared by every instance;
+ * - SESSION=sealed: no express-session; the user lives in one sealed cookie
+ *   (sealedCookieSession), and only its revocation list is kept in the store.
  */
 export async function createExampleApp(env = process.env) {
   const port = Number(env.PORT ?? 3000);
@@ -58,6 +62,13 @@ export async function createExampleApp(env = process.env) {
     );
   }
   const selfHosted = providerName === 'self-hosted';
+  const sessionKind = env.SESSION || 'express-session';
+  if (!SESSIONS.includes(sessionKind)) {
+    throw new Error(
+      `SESSION=${sessionKind} is not a session kind. Use one of: ${SESSIONS.join(', ')}.`,
+    );
+  }
+  const sealed = sessionKind === 'sealed';
   const dev = !realWorkOS && env.NODE_ENV !== 'production';
   const mailbox = dev ? devMailbox() : null;
 
@@ -72,7 +83,7 @@ export async function createExampleApp(env = process.env) {
     await client.connect();
     cleanup.push(() => client.quit().catch(() => client.destroy()));
     store = redisStore(client);
-    sessionStore = new RedisStore({ client, prefix: 'example:sess:' });
+    if (!sealed) sessionStore = new RedisStore({ client, prefix: 'example:sess:' });
   }
 
   let mailer = null;
@@ -138,16 +149,27 @@ export async function createExampleApp(env = process.env) {
   );
   // Browsers ask for one on every page; a 404 here is a console error on every page.
   app.get('/favicon.ico', (req, res) => res.status(204).end());
-  app.use(
-    session({
-      store: sessionStore,
-      secret: secretFrom(env, 'SESSION_SECRET'),
-      resave: false,
-      saveUninitialized: false,
-      cookie: { httpOnly: true, sameSite: 'lax', secure: https },
-    }),
-  );
+  if (!sealed) {
+    app.use(
+      session({
+        store: sessionStore,
+        secret: secretFrom(env, 'SESSION_SECRET'),
+        resave: false,
+        saveUninitialized: false,
+        cookie: { httpOnly: true, sameSite: 'lax', secure: https },
+      }),
+    );
+  }
+  const sessionOptions = sealed
+    ? {
+        // The cookie's flags (__Host-, Secure) follow the router's origin.
+        session: sealedCookieSession({ secret: secretFrom(env, 'SESSION_SECRET') }),
+        // A cookie holds about 4 KB: keep only what the pages need, not the whole profile.
+        onSignIn: (profile) => ({ id: profile.id, email: profile.email }),
+      }
+    : {};
   const router = magicLinkRouter({
+    ...sessionOptions,
     provider,
     delivery,
     store,

@@ -33,9 +33,11 @@ export {
 } from './providers/workos-magic-auth';
 export { selfHostedProvider } from './providers/self-hosted';
 export type { SelfHostedProviderOptions } from './providers/self-hosted';
-export type { SessionAdapter } from './sessions/adapter';
+export type { SessionAdapter, SessionContext } from './sessions/adapter';
 export { expressSessionAdapter } from './sessions/express-session';
 export type { ExpressSessionAdapterOptions } from './sessions/express-session';
+export { sealedCookieSession } from './sessions/sealed-cookie';
+export type { SealedCookieSession, SealedCookieSessionOptions } from './sessions/sealed-cookie';
 export type { Store } from './stores/store';
 export { memoryStore } from './stores/memory';
 export type { MemoryStore, MemoryStoreOptions } from './stores/memory';

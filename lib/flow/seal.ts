@@ -30,12 +30,17 @@ export function deriveKey(secret: string, purpose: string): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, 'express-magic-link', purpose, 32));
 }
 
-export function createSealer(secrets: readonly string[], purpose: string): Sealer {
+export function createSealer(
+  secrets: readonly string[],
+  purpose: string,
+  config: { now?: () => number } = {},
+): Sealer {
+  const now = config.now ?? (() => Date.now());
   const keys = secrets.map((secret) => deriveKey(secret, `seal:${purpose}`));
   const aad = Buffer.from(`express-magic-link:${purpose}:v${VERSION}`);
 
   function seal(value: unknown, ttlMs: number): string {
-    const expiresAt = Date.now() + ttlMs;
+    const expiresAt = now() + ttlMs;
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', keys[0]!, iv);
     cipher.setAAD(aad);
@@ -80,7 +85,7 @@ export function createSealer(secrets: readonly string[], purpose: string): Seale
     }
     const opened = open(raw);
     if (!opened) return { ok: false, reason: 'invalid' };
-    if (Date.now() >= opened.x + (options.graceMs ?? 0)) return { ok: false, reason: 'expired' };
+    if (now() >= opened.x + (options.graceMs ?? 0)) return { ok: false, reason: 'expired' };
     return { ok: true, value: opened.v as T, expiresAt: opened.x };
   }
 

@@ -72,6 +72,13 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
     secrets: o.secrets,
   });
   const kit = createKit(o, cookie);
+  o.session.init?.({
+    store: prefixedStore(o.store, 'session:'),
+    secure: o.secureCookies,
+    origin: o.origin,
+    report: (req, error) =>
+      kit.emit(req, { type: 'provider_error', reason: 'ERR_SESSION_FAILED', error }),
+  });
   const flow = createSignInFlow({
     provider,
     capabilities: o.capabilities,
@@ -122,7 +129,7 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
     (req as unknown as Record<symbol, RouterContext>)[ROUTER_CONTEXT] = context;
     let user: ReturnType<SessionAdapter['getUser']>;
     try {
-      user = session.getUser(req);
+      user = session.getUser(req, res);
     } catch (err) {
       return next(err);
     }

@@ -53,7 +53,7 @@ function guardSession(session: SessionAdapter): SessionAdapter {
     }
   };
   return {
-    getUser: (req) => session.getUser(req),
+    getUser: (req, res) => session.getUser(req, res),
     signIn: (req, res, user) => wrap(() => session.signIn(req, res, user)),
     signOut: (req, res) => wrap(() => session.signOut(req, res)),
   };

@@ -46,6 +46,8 @@ export interface MemoryStoreOptions {
 
 /** A {@link Store} that lives in this process's memory. */
 export interface MemoryStore extends Store {
+  /** `get`, synchronously: a memory store never waits. */
+  getSync(key: string): string | null;
   /**
    * Entries held right now, including expired ones that no write has dropped yet (every write
    * drops all expired entries first).
@@ -235,6 +237,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     clear() {
       entries.clear();
       heap = [];
+    },
+
+    getSync(key) {
+      return live(key, now())?.value ?? null;
     },
 
     async get(key) {

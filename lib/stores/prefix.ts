@@ -5,11 +5,13 @@ import type { Store } from './store';
  * cannot collide with the router's `pending:`, `rescue:` or rate-limit keys.
  */
 export function prefixedStore(store: Store, prefix: string): Store {
-  return {
+  const view: Store = {
     get: (key) => store.get(prefix + key),
     set: (key, value, ttlMs) => store.set(prefix + key, value, ttlMs),
     take: (key) => store.take(prefix + key),
     increment: (key, ttlMs) => store.increment(prefix + key, ttlMs),
     delete: (key) => store.delete(prefix + key),
   };
+  if (typeof store.getSync === 'function') view.getSync = (key) => store.getSync!(prefix + key);
+  return view;
 }

@@ -25,4 +25,11 @@ export interface Store {
   take(key: string): Promise<string | null>;
   increment(key: string, ttlMs: number): Promise<{ count: number; resetMs: number }>;
   delete(key: string): Promise<void>;
+  /**
+   * Optional: `get`, answered synchronously, for a store that can (such as `memoryStore`). Same
+   * semantics as `get`; it throws where `get` would reject. Callers feature-detect it, so a store
+   * that cannot answer without I/O (Redis) simply leaves it out. `sealedCookieSession` uses it to
+   * check its revocation list on every request without a promise.
+   */
+  getSync?(key: string): string | null;
 }

@@ -54,7 +54,7 @@ function probeFor(adapter: SessionAdapter): SessionProbe {
           await adapter.signOut(req, res);
           return { ok: true };
         default:
-          return { user: await adapter.getUser(req) };
+          return { user: await adapter.getUser(req, res) };
       }
     };
     run().then(

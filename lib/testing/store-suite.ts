@@ -32,8 +32,9 @@ const sleep = (ms: number) =>
 /**
  * The checks every {@link Store} must pass, one for each rule in the contract: get/set/overwrite,
  * TTL replacement, expiry, single-use `take` under concurrency, atomic fixed-window `increment`,
- * `delete`, faithful round trips of unusual keys and values, and live keys that survive a burst
- * of writes to other keys (nothing live is evicted to make room). It uses `node:assert/strict`
+ * `delete`, faithful round trips of unusual keys and values, live keys that survive a burst
+ * of writes to other keys (nothing live is evicted to make room), and, for a store that offers
+ * the optional `getSync`, that it agrees with `get`. It uses `node:assert/strict`
  * and no test framework, so it runs under jest, vitest or `node:test`.
  *
  * Each case calls `makeStore` once and uses keys no other case uses, so the cases may share one
@@ -295,6 +296,25 @@ export function storeConformanceCases(
       assert.equal(await store.take(key('pending')), 'binding');
     },
   );
+
+  add('getSync, when the store has it, agrees with get', async (store, key) => {
+    if (store.getSync === undefined) return;
+    const peek = (k: string) => store.getSync!(k);
+    assert.equal(peek(key('missing')), null);
+    await store.set(key(), 'first', SHORT_TTL_MS);
+    assert.equal(peek(key()), 'first');
+    await store.set(key(), 'second', LONG_TTL_MS);
+    assert.equal(peek(key()), 'second', 'getSync must see an overwrite');
+    await store.set(key('short'), 'value', SHORT_TTL_MS);
+    await advance(SHORT_TTL_MS + 50);
+    assert.equal(peek(key('short')), null, 'getSync must not return an expired value');
+    assert.equal(peek(key()), 'second');
+    await store.take(key());
+    assert.equal(peek(key()), null, 'getSync must not see a taken value');
+    await store.set(key('deleted'), 'value', LONG_TTL_MS);
+    await store.delete(key('deleted'));
+    assert.equal(peek(key('deleted')), null, 'getSync must not see a deleted value');
+  });
 
   return cases;
 }

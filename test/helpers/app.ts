@@ -61,6 +61,11 @@ export interface TestAppOptions {
   sharedEmulator?: WorkOSEmulator;
   /** The API key and client id the app's SDK client uses. @default the emulator's own */
   workosCredentials?: { apiKey?: string; clientId?: string };
+  /**
+   * Mount express-session (cookie `sid`) before the router. Turn it off for a session adapter
+   * that needs none, such as `sealedCookieSession`. @default true
+   */
+  expressSession?: boolean;
   /** Rate limits stay on unless a test turns them off. @default true */
   rateLimit?: boolean;
 }
@@ -130,7 +135,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const app = express();
   if (options.trustProxy) app.set('trust proxy', true);
   if (options.helmet) app.use(helmet());
-  app.use(session({ secret: TEST_SECRET, resave: false, saveUninitialized: false, name: 'sid' }));
+  if (options.expressSession !== false) {
+    app.use(session({ secret: TEST_SECRET, resave: false, saveUninitialized: false, name: 'sid' }));
+  }
   const router = magicLinkRouter({
     provider,
     secret: TEST_SECRET,

@@ -35,6 +35,12 @@ describe('the example app refuses a configuration it cannot run, naming the fix'
     );
   }, 70_000);
 
+  it('an unknown SESSION lists the session kinds there are', async () => {
+    await expect(startWith({ SESSION: 'cookie', PORT: '0' })).resolves.toBe(
+      'failed: SESSION=cookie is not a session kind. Use one of: express-session, sealed.',
+    );
+  }, 70_000);
+
   it('MAGIC_LINK_PROVIDER=workos-magic-auth with no keys starts on the emulator', async () => {
     await expect(startWith({ MAGIC_LINK_PROVIDER: 'workos-magic-auth', PORT: '0' })).resolves.toBe(
       'started',
