@@ -56,6 +56,11 @@ export interface RedisClusterNode {
   kill(): void;
   /** Whether the process is still running. */
   alive(): boolean;
+  /**
+   * Starts the node again (after {@link RedisClusterNode.kill}) on the same port with its saved
+   * cluster configuration, so it rejoins the cluster (as a replica, if it was failed over).
+   */
+  restart(): Promise<void>;
   /** Runs a command on this node with redis-cli (connecting to its real port), returns stdout. */
   cli(...args: string[]): Promise<string>;
   /**
@@ -89,6 +94,8 @@ export interface RedisCluster {
   masterOf(slot: number): Promise<RedisClusterNode>;
   /** The replica of a master node. */
   replicaOf(master: RedisClusterNode): Promise<RedisClusterNode>;
+  /** Waits until every replica of `master` has acknowledged all it was sent. */
+  waitForReplication(master: RedisClusterNode, timeoutMs?: number): Promise<void>;
   /** Waits until every live node reports `cluster_state:ok` and agrees on the masters. */
   waitUntilHealthy(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -162,6 +169,70 @@ function candidatePort(): number {
 interface Launched {
   child: ChildProcess;
   port: number;
+  announcedPort: number | null;
+}
+
+/** Starts one node on `port`; resolves 'in-use' when the port was taken meanwhile. */
+async function spawnNode(
+  dir: string,
+  nodeTimeoutMs: number,
+  port: number,
+  announcedPort: number | null,
+): Promise<ChildProcess | 'in-use'> {
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    `nodes-${port}.conf`,
+    '--cluster-node-timeout',
+    String(nodeTimeoutMs),
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+  ];
+  if (announcedPort !== null) {
+    args.push(
+      '--cluster-announce-ip',
+      '127.0.0.1',
+      '--cluster-announce-port',
+      String(announcedPort),
+      '--cluster-announce-bus-port',
+      String(port + 10_000),
+    );
+  }
+  const child = spawn(SERVER_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+
+  const deadline = Date.now() + NODE_START_MS;
+  while (Date.now() < deadline && child.exitCode === null) {
+    if (
+      await cli(port, ['PING']).then(
+        (out) => out.trim() === 'PONG',
+        () => false,
+      )
+    ) {
+      // The pipes are only for the diagnostics below; drop them so they never fill up.
+      child.stdout?.removeAllListeners('data').resume();
+      child.stderr?.removeAllListeners('data').resume();
+      return child;
+    }
+    await sleep(50);
+  }
+  child.kill('SIGKILL');
+  // Taken between the check and the start (another suite got there first).
+  if (/address already in use/i.test(output)) return 'in-use';
+  throw new Error(`redis-server (cluster node, port ${port}) did not start:\n${output}`);
 }
 
 async function launchNode(
@@ -169,76 +240,14 @@ async function launchNode(
   nodeTimeoutMs: number,
   announce: (port: number) => Promise<number | null>,
 ): Promise<Launched> {
-  let lastOutput = '';
   for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
     const port = candidatePort();
     if (!(await pairFree(port))) continue;
     const announcedPort = await announce(port);
-    const args = [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--cluster-enabled',
-      'yes',
-      '--cluster-config-file',
-      `nodes-${port}.conf`,
-      '--cluster-node-timeout',
-      String(nodeTimeoutMs),
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--enable-debug-command',
-      'local',
-    ];
-    if (announcedPort !== null) {
-      args.push(
-        '--cluster-announce-ip',
-        '127.0.0.1',
-        '--cluster-announce-port',
-        String(announcedPort),
-        '--cluster-announce-bus-port',
-        String(port + 10_000),
-      );
-    }
-    const child = spawn(SERVER_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    running.add(child);
-    child.once('exit', () => running.delete(child));
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-
-    const deadline = Date.now() + NODE_START_MS;
-    let up = false;
-    while (Date.now() < deadline && child.exitCode === null) {
-      if (
-        await cli(port, ['PING']).then(
-          (out) => out.trim() === 'PONG',
-          () => false,
-        )
-      ) {
-        up = true;
-        break;
-      }
-      await sleep(50);
-    }
-    if (up) {
-      child.stdout?.removeAllListeners('data').resume();
-      child.stderr?.removeAllListeners('data').resume();
-      return { child, port };
-    }
-    child.kill('SIGKILL');
-    lastOutput = output;
-    // Taken between the check and the start (another suite got there first): try another port.
-    if (/address already in use/i.test(output)) continue;
-    throw new Error(`redis-server (cluster node, port ${port}) did not start:\n${output}`);
+    const child = await spawnNode(dir, nodeTimeoutMs, port, announcedPort);
+    if (child !== 'in-use') return { child, port, announcedPort };
   }
-  throw new Error(
-    `No free port pair for a cluster node after ${PORT_ATTEMPTS} attempts:\n${lastOutput}`,
-  );
+  throw new Error(`No free port pair for a cluster node after ${PORT_ATTEMPTS} attempts`);
 }
 
 /**
@@ -272,6 +281,9 @@ class Proxy {
 
   private accept(client: Socket): void {
     const upstream = netConnect({ host: '127.0.0.1', port: this.target });
+    // As Redis does on its own sockets: no Nagle delay on small replies and acknowledgements.
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     const link = { upstream, client, held: [] as Buffer[] };
     let replication = false;
     this.sockets.add(client).add(upstream);
@@ -382,12 +394,23 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       });
       launched.push(node);
       if (proxy) proxies.push(proxy);
-      const { child, port } = node;
+      const { port } = node;
+      const exited = () => node.child.exitCode !== null || node.child.signalCode !== null;
       nodes.push({
         port,
         announcedPort: proxy?.port ?? port,
-        kill: () => child.kill('SIGKILL'),
-        alive: () => child.exitCode === null && child.signalCode === null,
+        kill: () => node.child.kill('SIGKILL'),
+        alive: () => !exited(),
+        async restart() {
+          if (!exited()) {
+            const gone = new Promise<void>((resolve) => node.child.once('exit', () => resolve()));
+            node.child.kill('SIGKILL');
+            await gone;
+          }
+          const child = await spawnNode(dir, nodeTimeoutMs, port, node.announcedPort);
+          if (child === 'in-use') throw new Error(`Port ${port} was taken while the node was down`);
+          node.child = child;
+        },
         cli: (...args) => cli(port, args),
         holdReplication() {
           if (!proxy) throw new Error('holdReplication needs a cluster started with proxied: true');
@@ -494,6 +517,18 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       return byAnnouncedPort(replica.port);
     },
     waitUntilHealthy,
+    async waitForReplication(master, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      let info = '';
+      while (Date.now() < deadline) {
+        info = await master.cli('INFO', 'replication');
+        const offset = /master_repl_offset:(\d+)/.exec(info)?.[1];
+        const replicas = [...info.matchAll(/^slave\d+:.*offset=(\d+)/gm)].map((m) => m[1]);
+        if (replicas.length > 0 && replicas.every((o) => o === offset)) return;
+        await sleep(50);
+      }
+      throw new Error(`The replicas of ${master.port} did not catch up:\n${info}`);
+    },
     stop,
   };
 }
