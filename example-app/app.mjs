@@ -44,7 +44,8 @@ function secretFrom(env, name) {
  *   emulator runs in-process and our email (scanner-safe link and code) lands in /dev/mailbox;
  *   with keys, WorkOS emails the code itself unless SMTP_URL is set;
  * - MAGIC_LINK_PROVIDER=self-hosted: no third party; email over SMTP_URL, or a local dev SMTP server;
- * - REDIS_URL: sessions, tokens and rate limits in Redis, shared by every instance.
+ * - REDIS_URL: sessions, tokens and rate limits in Redis, shared by every instance;
+ *   REDIS_CLUSTER_NODES=host:port,host:port,…: the same in a Redis Cluster.
  */
 export async function createExampleApp(env = process.env) {
   const port = Number(env.PORT ?? 3000);
@@ -63,11 +64,18 @@ export async function createExampleApp(env = process.env) {
 
   let store = memoryStore();
   let sessionStore;
-  if (env.REDIS_URL) {
-    const { createClient } = await import('redis');
+  if (env.REDIS_URL || env.REDIS_CLUSTER_NODES) {
+    const { createClient, createCluster } = await import('redis');
     const { RedisStore } = await import('connect-redis');
     // Fail fast while Redis is down, so requests get a 503 instead of hanging.
-    const client = createClient({ url: env.REDIS_URL, disableOfflineQueue: true });
+    const client = env.REDIS_CLUSTER_NODES
+      ? createCluster({
+          rootNodes: env.REDIS_CLUSTER_NODES.split(',').map((node) => ({
+            url: `redis://${node.trim()}`,
+          })),
+          defaults: { disableOfflineQueue: true },
+        })
+      : createClient({ url: env.REDIS_URL, disableOfflineQueue: true });
     client.on('error', () => {});
     await client.connect();
     cleanup.push(() => client.quit().catch(() => client.destroy()));

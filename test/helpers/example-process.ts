@@ -14,7 +14,10 @@ export function startExample(port: number, env: Record<string, string>): Promise
   // Only what the test passes configures the app: no inherited WorkOS keys, Redis or SMTP.
   const base = Object.fromEntries(
     Object.entries(process.env).filter(
-      ([key]) => !/^(WORKOS_|REDIS_URL$|SMTP_URL$|ORIGIN$|MAGIC_LINK_|SESSION_SECRET$)/.test(key),
+      ([key]) =>
+        !/^(WORKOS_|REDIS_URL$|REDIS_CLUSTER_NODES$|SMTP_URL$|ORIGIN$|MAGIC_LINK_|SESSION_SECRET$)/.test(
+          key,
+        ),
     ),
   );
   return startExampleProcess({ ...base, HOST: '127.0.0.1', ...env }, { port });
