@@ -125,6 +125,11 @@ interface Adapter {
  *
  * - Every key is written with a TTL (`SET … PX`; the increment script gives a counter without
  *   one its TTL), so nothing is kept forever.
+ * - Every command touches one key, so it works unchanged on a Redis Cluster (ioredis `Cluster`,
+ *   node-redis `createCluster()`): no CROSSSLOT, no hash tags needed.
+ * - Replication is asynchronous: if a master dies before its replica has a `take`'s deletion and
+ *   the replica is promoted, the token can be taken again. `waitForReplicas` closes that window
+ *   (every write waits for replicas with `WAIT`, and fails closed when they do not acknowledge).
  *
  * Run Redis with `maxmemory-policy noeviction` (Redis's default): when it is full, writes then
  * fail closed with `ERR_STORE_UNAVAILABLE` (`503`) and nothing is lost. Under any `volatile-*` or
