@@ -47,6 +47,7 @@ function secretFrom(env, name) {
  *   with keys, WorkOS emails the code itself unless SMTP_URL is set;
  * - MAGIC_LINK_PROVIDER=self-hosted: no third party; email over SMTP_URL, or a local dev SMTP server;
  * - REDIS_URL: sessions, tokens and rate limits in Redis, shared by every instance;
+ *   REDIS_CLUSTER_NODES=host:port,host:port,…: the same in a Redis Cluster.
  * - SESSION=sealed: no express-session; the user lives in one sealed cookie
  *   (sealedCookieSession), and only its revocation list is kept in the store.
  */
@@ -74,11 +75,18 @@ export async function createExampleApp(env = process.env) {
 
   let store = memoryStore();
   let sessionStore;
-  if (env.REDIS_URL) {
-    const { createClient } = await import('redis');
+  if (env.REDIS_URL || env.REDIS_CLUSTER_NODES) {
+    const { createClient, createCluster } = await import('redis');
     const { RedisStore } = await import('connect-redis');
     // Fail fast while Redis is down, so requests get a 503 instead of hanging.
-    const client = createClient({ url: env.REDIS_URL, disableOfflineQueue: true });
+    const client = env.REDIS_CLUSTER_NODES
+      ? createCluster({
+          rootNodes: env.REDIS_CLUSTER_NODES.split(',').map((node) => ({
+            url: `redis://${node.trim()}`,
+          })),
+          defaults: { disableOfflineQueue: true },
+        })
+      : createClient({ url: env.REDIS_URL, disableOfflineQueue: true });
     client.on('error', () => {});
     await client.connect();
     cleanup.push(() => client.quit().catch(() => client.destroy()));

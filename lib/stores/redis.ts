@@ -47,7 +47,29 @@ export interface RedisStoreOptions {
    * @default 1000 ({@link DEFAULT_COMMAND_TIMEOUT_MS})
    */
   commandTimeoutMs?: number;
+  /**
+   * After every write (`set`, a `take` that found a value, `increment`, `delete`), wait until
+   * this many replicas of the Redis server (in a cluster: of the key's master) have acknowledged
+   * it (`WAIT`), and reject with `ERR_STORE_UNAVAILABLE` when fewer do within `waitTimeoutMs`.
+   * Then a failover can never bring back a token that was already handed out: a `take` whose
+   * deletion no replica has acknowledged hands nothing out (the sign-in answers `503`, and the
+   * link still works once, on whichever node ends up serving it). The cost: one more round trip
+   * per write, and every write fails closed while a master has fewer replicas in sync than this.
+   * Off (0) by default.
+   *
+   * @default 0
+   */
+  waitForReplicas?: number;
+  /**
+   * With `waitForReplicas`, how long to wait for the replicas' acknowledgement.
+   *
+   * @default 100 ({@link DEFAULT_WAIT_TIMEOUT_MS})
+   */
+  waitTimeoutMs?: number;
 }
+
+/** How long a write waits for its replicas with `waitForReplicas`. */
+export const DEFAULT_WAIT_TIMEOUT_MS = 100;
 
 // INCR then set the expiry only when the key has none: PEXPIRE NX, but it also runs on Redis
 // older than 7.0, and it repairs a counter that somehow lost its TTL instead of keeping it forever.
@@ -66,10 +88,27 @@ return value`;
 
 type Send = (key: string, args: string[]) => Promise<unknown>;
 
+/** The part of an ioredis pipeline used to route WAIT. */
+interface IoRedisPipeline {
+  call(command: string, ...args: (string | number)[]): IoRedisPipeline;
+  exec(): Promise<unknown>;
+}
+
+/** The part of a node-redis cluster MULTI used to route WAIT. */
+interface NodeRedisClusterMulti {
+  addCommand(firstKey: string, isReadonly: boolean, args: string[]): NodeRedisClusterMulti;
+  execAsPipeline(): Promise<unknown[]>;
+}
+
 interface Adapter {
   /** Why the client cannot take a command right now, or undefined when it can. */
   notReady(): string | undefined;
   send: Send;
+  /**
+   * `WAIT replicas timeoutMs` on the connection that serves `key` (WAIT counts that
+   * connection's writes), or undefined when the client cannot route it there.
+   */
+  wait?: (key: string, replicas: number, timeoutMs: number) => Promise<unknown>;
 }
 
 /**
@@ -86,6 +125,11 @@ interface Adapter {
  *
  * - Every key is written with a TTL (`SET … PX`; the increment script gives a counter without
  *   one its TTL), so nothing is kept forever.
+ * - Every command touches one key, so it works unchanged on a Redis Cluster (ioredis `Cluster`,
+ *   node-redis `createCluster()`): no CROSSSLOT, no hash tags needed.
+ * - Replication is asynchronous: if a master dies before its replica has a `take`'s deletion and
+ *   the replica is promoted, the token can be taken again. `waitForReplicas` closes that window
+ *   (every write waits for replicas with `WAIT`, and fails closed when they do not acknowledge).
  *
  * Run Redis with `maxmemory-policy noeviction` (Redis's default): when it is full, writes then
  * fail closed with `ERR_STORE_UNAVAILABLE` (`503`) and nothing is lost. Under any `volatile-*` or
@@ -135,21 +179,49 @@ export function redisStore(client: RedisStoreClient, options: RedisStoreOptions 
     );
   }
 
+  const replicas = options.waitForReplicas ?? 0;
+  if (typeof replicas !== 'number' || !Number.isSafeInteger(replicas) || replicas < 0) {
+    throw new TypeError(
+      `redisStore: waitForReplicas must be a whole number of replicas, but got ${String(replicas)}. ` +
+        'Omit it (or pass 0) to not wait for replicas.',
+    );
+  }
+  const waitMs = options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
+  if (typeof waitMs !== 'number' || !Number.isSafeInteger(waitMs) || waitMs <= 0) {
+    throw new TypeError(
+      `redisStore: waitTimeoutMs must be a positive whole number of milliseconds, but got ${String(waitMs)}. ` +
+        `Omit it for the default of ${DEFAULT_WAIT_TIMEOUT_MS}.`,
+    );
+  }
+  const wait = adapter.wait;
+  if (replicas > 0 && wait === undefined) {
+    throw new TypeError(
+      'redisStore: waitForReplicas needs a client that can send WAIT to the node that serves a key: ' +
+        'an ioredis Redis or Cluster, or a node-redis createClient() or createCluster().',
+    );
+  }
+
   let hasGetDel = true;
 
-  function run(what: string, key: string, args: string[]): Promise<unknown> {
+  function run(
+    what: string,
+    key: string,
+    args: string[],
+    send: () => Promise<unknown> = () => adapter.send(key, args),
+    limitMs = timeoutMs,
+  ): Promise<unknown> {
     const reason = adapter.notReady();
     if (reason !== undefined) {
       return Promise.reject(unavailable(`${what} refused: ${reason}`));
     }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(unavailable(`${what} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
+        reject(unavailable(`${what} timed out after ${limitMs} ms`));
+      }, limitMs);
       timer.unref();
       let sent: Promise<unknown>;
       try {
-        sent = adapter.send(key, args);
+        sent = send();
       } catch (error) {
         sent = Promise.reject(error);
       }
@@ -171,8 +243,38 @@ export function redisStore(client: RedisStoreClient, options: RedisStoreOptions 
     });
   }
 
+  /** With waitForReplicas: resolves once enough replicas have the writes made so far. */
+  async function replicated(what: string, key: string): Promise<void> {
+    if (replicas === 0) return;
+    const reply = await run(
+      what,
+      key,
+      ['WAIT'],
+      () => wait!(key, replicas, waitMs),
+      timeoutMs + waitMs,
+    );
+    const acked = Number(reply);
+    if (typeof reply !== 'number' || !Number.isSafeInteger(acked)) throw unexpected(what, reply);
+    if (acked < replicas) {
+      throw unavailable(
+        `${what}: ${acked} of ${replicas} replica${replicas === 1 ? '' : 's'} acknowledged the write within ${waitMs} ms (waitForReplicas)`,
+      );
+    }
+  }
+
   async function takeWithScript(key: string): Promise<string | null> {
     return asString('take', await run('take', key, ['EVAL', TAKE_SCRIPT, '1', key]));
+  }
+
+  async function takeOnce(k: string): Promise<string | null> {
+    if (!hasGetDel) return takeWithScript(k);
+    try {
+      return asString('take', await run('take', k, ['GETDEL', k]));
+    } catch (error) {
+      if (!isUnknownCommand(error)) throw error;
+      hasGetDel = false;
+      return takeWithScript(k);
+    }
   }
 
   return {
@@ -184,18 +286,15 @@ export function redisStore(client: RedisStoreClient, options: RedisStoreOptions 
     async set(key, value, ttlMs) {
       const k = prefix + key;
       await run('set', k, ['SET', k, value, 'PX', String(checkTtl(ttlMs))]);
+      await replicated('set', k);
     },
 
     async take(key) {
       const k = prefix + key;
-      if (!hasGetDel) return takeWithScript(k);
-      try {
-        return asString('take', await run('take', k, ['GETDEL', k]));
-      } catch (error) {
-        if (!isUnknownCommand(error)) throw error;
-        hasGetDel = false;
-        return takeWithScript(k);
-      }
+      const value = await takeOnce(k);
+      // Handed out only once a replica has the deletion: a failover cannot bring it back.
+      if (value !== null) await replicated('take', k);
+      return value;
     },
 
     async increment(key, ttlMs) {
@@ -208,12 +307,14 @@ export function redisStore(client: RedisStoreClient, options: RedisStoreOptions 
       if (!Number.isSafeInteger(count) || !Number.isFinite(resetMs)) {
         throw unexpected('increment', reply);
       }
+      await replicated('increment', k);
       return { count, resetMs };
     },
 
     async delete(key) {
       const k = prefix + key;
       await run('delete', k, ['DEL', k]);
+      await replicated('delete', k);
     },
   };
 }
@@ -229,7 +330,23 @@ function adapt(client: unknown): Adapter {
 
   if (typeof c['status'] === 'string' && typeof c['call'] === 'function') {
     const io = client as IoRedisLikeClient;
+    const pipeline = c['pipeline'];
     return {
+      // A pipeline goes to one connection; in an ioredis Cluster, to the node that serves its
+      // keys (PTTL of the key, a harmless read, routes it), where a bare WAIT would go to a
+      // random node.
+      wait:
+        typeof pipeline === 'function'
+          ? async (key, replicas, ms) => {
+              const results = (await (pipeline.call(client) as IoRedisPipeline)
+                .call('PTTL', key)
+                .call('WAIT', replicas, ms)
+                .exec()) as [Error | null, unknown][] | null;
+              const [error, reply] = results?.[1] ?? [new Error('the WAIT pipeline was discarded')];
+              if (error) throw error;
+              return reply;
+            }
+          : (_key, replicas, ms) => io.call('WAIT', replicas, ms),
       notReady() {
         if (io.status === 'ready') return undefined;
         return io.status === 'wait'
@@ -251,10 +368,29 @@ function adapt(client: unknown): Adapter {
         : 'the node-redis client is not ready: call await client.connect() before serving, or Redis is unreachable';
     if ('masters' in c) {
       const cluster = client as NodeRedisLikeCluster;
-      return { notReady, send: (key, args) => cluster.sendCommand(key, false, args) };
+      const multi = c['multi'];
+      return {
+        notReady,
+        send: (key, args) => cluster.sendCommand(key, false, args),
+        // sendCommand would send WAIT (keyless, "all shards") to every master; a pipeline routed
+        // by the key goes to the connection that served the key's writes.
+        wait:
+          typeof multi === 'function'
+            ? async (key, replicas, ms) => {
+                const replies = await (multi.call(client) as NodeRedisClusterMulti)
+                  .addCommand(key, false, ['WAIT', String(replicas), String(ms)])
+                  .execAsPipeline();
+                return replies[0];
+              }
+            : undefined,
+      };
     }
     const single = modern as unknown as NodeRedisLikeClient;
-    return { notReady, send: (_key, args) => single.sendCommand(args) };
+    return {
+      notReady,
+      send: (_key, args) => single.sendCommand(args),
+      wait: (_key, replicas, ms) => single.sendCommand(['WAIT', String(replicas), String(ms)]),
+    };
   }
 
   if (typeof c['sendCommand'] === 'function' || typeof c['call'] === 'function') {

@@ -15,7 +15,9 @@ export function startExample(port: number, env: Record<string, string>): Promise
   const base = Object.fromEntries(
     Object.entries(process.env).filter(
       ([key]) =>
-        !/^(WORKOS_|REDIS_URL$|SMTP_URL$|ORIGIN$|MAGIC_LINK_|SESSION_SECRET$|SESSION$)/.test(key),
+        !/^(WORKOS_|REDIS_URL$|REDIS_CLUSTER_NODES$|SMTP_URL$|ORIGIN$|MAGIC_LINK_|SESSION_SECRET$|SESSION$)/.test(
+          key,
+        ),
     ),
   );
   return startExampleProcess({ ...base, HOST: '127.0.0.1', ...env }, { port });

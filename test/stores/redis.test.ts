@@ -176,6 +176,34 @@ describeWithRedis('redisStore', (redis) => {
         );
       });
 
+      it('waitForReplicas on a server without replicas: every write fails closed, reads still work', async () => {
+        const key = randomUUID();
+        const store = redisStore(connection.client, {
+          commandTimeoutMs: PATIENT_TIMEOUT_MS,
+          waitForReplicas: 1,
+          waitTimeoutMs: 50,
+        });
+        const refusals = await Promise.allSettled([
+          store.set(key, 'v', 60_000),
+          store.increment(`${key}:n`, 60_000),
+          store.delete(`${key}:gone`),
+        ]);
+        for (const refusal of refusals) {
+          expect(refusal).toMatchObject({
+            status: 'rejected',
+            reason: { code: 'ERR_STORE_UNAVAILABLE' },
+          });
+          expect(String((refusal as PromiseRejectedResult).reason)).toMatch(
+            /0 of 1 replica acknowledged the write within 50 ms \(waitForReplicas\)/,
+          );
+        }
+        // The write itself happened on the master; it is the acknowledgement that is missing.
+        expect(await store.get(key)).toBe('v');
+        await expect(store.take(key)).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' });
+        expect(await store.get(key)).toBeNull();
+        expect(await store.take(key)).toBeNull();
+      });
+
       it('rejects a bad TTL without sending anything', async () => {
         const store = redisStore(connection.client);
         await expect(store.set('k', 'v', 0)).rejects.toThrow(TypeError);
@@ -335,6 +363,21 @@ describe('redisStore construction', () => {
     expect(() => redisStore(client, { commandTimeoutMs: 0 })).toThrow(
       /^redisStore: commandTimeoutMs must be a positive number/,
     );
+    expect(() => redisStore(client, { waitForReplicas: 1.5 })).toThrow(
+      /^redisStore: waitForReplicas must be a whole number/,
+    );
+    expect(() => redisStore(client, { waitForReplicas: 1, waitTimeoutMs: 0 })).toThrow(
+      /^redisStore: waitTimeoutMs must be a positive whole number/,
+    );
+    const clusterWithoutMulti = {
+      isReady: true,
+      masters: [],
+      sendCommand: async () => null,
+    };
+    expect(() => redisStore(clusterWithoutMulti, { waitForReplicas: 1 })).toThrow(
+      /^redisStore: waitForReplicas needs a client that can send WAIT/,
+    );
+    expect(() => redisStore(clusterWithoutMulti)).not.toThrow();
   });
 
   it('routes node-redis cluster commands by key', async () => {
