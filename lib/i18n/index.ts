@@ -180,15 +180,15 @@ export function negotiateLocale(
   fallback: string,
 ): string {
   const ranges = parseAcceptLanguage(header);
+  // Refusals apply whatever their place in the header, so they are gathered first.
   const refused = new Set<string>();
   for (const { tag, q } of ranges) {
-    if (q === 0) {
-      if (tag !== '*') {
-        const exact = available.find((t) => t.toLowerCase() === tag.toLowerCase());
-        if (exact) refused.add(exact);
-      }
-      continue;
-    }
+    if (q !== 0 || tag === '*') continue;
+    const exact = available.find((t) => t.toLowerCase() === tag.toLowerCase());
+    if (exact) refused.add(exact);
+  }
+  for (const { tag, q } of ranges) {
+    if (q === 0) continue;
     if (tag === '*') {
       const any = [fallback, ...available].find((t) => !refused.has(t));
       if (any) return any;
