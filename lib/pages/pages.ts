@@ -28,6 +28,10 @@ function invalid(field: string, error: string | null): Html | '' {
   return error ? html`aria-invalid="true" aria-describedby="${field}-error"` : '';
 }
 
+function anchor(href: string, text: string): Html {
+  return html`<a href="${href}">${text}</a>`;
+}
+
 function returnToField(returnTo: string): Html {
   return html`<input type="hidden" name="returnTo" value="${returnTo}" />`;
 }
@@ -85,9 +89,7 @@ export function sentPage(
     : emailCodes
       ? m.sentCodeLabelOr
       : m.sentCodeLabelRelay;
-  const another = html`<a href="${data.signInHref}"
-    >${codeOnly ? m.sentAnotherCode : m.sentAnotherLink}</a
-  >`;
+  const another = anchor(data.signInHref, codeOnly ? m.sentAnotherCode : m.sentAnotherLink);
   return layout(
     t,
     m.sentTitle,
@@ -191,7 +193,7 @@ export function relayPage(
       <p class="muted">${format(m.relayWarning, { appName: data.appName })}</p>
       <p class="muted">
         ${formatHtml(m.relayHere, {
-          link: html`<a href="${data.signInHref}">${m.relayHereLink}</a>`,
+          link: anchor(data.signInHref, m.relayHereLink),
         })}
       </p>`,
   );

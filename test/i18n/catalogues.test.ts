@@ -60,8 +60,7 @@ describe('the locale catalogues', () => {
 
   it.each(OTHERS)('%s uses the same {placeholders} as English in every message', (tag) => {
     const mismatched = KEYS.filter(
-      (key) =>
-        placeholdersOf(CATALOGUES[tag][key]).join() !== placeholdersOf(en[key]).join(),
+      (key) => placeholdersOf(CATALOGUES[tag][key]).join() !== placeholdersOf(en[key]).join(),
     ).map((key) => ({
       key,
       english: placeholdersOf(en[key]),

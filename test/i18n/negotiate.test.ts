@@ -72,14 +72,12 @@ describe('negotiateLocale: Accept-Language against the shipped locales', () => {
     expect(negotiateLocale(header, ALL, 'en')).toBe(expected);
   });
 
-  it.each([
-    [42],
-    [null],
-    [['fr', 'de']],
-    [{ toString: () => 'fr' }],
-  ])('a header that is not a string (%p) gives the fallback', (header) => {
-    expect(negotiateLocale(header, ALL, 'en')).toBe('en');
-  });
+  it.each([[42], [null], [['fr', 'de']], [{ toString: () => 'fr' }]])(
+    'a header that is not a string (%p) gives the fallback',
+    (header) => {
+      expect(negotiateLocale(header, ALL, 'en')).toBe('en');
+    },
+  );
 
   it('negotiates among the allowed locales only, and falls back to the given fallback', () => {
     expect(negotiateLocale('fr, de;q=0.5', ['en', 'de'], 'en')).toBe('de');
