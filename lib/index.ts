@@ -50,3 +50,6 @@ export type { DevMailbox, DevMailboxEntry, DevMailboxOptions } from './mail/dev-
 export { defaultEmailTemplate } from './mail/templates';
 export type { Branding, EmailTemplate, EmailTemplateData } from './mail/templates';
 export type { SignInPageData } from './pages/pages';
+export { LOCALES } from './i18n/catalogues';
+export type { Locale } from './i18n/catalogues';
+export type { MessageKey, Messages } from './i18n/locales/en';
