@@ -121,9 +121,11 @@ export function parseAcceptLanguage(header: unknown): Range[] {
   return ranges.sort((a, b) => b.q - a.q);
 }
 
-function scriptOf(tag: string): string | null {
+/** A tag's likely script and region (`pt` → Latn, BR), or `null` when Intl refuses the tag. */
+function likely(tag: string): { script?: string; region?: string } | null {
   try {
-    return new Intl.Locale(tag).maximize().script ?? null;
+    const max = new Intl.Locale(tag).maximize();
+    return { script: max.script, region: max.region };
   } catch {
     return null;
   }
@@ -141,29 +143,16 @@ export function matchLocale(range: string, available: readonly string[]): string
   const language = lower.split('-', 1)[0];
   const sameLanguage = available.filter((tag) => tag.toLowerCase().split('-', 1)[0] === language);
   if (sameLanguage.length === 0) return null;
-  const script = scriptOf(range);
-  if (script === null) return null;
-  const sameScript = sameLanguage.filter((tag) => scriptOf(tag) === script);
-  let region: string | undefined;
-  try {
-    region = new Intl.Locale(range).maximize().region;
-  } catch {
-    region = undefined;
-  }
+  const wanted = likely(range);
+  if (wanted === null) return null;
+  const sameScript = sameLanguage.filter((tag) => likely(tag)?.script === wanted.script);
   return (
-    sameScript.find((tag) => region !== undefined && scriptAndRegion(tag)?.region === region) ??
+    sameScript.find(
+      (tag) => wanted.region !== undefined && likely(tag)?.region === wanted.region,
+    ) ??
     sameScript[0] ??
     null
   );
-}
-
-function scriptAndRegion(tag: string): { script?: string; region?: string } | null {
-  try {
-    const max = new Intl.Locale(tag).maximize();
-    return { script: max.script, region: max.region };
-  } catch {
-    return null;
-  }
 }
 
 /**
