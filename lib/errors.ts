@@ -1,3 +1,6 @@
+import { en } from './i18n/locales/en';
+import type { MessageKey } from './i18n/locales/en';
+
 /**
  * Every runtime failure the package knows about. The code is exact (for logs and `onEvent`);
  * what the visitor sees is deliberately vaguer, so that expired, used, tampered and unknown
@@ -33,126 +36,133 @@ export type ErrorPage = 'expired' | 'sign-in' | 'sent' | 'denied' | 'error';
 /** One row per code: everything the package says or does about it, in one place. */
 export interface ErrorRow {
   status: number;
-  /** What the visitor reads: deliberately vague where detail would help an attacker. */
+  /** What the visitor reads, in English: deliberately vague where detail would help an attacker. */
   message: string;
+  /** The same message's key in the locale catalogues (lib/i18n/locales), for other languages. */
+  messageKey: MessageKey;
   page: ErrorPage;
   /** The event `onEvent` receives; `null` where a more specific event was already emitted. */
   event: 'sign_in_failed' | 'provider_error' | null;
 }
 
-const EXPIRED = 'This sign-in link has expired or was already used.';
-const TRY_AGAIN = 'Sign-in is temporarily unavailable. Try again in a moment.';
+/** A row's message, in English (for logs and tests) and by key (for every other language). */
+function says(key: MessageKey): { message: string; messageKey: MessageKey } {
+  return { message: en[key], messageKey: key };
+}
+
+const EXPIRED = says('errExpired');
+const TRY_AGAIN = says('errTryAgain');
 
 /** The error table. Adding a code touches one row here and the README's error list. */
 export const ERRORS: Readonly<Record<MagicLinkErrorCode, Readonly<ErrorRow>>> = {
   ERR_BAD_REQUEST: {
     status: 400,
-    message: 'The request was not understood.',
+    ...says('errBadRequest'),
     page: 'error',
     event: 'sign_in_failed',
   },
   ERR_BAD_EMAIL: {
     status: 400,
-    message: 'Enter a valid email address.',
+    ...says('errBadEmail'),
     page: 'sign-in',
     event: 'sign_in_failed',
   },
   ERR_BODY_TOO_LARGE: {
     status: 413,
-    message: 'The request was too large.',
+    ...says('errBodyTooLarge'),
     page: 'error',
     event: 'sign_in_failed',
   },
   ERR_CROSS_SITE: {
     status: 403,
-    message: 'This request came from another site and was refused.',
+    ...says('errCrossSite'),
     page: 'error',
     event: 'sign_in_failed',
   },
   ERR_STATE_INVALID: {
     status: 400,
-    message: 'This sign-in link is not valid.',
+    ...says('errStateInvalid'),
     page: 'expired',
     event: 'sign_in_failed',
   },
-  ERR_STATE_EXPIRED: { status: 400, message: EXPIRED, page: 'expired', event: 'sign_in_failed' },
-  ERR_LINK_INVALID: { status: 400, message: EXPIRED, page: 'expired', event: 'sign_in_failed' },
-  ERR_LINK_EXPIRED: { status: 400, message: EXPIRED, page: 'expired', event: 'sign_in_failed' },
+  ERR_STATE_EXPIRED: { status: 400, ...EXPIRED, page: 'expired', event: 'sign_in_failed' },
+  ERR_LINK_INVALID: { status: 400, ...EXPIRED, page: 'expired', event: 'sign_in_failed' },
+  ERR_LINK_EXPIRED: { status: 400, ...EXPIRED, page: 'expired', event: 'sign_in_failed' },
   ERR_CODE_INVALID: {
     status: 400,
-    message: 'That code is not right, or it has expired.',
+    ...says('errCodeInvalid'),
     page: 'sent',
     event: 'sign_in_failed',
   },
   ERR_CODE_LOCKED: {
     status: 429,
-    message: 'Too many wrong codes. Use the link in the email, or ask for a new one.',
+    ...says('errCodeLocked'),
     page: 'error',
     event: 'sign_in_failed',
   },
   ERR_CROSS_DEVICE_DENIED: {
     status: 403,
-    message: 'Open the link in the browser where you asked for it.',
+    ...says('errCrossDeviceDenied'),
     page: 'denied',
     event: 'sign_in_failed',
   },
   ERR_SIGN_IN_REFUSED: {
     status: 403,
-    message: 'This account cannot sign in.',
+    ...says('errSignInRefused'),
     page: 'error',
     event: 'sign_in_failed',
   },
   ERR_RATE_LIMITED: {
     status: 429,
-    message: 'Too many requests. Wait a little, then try again.',
+    ...says('errRateLimited'),
     page: 'error',
     event: null,
   },
   ERR_PROVIDER_UNAVAILABLE: {
     status: 503,
-    message: 'We could not reach the sign-in service. Try again in a moment.',
+    ...says('errProviderUnavailable'),
     page: 'error',
     event: 'provider_error',
   },
   ERR_PROVIDER_MISCONFIGURED: {
     status: 503,
-    message: TRY_AGAIN,
+    ...TRY_AGAIN,
     page: 'error',
     event: 'provider_error',
   },
   ERR_MAIL_FAILED: {
     status: 503,
-    message: 'We could not send the email. Try again in a moment.',
+    ...says('errMailFailed'),
     page: 'error',
     event: 'provider_error',
   },
   ERR_STORE_UNAVAILABLE: {
     status: 503,
-    message: TRY_AGAIN,
+    ...TRY_AGAIN,
     page: 'error',
     event: 'provider_error',
   },
-  ERR_SESSION_FAILED: { status: 503, message: TRY_AGAIN, page: 'error', event: 'provider_error' },
+  ERR_SESSION_FAILED: { status: 503, ...TRY_AGAIN, page: 'error', event: 'provider_error' },
   // `human_check_failed` is emitted where the check failed, with the verifier's reason.
   ERR_HUMAN_CHECK_FAILED: {
     status: 400,
-    message: 'Complete the check that you are human, then try again.',
+    ...says('errHumanCheckFailed'),
     page: 'sign-in',
     event: null,
   },
   ERR_HUMAN_CHECK_UNAVAILABLE: {
     status: 503,
-    message: 'We could not check that you are human. Try again in a moment.',
+    ...says('errHumanCheckUnavailable'),
     page: 'error',
     event: 'provider_error',
   },
   ERR_HUMAN_CHECK_MISCONFIGURED: {
     status: 503,
-    message: TRY_AGAIN,
+    ...TRY_AGAIN,
     page: 'error',
     event: 'provider_error',
   },
-  ERR_NOT_FOUND: { status: 404, message: 'Not found.', page: 'error', event: 'sign_in_failed' },
+  ERR_NOT_FOUND: { status: 404, ...says('errNotFound'), page: 'error', event: 'sign_in_failed' },
 };
 
 /** What an error's page needs, gathered where the error happened, so nothing re-reads the request. */

@@ -57,3 +57,6 @@ export type { TurnstileOptions } from './human/turnstile';
 export { hcaptcha } from './human/hcaptcha';
 export type { HCaptchaOptions } from './human/hcaptcha';
 export type { HumanCheck, HumanCheckWidget, HumanVerdict, VerifyHuman } from './human/types';
+export { LOCALES } from './i18n/catalogues';
+export type { Locale } from './i18n/catalogues';
+export type { MessageKey, Messages } from './i18n/locales/en';

@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { MagicLinkErrorCode } from './errors';
 import type { HumanCheckWidget, VerifyHuman } from './human/types';
+import type { Locale, Messages } from './i18n/index';
+import type { Languages } from './i18n/resolve';
 import type { Mailer } from './mail/mailer';
 import type { Branding, EmailTemplate } from './mail/templates';
 import type { SignInPageData } from './pages/pages';
@@ -26,6 +28,11 @@ export interface OutgoingLink {
   /** The one-time code, for providers that issue one (self-hosted); else `null`. */
   code: string | null;
   expiresAt: Date;
+  /**
+   * The language of the browser that asked, a BCP 47 tag of a shipped locale (`'en'`, `'fr'`,
+   * `'pt-BR'`…): write the email in it.
+   */
+  locale: string;
 }
 
 export type SendEmail = (message: OutgoingLink) => Promise<void>;
@@ -179,6 +186,23 @@ export interface MagicLinkOptions {
    * token. @default `verifyHuman.widget` (set by the adapters when given a `sitekey`)
    */
   humanCheckWidget?: HumanCheckWidget | false;
+  /**
+   * The language of pages and emails: one shipped locale tag for every request, or a function
+   * that picks one per request (a tag it returns that is not allowed is matched like an
+   * `Accept-Language` value, then falls back).
+   * @default negotiated from the request's `Accept-Language`, among `locales`
+   */
+  locale?: Locale | ((req: IncomingMessage) => string);
+  /**
+   * The locales visitors may get. The fallback is `'en'` when listed, else the first.
+   * @default every shipped locale: en, es, fr, de, it, pt-BR, nl, pl, sv, ja, zh-CN, ar
+   */
+  locales?: readonly Locale[];
+  /**
+   * Replace any message in any allowed locale, e.g. `{ en: { signInSubmit: 'Send me a link' } }`.
+   * Keys are those of the English catalogue; an override may use only its message's placeholders.
+   */
+  messages?: Partial<Record<Locale, Partial<Messages>>>;
 }
 
 export interface ResolvedOptions {
@@ -208,4 +232,5 @@ export interface ResolvedOptions {
   verifyHuman: VerifyHuman | null;
   /** What the default pages show for the human check; `null` for none. */
   humanCheckWidget: HumanCheckWidget | null;
+  languages: Languages;
 }

@@ -1,6 +1,8 @@
 import { createRateLimiter } from './flow/rate-limit';
 import type { RateLimiter } from './flow/rate-limit';
-import { defaultEmailTemplate, validateBranding } from './mail/templates';
+import { resolveLanguages } from './i18n/resolve';
+import type { Languages } from './i18n/resolve';
+import { defaultEmailTemplate, renderDefaultEmail, validateBranding } from './mail/templates';
 import type { Branding, EmailTemplate } from './mail/templates';
 import type { Mailer } from './mail/mailer';
 import {
@@ -51,6 +53,9 @@ const KNOWN_OPTIONS = new Set<string>([
   'providerTimeoutMs',
   'verifyHuman',
   'humanCheckWidget',
+  'locale',
+  'locales',
+  'messages',
 ]);
 
 function resolveDelivery(
@@ -59,6 +64,7 @@ function resolveDelivery(
   capabilities: ResolvedCapabilities,
   template: EmailTemplate,
   branding: Branding,
+  languages: Languages,
 ): 'provider' | SendEmail {
   if (value === undefined) {
     if (capabilities.sendsOwnEmail) return 'provider';
@@ -81,8 +87,12 @@ function resolveDelivery(
   if (typeof value === 'function') return value as SendEmail;
   if (value && typeof value === 'object' && typeof (value as Mailer).send === 'function') {
     const mailer = value as Mailer;
-    return async ({ to, link, code, expiresAt }) => {
-      const message = template({ to, link, code, expiresAt, now: new Date(), branding });
+    return async ({ to, link, code, expiresAt, locale }) => {
+      const t = languages.get(locale);
+      const data = { to, link, code, expiresAt, now: new Date(), branding, locale: t.locale };
+      // The default template also gets the app's `messages` overrides.
+      const message =
+        template === defaultEmailTemplate ? renderDefaultEmail(data, t) : template(data);
       await mailer.send({ to, ...message });
     };
   }
@@ -234,6 +244,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   checkFunction(options.onSignIn, 'onSignIn');
   checkFunction(options.onEvent, 'onEvent');
 
+  const languages = resolveLanguages(options);
   const { session, store } = resolveStorage(options);
   const providerTimeoutMs = options.providerTimeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS;
   if (
@@ -253,7 +264,14 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     secrets,
     origin,
     secureCookies: origin.startsWith('https:'),
-    delivery: resolveDelivery(options.delivery, provider, capabilities, template, branding),
+    delivery: resolveDelivery(
+      options.delivery,
+      provider,
+      capabilities,
+      template,
+      branding,
+      languages,
+    ),
     capabilities,
     session,
     store,
@@ -270,5 +288,6 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     rateLimiter: resolveRateLimiter(options, store),
     providerTimeoutMs,
     ...resolveHumanCheck(options.verifyHuman, options.humanCheckWidget, options.signInPage),
+    languages,
   };
 }

@@ -55,6 +55,7 @@ export function createSender(o: SenderDeps): {
         link,
         code: started.code,
         expiresAt: started.expiresAt,
+        locale: client.locale ?? 'en',
       });
     } catch (err) {
       await started.revoke().catch(() => undefined);

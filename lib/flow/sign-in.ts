@@ -43,11 +43,17 @@ export interface SignInFlowDeps {
   emit: (event: FlowEvent, ip: string) => void;
 }
 
-/** What every step is told about the browser: its pending nonce (if any), IP and user agent. */
+/**
+ * What every step is told about the browser: its pending nonce (if any), IP, user agent and
+ * language. The router picks the language (from `Accept-Language` or the `locale` option); the
+ * flow only carries the tag into the email.
+ */
 export interface Client {
   nonce: string | null;
   ip: string;
   userAgent?: string | null;
+  /** A shipped locale tag such as `'fr'`. @default 'en' */
+  locale?: string;
 }
 
 export type LandInput = Client & {

@@ -65,6 +65,8 @@ export const DEFAULT_DEV_MAILBOX_MAX = 50;
 const MAX_LIMIT = 10_000;
 const CODE = /^[0-9]{6}$/;
 const CODE_IN_TEXT = /\bcode\b[^0-9]{0,80}?(?<![0-9])([0-9]{6})(?![0-9])/i;
+/** The default template puts the code on a line of its own, in every language. */
+const CODE_LINE = /^[ \t]*([0-9]{6})[ \t]*$/m;
 const URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"'`]+/gi;
 const HREF_IN_HTML = /\bhref\s*=\s*(?:"([^"]*)"|'([^']*)')/gi;
 const TRAILING_PUNCTUATION = /[.,;:!?)\]}]+$/;
@@ -107,9 +109,12 @@ export function extractLinks(text: string, html = ''): string[] {
   return [...new Set(found.filter(isHttpUrl))];
 }
 
-/** A 6-digit number that follows the word "code" in the text body, or `null`. */
+/**
+ * A 6-digit number that follows the word "code" in the text body, else one alone on its line (an
+ * email in a language that has no word "code"), or `null`.
+ */
 export function extractCode(text: string): string | null {
-  return CODE_IN_TEXT.exec(text)?.[1] ?? null;
+  return CODE_IN_TEXT.exec(text)?.[1] ?? CODE_LINE.exec(text)?.[1] ?? null;
 }
 
 function oneLine(value: string): string {

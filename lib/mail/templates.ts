@@ -1,4 +1,6 @@
 import { escapeHtml } from '../html';
+import { format, formatDuration, shippedTranslation } from '../i18n/index';
+import type { Translation } from '../i18n/index';
 
 export { escapeHtml };
 
@@ -32,6 +34,13 @@ export interface EmailTemplateData {
   /** The time the email is composed; the expiry is shown relative to it. */
   now: Date;
   branding: Branding;
+  /**
+   * The language of the browser that asked for the link, a BCP 47 tag such as `'fr'` or
+   * `'pt-BR'` (see the `locale` option). The default template writes in it.
+   *
+   * @default 'en'
+   */
+  locale?: string;
 }
 
 /**
@@ -151,35 +160,16 @@ function oneLine(value: string): string {
   return value.replace(CONTROL_CHARS_GLOBAL, ' ').replace(/ {2,}/g, ' ').trim();
 }
 
-function plural(n: number, unit: string): string {
-  return `${n} ${unit}${n === 1 ? '' : 's'}`;
-}
-
 /**
- * The time left until `expiresAt`, in words, independent of locale and time zone so that the
- * same inputs always give the same email.
+ * The time left until `expiresAt`, in words, independent of time zone so that the same inputs
+ * always give the same email. Words and numbers come from `Intl` in `locale`.
  *
  * @example
  * formatExpiresIn(new Date(15 * 60_000), new Date(0)); // '15 minutes'
+ * formatExpiresIn(new Date(15 * 60_000), new Date(0), 'de'); // '15 Minuten'
  */
-export function formatExpiresIn(expiresAt: Date, now: Date): string {
-  const ms = expiresAt.getTime() - now.getTime();
-  if (Number.isNaN(ms)) {
-    throw new TypeError(
-      'defaultEmailTemplate: expiresAt and now must be valid Dates. Fix: pass Date objects.',
-    );
-  }
-  if (ms < 60_000) return 'less than a minute';
-  const minutes = Math.round(ms / 60_000);
-  if (minutes < 60) return plural(minutes, 'minute');
-  if (minutes < 48 * 60) {
-    const hours = Math.floor(minutes / 60);
-    const rest = minutes % 60;
-    return rest === 0
-      ? plural(hours, 'hour')
-      : `${plural(hours, 'hour')} and ${plural(rest, 'minute')}`;
-  }
-  return plural(Math.round(minutes / (24 * 60)), 'day');
+export function formatExpiresIn(expiresAt: Date, now: Date, locale = 'en'): string {
+  return formatDuration(expiresAt, now, shippedTranslation(locale));
 }
 
 // White or near-black text, whichever reads better on the brand colour (WCAG relative luminance).
@@ -206,8 +196,9 @@ const MONO = 'font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,Liberation 
 
 /**
  * The email the package sends when the app does not supply its own template: a button and the
- * plain link, the one-time code when there is one, and when the link expires. Every value is
- * escaped; links must be `http:`/`https:` or the template throws.
+ * plain link, the one-time code when there is one, and when the link expires, in the language of
+ * `data.locale` (English when it is missing or not shipped; Arabic is laid out right to left).
+ * Every value is escaped; links must be `http:`/`https:` or the template throws.
  *
  * @example
  * const { subject, text, html } = defaultEmailTemplate({
@@ -217,9 +208,18 @@ const MONO = 'font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,Liberation 
  *   expiresAt: new Date(Date.now() + 15 * 60_000),
  *   now: new Date(),
  *   branding: { appName: 'Acme' },
+ *   locale: 'fr', // subject: 'Connexion à Acme'
  * });
  */
 export const defaultEmailTemplate: EmailTemplate = function defaultEmailTemplate(data) {
+  return renderDefaultEmail(data, shippedTranslation(data.locale));
+};
+
+/** The default email in `t`'s language, with the app's `messages` overrides applied. */
+export function renderDefaultEmail(
+  data: EmailTemplateData,
+  t: Translation,
+): ReturnType<EmailTemplate> {
   // Stripped rather than refused: a line break in appName must never reach the Subject header,
   // even when the caller skipped validateBranding.
   const given: Partial<Branding> = data.branding ?? {};
@@ -242,24 +242,25 @@ export const defaultEmailTemplate: EmailTemplate = function defaultEmailTemplate
   const code = data.code;
   const appName = branding.appName;
   const to = oneLine(String(data.to));
-  const expiresIn = formatExpiresIn(data.expiresAt, data.now);
+  const expiresIn = formatDuration(data.expiresAt, data.now, t);
   const color = branding.primaryColor ?? DEFAULT_PRIMARY_COLOR;
-  const subject = `Sign in to ${appName}`;
-  const ignore = 'If you did not ask to sign in, you can ignore this email.';
+  const m = t.messages;
+  // Overridden messages are one line too: a line break must never reach the Subject header.
+  const subject = oneLine(format(m.emailSubject, { appName }));
+  const button = format(m.emailButton, { appName });
+  const ignore = m.emailIgnore;
 
   const text = [
     subject,
     '',
-    `Open this link to sign in to ${appName}. It expires in ${expiresIn} and works once.`,
+    format(m.emailIntroText, { appName, expiresIn }),
     '',
     link,
     '',
-    ...(code === null
-      ? []
-      : [`Or enter this code on the sign-in page, in the browser where you asked:`, '', code, '']),
+    ...(code === null ? [] : [m.emailOrCode, '', code, '']),
     ignore,
     '',
-    `This email was sent to ${to}.`,
+    format(m.emailSentTo, { email: to }),
     '',
   ].join('\n');
 
@@ -267,14 +268,14 @@ export const defaultEmailTemplate: EmailTemplate = function defaultEmailTemplate
   const paragraph = 'margin:0 0 16px;font-size:16px;line-height:24px';
   const html = [
     '<!doctype html>',
-    '<html lang="en">',
+    `<html lang="${e(t.locale)}" dir="${t.dir}">`,
     '<head>',
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${e(subject)}</title>`,
     '</head>',
     `<body style="margin:0;padding:0;background-color:#f4f4f5;color:#111827;${FONT}">`,
-    '<div style="max-width:480px;margin:0 auto;padding:32px 16px">',
+    `<div dir="${t.dir}" style="max-width:480px;margin:0 auto;padding:32px 16px">`,
     '<div style="background-color:#ffffff;border-radius:8px;padding:32px 24px">',
     ...(branding.logoUrl === undefined
       ? []
@@ -282,19 +283,19 @@ export const defaultEmailTemplate: EmailTemplate = function defaultEmailTemplate
           `<img src="${e(branding.logoUrl)}" alt="${e(appName)}" height="40" style="display:block;height:40px;width:auto;margin:0 0 24px;border:0">`,
         ]),
     `<h1 style="margin:0 0 16px;font-size:22px;line-height:28px;font-weight:700">${e(subject)}</h1>`,
-    `<p style="${paragraph}">Use the button below to sign in to ${e(appName)}. It expires in ${e(expiresIn)} and works once.</p>`,
+    `<p style="${paragraph}">${e(format(m.emailIntroHtml, { appName, expiresIn }))}</p>`,
     '<p style="margin:24px 0">',
-    `<a href="${e(link)}" style="display:inline-block;background-color:${color};color:${textColorOn(color)};text-decoration:none;font-weight:600;font-size:16px;line-height:24px;padding:12px 24px;border-radius:6px">${e(subject)}</a>`,
+    `<a href="${e(link)}" style="display:inline-block;background-color:${color};color:${textColorOn(color)};text-decoration:none;font-weight:600;font-size:16px;line-height:24px;padding:12px 24px;border-radius:6px">${e(button)}</a>`,
     '</p>',
-    `<p style="margin:0 0 16px;font-size:14px;line-height:20px;color:#4b5563">Or open this link:<br><a href="${e(link)}" style="color:${color};word-break:break-all">${e(link)}</a></p>`,
+    `<p style="margin:0 0 16px;font-size:14px;line-height:20px;color:#4b5563">${e(m.emailOrOpen)}<br><a href="${e(link)}" dir="ltr" style="color:${color};word-break:break-all">${e(link)}</a></p>`,
     ...(code === null
       ? []
       : [
-          `<p style="${paragraph}">Or enter this code on the sign-in page, in the browser where you asked:</p>`,
-          `<p aria-label="Sign-in code: ${code.split('').join(' ')}" style="margin:0 0 24px;${MONO};font-size:32px;line-height:40px;font-weight:700;letter-spacing:6px">${e(code)}</p>`,
+          `<p style="${paragraph}">${e(m.emailOrCode)}</p>`,
+          `<p aria-label="${e(format(m.emailCodeLabel, { code: code.split('').join(' ') }))}" style="margin:0 0 24px;${MONO};font-size:32px;line-height:40px;font-weight:700;letter-spacing:6px">${e(code)}</p>`,
         ]),
     `<p style="margin:0 0 16px;font-size:14px;line-height:20px;color:#4b5563">${e(ignore)}</p>`,
-    `<p style="margin:0;font-size:12px;line-height:18px;color:#6b7280">This email was sent to ${e(to)}.</p>`,
+    `<p style="margin:0;font-size:12px;line-height:18px;color:#6b7280">${e(format(m.emailSentTo, { email: to }))}</p>`,
     '</div>',
     '</div>',
     '</body>',
@@ -303,4 +304,4 @@ export const defaultEmailTemplate: EmailTemplate = function defaultEmailTemplate
   ].join('\n');
 
   return { subject, text, html };
-};
+}

@@ -1,5 +1,6 @@
 import { escapeHtml } from '../html';
 import type { Html } from '../html';
+import type { Translation } from '../i18n/index';
 
 export { Html, html } from '../html';
 
@@ -21,7 +22,7 @@ button{font:inherit;font-weight:600;padding:.625rem 1rem;border:0;border-radius:
 button.link{background:none;color:var(--accent);text-decoration:underline;padding:0;width:auto}
 :focus-visible{outline:3px solid #f5a623;outline-offset:2px}
 .muted{opacity:.8;font-size:.9rem}
-.error{border-left:4px solid #c62828;padding-left:.75rem}
+.error{border-inline-start:4px solid #c62828;padding-inline-start:.75rem}
 hr{border:0;border-top:1px solid #8886;margin:1.5rem 0}
 `;
 
@@ -29,9 +30,11 @@ hr{border:0;border-top:1px solid #8886;margin:1.5rem 0}
 // sends none off-site, like `no-referrer`; but under `no-referrer` Chromium posts the page's own
 // forms with `Origin: null`, and over plain http on a non-localhost host it sends no
 // Sec-Fetch-Site either, so the same-origin check could not tell them from a cross-site post.
-export function layout(title: string, body: Html): string {
+// `lang` and `dir` come from the request's language; the CSS uses logical properties
+// (border-inline-start, padding-inline-start), so right-to-left pages mirror on their own.
+export function layout(t: Pick<Translation, 'locale' | 'dir'>, title: string, body: Html): string {
   return `<!doctype html>
-<html lang="en">
+<html lang="${escapeHtml(t.locale)}" dir="${t.dir}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

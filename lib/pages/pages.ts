@@ -1,4 +1,6 @@
 import type { HumanCheckWidget } from '../human/types';
+import { ENGLISH, format, formatHtml } from '../i18n/index';
+import type { Translation } from '../i18n/index';
 import { Html, html, layout } from './layout';
 
 /** What the default sign-in page (and a replacement for it) is given. */
@@ -8,11 +10,15 @@ export interface SignInPageData {
   action: string;
   /** A safe, same-origin returnTo to carry in a hidden field. */
   returnTo: string;
-  /** A message to show above the form, e.g. after a failed attempt. */
+  /** A message to show above the form, e.g. after a failed attempt, in the page's language. */
   error: string | null;
   email: string;
   /** The human check's widget, to render inside the form (`verifyHuman`); absent when off. */
   humanCheck?: HumanCheckWidget | null;
+  /** The request's language, a shipped locale tag such as `'fr'` (see the `locale` option). */
+  locale?: string;
+  /** `'rtl'` for right-to-left languages (Arabic). */
+  dir?: 'ltr' | 'rtl';
 }
 
 /** The error above a field, tied to it for screen readers by `invalid()`. */
@@ -22,6 +28,10 @@ function errorFor(field: string, error: string | null): Html | '' {
 
 function invalid(field: string, error: string | null): Html | '' {
   return error ? html`aria-invalid="true" aria-describedby="${field}-error"` : '';
+}
+
+function anchor(href: string, text: string): Html {
+  return html`<a href="${href}">${text}</a>`;
 }
 
 function returnToField(returnTo: string): Html {
@@ -40,14 +50,17 @@ function humanCheckParts(widget: HumanCheckWidget | null | undefined): {
   };
 }
 
-export function signInPage(data: SignInPageData): string {
+export function signInPage(data: SignInPageData, t: Translation = ENGLISH): string {
   const human = humanCheckParts(data.humanCheck);
+  const m = t.messages;
+  const title = format(m.signInTitle, { appName: data.appName });
   return layout(
-    `Sign in to ${data.appName}`,
-    html`<h1>Sign in to ${data.appName}</h1>
+    t,
+    title,
+    html`<h1>${title}</h1>
       ${errorFor('email', data.error)}
       <form method="post" action="${data.action}">
-        <label for="email">Email address</label>
+        <label for="email">${m.signInEmailLabel}</label>
         <input
           id="email"
           name="email"
@@ -57,48 +70,47 @@ export function signInPage(data: SignInPageData): string {
           maxlength="254"
           value="${data.email}"
           autofocus
+          ${t.dir === 'rtl' ? html`dir="ltr"` : ''}
           ${invalid('email', data.error)}
         />
         ${returnToField(data.returnTo)} ${human.field}
-        <button type="submit">Email me a sign-in link</button>
+        <button type="submit">${m.signInSubmit}</button>
       </form>
-      <p class="muted">We will email you a link that signs you in. No password needed.</p>
+      <p class="muted">${m.signInNote}</p>
       ${human.script}`,
   );
 }
 
-export function sentPage(data: {
-  appName: string;
-  verifyAction: string | null;
-  signInHref: string;
-  error: string | null;
-  /** The email holds a code and no link (WorkOS sends its own Magic Auth email). */
-  codeOnly?: boolean;
-  /** The email holds a code. @default true when there is a code form */
-  emailCodes?: boolean;
-  /** A link opened in another browser shows a code to type here (`crossDevice: 'relay'`). */
-  relay?: boolean;
-}): string {
+export function sentPage(
+  data: {
+    appName: string;
+    verifyAction: string | null;
+    signInHref: string;
+    error: string | null;
+    /** The email holds a code and no link (WorkOS sends its own Magic Auth email). */
+    codeOnly?: boolean;
+    /** The email holds a code. @default true when there is a code form */
+    emailCodes?: boolean;
+    /** A link opened in another browser shows a code to type here (`crossDevice: 'relay'`). */
+    relay?: boolean;
+  },
+  t: Translation = ENGLISH,
+): string {
+  const m = t.messages;
   const codeOnly = data.codeOnly === true && data.verifyAction !== null;
   const emailCodes = data.emailCodes ?? true;
   const relay = data.relay === true && !codeOnly;
   const label = codeOnly
-    ? 'The 6-digit code from the email'
+    ? m.sentCodeLabelOnly
     : emailCodes
-      ? 'Or type the 6-digit code from the email'
-      : 'Opened the link on another device? Type the 6-digit code it shows';
+      ? m.sentCodeLabelOr
+      : m.sentCodeLabelRelay;
+  const another = anchor(data.signInHref, codeOnly ? m.sentAnotherCode : m.sentAnotherLink);
   return layout(
-    'Check your email',
-    html`<h1>Check your email</h1>
-      <p>
-        ${
-          codeOnly
-            ? html`If that address can sign in to ${data.appName}, we have sent it a 6-digit code.
-              Type it below, in this browser.`
-            : html`If that address can sign in to ${data.appName}, we have sent it a link. Open it
-              in this browser to continue.`
-        }
-      </p>
+    t,
+    m.sentTitle,
+    html`<h1>${m.sentTitle}</h1>
+      <p>${format(codeOnly ? m.sentBodyCode : m.sentBodyLink, { appName: data.appName })}</p>
       ${
         data.verifyAction
           ? html`<hr />
@@ -107,9 +119,7 @@ export function sentPage(data: {
                 <label for="code">${label}</label>
                 ${
                   relay && emailCodes
-                    ? html`<p class="muted" id="code-hint">
-                        or the one shown where you opened the link, if that was another device.
-                      </p>`
+                    ? html`<p class="muted" id="code-hint">${m.sentRelayHint}</p>`
                     : ''
                 }
                 <input
@@ -127,52 +137,56 @@ export function sentPage(data: {
                       : invalid('code', data.error)
                   }
                 />
-                <button type="submit">Sign in with code</button>
+                <button type="submit">${m.sentSubmitCode}</button>
               </form>`
           : ''
       }
       <p class="muted">
-        ${codeOnly ? 'The code expires' : 'The link expires'} in a few minutes. Nothing arrived?
-        Check spam, or
-        <a href="${data.signInHref}">ask for another ${codeOnly ? 'code' : 'link'}</a>.
+        ${formatHtml(codeOnly ? m.sentFooterCode : m.sentFooterLink, { link: another })}
       </p>`,
   );
 }
 
-export function confirmPage(data: {
-  appName: string;
-  action: string;
-  /** The whole address the link was sent to. */
-  email: string;
-  /** The address this browser is already signed in as, when it differs. */
-  signedInAs: string | null;
-  fields: Record<string, string>;
-}): string {
+export function confirmPage(
+  data: {
+    appName: string;
+    action: string;
+    /** The whole address the link was sent to. */
+    email: string;
+    /** The address this browser is already signed in as, when it differs. */
+    signedInAs: string | null;
+    fields: Record<string, string>;
+  },
+  t: Translation = ENGLISH,
+): string {
+  const m = t.messages;
   const hidden = Object.entries(data.fields).map(
     ([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`,
   );
   return layout(
-    'Continue signing in?',
-    html`<h1>Continue signing in?</h1>
+    t,
+    m.confirmTitle,
+    html`<h1>${m.confirmTitle}</h1>
       <p>
-        You are about to sign in to ${data.appName} as <strong>${data.email}</strong> in this
-        browser. Check that this is your address.
+        ${formatHtml(m.confirmBody, {
+          appName: data.appName,
+          email: html`<strong>${data.email}</strong>`,
+        })}
       </p>
       ${
         data.signedInAs
           ? html`<p class="error" role="alert">
-              This browser is signed in as <strong>${data.signedInAs}</strong>. Continuing signs it
-              in as ${data.email} instead.
+              ${formatHtml(m.confirmSignedInAs, {
+                current: html`<strong>${data.signedInAs}</strong>`,
+                email: data.email,
+              })}
             </p>`
           : ''
       }
-      <p class="muted">
-        If you did not ask for this link, close this page. Nothing happens until you press the
-        button.
-      </p>
+      <p class="muted">${m.confirmNotYou}</p>
       <form method="post" action="${data.action}">
         ${hidden}
-        <button type="submit">Continue signing in</button>
+        <button type="submit">${m.confirmSubmit}</button>
       </form>`,
   );
 }
@@ -181,69 +195,83 @@ export function confirmPage(data: {
  * `crossDevice: 'relay'`: what a browser that did not ask for the link shows. No form, no
  * script: nothing here spends the link or signs this browser in.
  */
-export function relayPage(data: { appName: string; code: string; signInHref: string }): string {
+export function relayPage(
+  data: { appName: string; code: string; signInHref: string },
+  t: Translation = ENGLISH,
+): string {
+  const m = t.messages;
   return layout(
-    'Finish signing in in the other browser',
-    html`<h1>Finish signing in in the other browser</h1>
-      <p>Type this code in the browser where you asked to sign in to ${data.appName}:</p>
+    t,
+    m.relayTitle,
+    html`<h1>${m.relayTitle}</h1>
+      <p>${format(m.relayBody, { appName: data.appName })}</p>
       <p class="code" id="relay-code">${data.code}</p>
+      <p class="muted">${format(m.relayWarning, { appName: data.appName })}</p>
       <p class="muted">
-        This browser stays signed out. If you did not ask to sign in, close this page and give the
-        code to nobody: ${data.appName} never asks for it by phone, chat or email.
-      </p>
-      <p class="muted">
-        Want to sign in on this device instead?
-        <a href="${data.signInHref}">Ask for a link here</a>.
+        ${formatHtml(m.relayHere, {
+          link: anchor(data.signInHref, m.relayHereLink),
+        })}
       </p>`,
   );
 }
 
-export function deniedPage(data: {
-  appName: string;
-  signInHref: string;
-  hasCode: boolean;
-}): string {
+export function deniedPage(
+  data: {
+    appName: string;
+    signInHref: string;
+    hasCode: boolean;
+  },
+  t: Translation = ENGLISH,
+): string {
+  const m = t.messages;
   return layout(
-    'Open the link in the same browser',
-    html`<h1>Open the link in the browser you used</h1>
-      <p>
-        For your security, ${data.appName} only accepts this link in the browser where you asked for
-        it.
-      </p>
-      ${data.hasCode ? html`<p>You can also type the 6-digit code from the email into that browser.</p>` : ''}
-      <p><a href="${data.signInHref}">Ask for a new link in this browser</a></p>`,
+    t,
+    m.deniedTitle,
+    html`<h1>${m.deniedHeading}</h1>
+      <p>${format(m.deniedBody, { appName: data.appName })}</p>
+      ${data.hasCode ? html`<p>${m.deniedCode}</p>` : ''}
+      <p><a href="${data.signInHref}">${m.deniedAgain}</a></p>`,
   );
 }
 
-export function expiredPage(data: {
-  resendAction: string | null;
-  state: string | null;
-  signInHref: string;
-  /** The human check's widget for the resend form (`verifyHuman`); absent when off. */
-  humanCheck?: HumanCheckWidget | null;
-}): string {
+export function expiredPage(
+  data: {
+    resendAction: string | null;
+    state: string | null;
+    signInHref: string;
+    /** The human check's widget for the resend form (`verifyHuman`); absent when off. */
+    humanCheck?: HumanCheckWidget | null;
+  },
+  t: Translation = ENGLISH,
+): string {
   const human = humanCheckParts(data.resendAction && data.state ? data.humanCheck : null);
+  const m = t.messages;
   return layout(
-    'This link has expired',
-    html`<h1>This link has expired or was already used</h1>
-      <p>Sign-in links work once and only for a short time.</p>
+    t,
+    m.expiredTitle,
+    html`<h1>${m.expiredHeading}</h1>
+      <p>${m.expiredBody}</p>
       ${
         data.resendAction && data.state
           ? html`<form method="post" action="${data.resendAction}">
               <input type="hidden" name="state" value="${data.state}" /> ${human.field}
-              <button type="submit">Email me a new link</button>
+              <button type="submit">${m.expiredResend}</button>
             </form>`
-          : html`<p><a href="${data.signInHref}">Ask for a new link</a></p>`
+          : html`<p><a href="${data.signInHref}">${m.expiredAgain}</a></p>`
       }
       ${human.script}`,
   );
 }
 
-export function errorPage(data: { title: string; message: string; backHref: string }): string {
+export function errorPage(
+  data: { title: string; message: string; backHref: string },
+  t: Translation = ENGLISH,
+): string {
   return layout(
+    t,
     data.title,
     html`<h1>${data.title}</h1>
       <p>${data.message}</p>
-      <p><a href="${data.backHref}">Back to sign-in</a></p>`,
+      <p><a href="${data.backHref}">${t.messages.errorBack}</a></p>`,
   );
 }

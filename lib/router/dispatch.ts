@@ -186,8 +186,11 @@ export function createDispatcher(
       res.setHeader('Pragma', 'no-cache');
       res.setHeader('Referrer-Policy', 'no-referrer');
       forbidFraming(res);
+      // Pages and emails follow Accept-Language unless the app fixed the language.
+      if (kit.o.languages.negotiates) res.appendHeader('Vary', 'Accept-Language');
       const route = methods.get(req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET'));
       try {
+        res.setHeader('Content-Language', kit.translation(req).locale);
         if (!route) throw notAllowed(res, methods);
         await run(route, req, res);
       } catch (err) {

@@ -45,11 +45,14 @@ export function createHandlers(kit: RouterKit, flow: SignInFlow): Handlers {
     nonce: c.nonce,
     ip: c.ip,
     userAgent: userAgentOf(c.req),
+    // The flow never reads headers: the router picks the language, the flow carries the tag.
+    locale: kit.translation(c.req).locale,
   });
   const head = (req: IncomingMessage) => req.method === 'HEAD';
 
   return {
-    signInPage({ res, fields }) {
+    signInPage({ req, res, fields }) {
+      const t = kit.translation(req);
       const returnTo = safeReturnTo(fields.returnTo, o.origin, o.afterSignIn);
       const data = {
         appName: o.appName,
@@ -58,15 +61,17 @@ export function createHandlers(kit: RouterKit, flow: SignInFlow): Handlers {
         error: null,
         email: '',
         humanCheck: o.humanCheckWidget,
+        locale: t.locale,
+        dir: t.dir,
       };
       sendHtml(
         res,
         200,
-        typeof o.signInPage === 'function' ? o.signInPage(data) : signInPage(data),
+        typeof o.signInPage === 'function' ? o.signInPage(data) : signInPage(data, t),
       );
     },
-    sentPage({ res }) {
-      sendHtml(res, 200, kit.sentPage(null));
+    sentPage({ req, res }) {
+      sendHtml(res, 200, kit.sentPage(kit.translation(req), null));
     },
     async request(c) {
       const outcome = await flow.request({

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { MagicLinkError } from '../errors';
 import type { FlowEvent } from '../flow/sign-in';
 import { clientIp } from '../http';
+import type { Translation } from '../i18n/index';
 import type { MagicLinkEvent, ResolvedOptions } from '../options';
 import { sentPage } from '../pages/pages';
 import type { SessionAdapter } from '../sessions/adapter';
@@ -27,7 +28,9 @@ export interface RouterKit {
   emit(req: IncomingMessage, event: FlowEvent): void;
   emitAt(ip: string, event: FlowEvent): void;
   /** The "check your email" page, with `error` above its code form. */
-  sentPage(error: string | null): string;
+  sentPage(t: Translation, error: string | null): string;
+  /** The request's language: chosen once per request, from the `locale` option or Accept-Language. */
+  translation(req: IncomingMessage): Translation;
 }
 
 export function pathsUnder(base: string): Paths {
@@ -68,6 +71,7 @@ export function createKit(o: ResolvedOptions, cookie: PendingCookie): RouterKit 
     }
   }
   const paths = pathsUnder(o.basePath);
+  const chosen = new WeakMap<IncomingMessage, Translation>();
   const emailCodes = o.capabilities.checksCodes;
   const relay = o.crossDevice === 'relay';
   const sent = {
@@ -86,6 +90,14 @@ export function createKit(o: ResolvedOptions, cookie: PendingCookie): RouterKit 
     cookie,
     emit: (req, event) => emitAt(clientIp(req), event),
     emitAt,
-    sentPage: (error) => sentPage({ ...sent, error }),
+    sentPage: (t, error) => sentPage({ ...sent, error }, t),
+    translation(req) {
+      let t = chosen.get(req);
+      if (t === undefined) {
+        t = o.languages.choose(req);
+        chosen.set(req, t);
+      }
+      return t;
+    },
   };
 }

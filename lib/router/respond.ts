@@ -81,13 +81,16 @@ export function createResponder(
           res,
           200,
           () =>
-            confirmPage({
-              appName: o.appName,
-              action: outcome.via === 'callback' ? paths.callback : paths.open,
-              email: outcome.email,
-              signedInAs: signedInAsOther(req, outcome.email),
-              fields: outcome.fields,
-            }),
+            confirmPage(
+              {
+                appName: o.appName,
+                action: outcome.via === 'callback' ? paths.callback : paths.open,
+                email: outcome.email,
+                signedInAs: signedInAsOther(req, outcome.email),
+                fields: outcome.fields,
+              },
+              kit.translation(req),
+            ),
           { status: 'confirmation_required', email: outcome.maskedEmail },
         );
         return;
@@ -97,7 +100,11 @@ export function createResponder(
           req,
           res,
           200,
-          () => relayPage({ appName: o.appName, code: outcome.code, signInHref: paths.signIn }),
+          () =>
+            relayPage(
+              { appName: o.appName, code: outcome.code, signInHref: paths.signIn },
+              kit.translation(req),
+            ),
           {
             status: 'relay_required',
             code: outcome.code,

@@ -262,11 +262,30 @@ describe('request', () => {
       providerSends: false,
       state,
     });
-    expect(s.mail).toEqual([{ to: ALICE, link, code: null, expiresAt: expect.any(Date) }]);
+    expect(s.mail).toEqual([
+      { to: ALICE, link, code: null, expiresAt: expect.any(Date), locale: 'en' },
+    ]);
     expect(await s.store.get(pendingKey(state))).toBe(bindingOf(nonce));
     expect(states.open(state)).toMatchObject({ e: ALICE, r: '/account', b: bindingOf(nonce) });
     expect(s.events).toEqual([{ type: 'link_sent', email: 'a•••@example.com' }]);
     expect(s.eventIps).toEqual([IP]);
+  });
+
+  it('carries the client’s language into the email, on a request and on a resend', async () => {
+    const s = setup(stubProvider());
+    const sent = await s.flow.request({
+      email: ALICE,
+      returnTo: '/account',
+      nonce: null,
+      ip: IP,
+      locale: 'fr',
+    });
+    await s.flow.drain();
+    expect(s.mail.map((m) => m.locale)).toEqual(['fr']);
+    const { state } = partsOf(s.mail[0]!.link);
+    await s.flow.resend({ state, nonce: sentNonce(sent), ip: IP, locale: 'ja' });
+    await s.flow.drain();
+    expect(s.mail.map((m) => m.locale)).toEqual(['fr', 'ja']);
   });
 
   it('reuses the browser nonce it is given', async () => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import type { DevMailboxEntry } from '../../lib/mail/dev-mailbox';
 import {
   BUILD_TIMEOUT_MS,
@@ -170,8 +170,11 @@ export interface BrowserSuiteOptions {
 export interface BrowserSuite {
   /** The running example app (from `beforeAll` on). */
   app(): ExampleApp;
-  /** A tracked page in a new context, closed after the test. */
-  newPage(scenario: string): Promise<TrackedPage>;
+  /**
+   * A tracked page in a new context, closed after the test. `contextOptions` go to
+   * `browser.newContext`, e.g. `{ locale: 'ar' }` (which also sets `Accept-Language`).
+   */
+  newPage(scenario: string, contextOptions?: BrowserContextOptions): Promise<TrackedPage>;
   /**
    * Opens `from` (the sign-in page unless given; any other page must send a signed-out user to
    * sign-in with it as `returnTo`), `check`s the sign-in page if asked, asks for a link for
@@ -215,8 +218,8 @@ export function useBrowserSuite({ env, browserArgs }: BrowserSuiteOptions = {}):
 
   return {
     app: () => started().app,
-    async newPage(scenario) {
-      const tracked = await newTrackedPage(started().browser, scenario);
+    async newPage(scenario, contextOptions) {
+      const tracked = await newTrackedPage(started().browser, scenario, contextOptions);
       open.push(tracked);
       return tracked;
     },
@@ -267,9 +270,16 @@ export interface TrackedPage {
   check(name: string): Promise<void>;
 }
 
-/** A new browser context (a fresh profile: no cookies) with one tracked page. */
-export async function newTrackedPage(browser: Browser, scenario: string): Promise<TrackedPage> {
-  const context = await browser.newContext({ viewport: DESKTOP });
+/**
+ * A new browser context (a fresh profile: no cookies) with one tracked page. Chromium's own
+ * `Accept-Language` is `en-US`; pass `{ locale }` to browse in another language.
+ */
+export async function newTrackedPage(
+  browser: Browser,
+  scenario: string,
+  contextOptions: BrowserContextOptions = {},
+): Promise<TrackedPage> {
+  const context = await browser.newContext({ viewport: DESKTOP, ...contextOptions });
   context.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT_MS);
   context.setDefaultTimeout(ACTION_TIMEOUT_MS);
   // Init scripts run through DevTools, so the pages' CSP (no inline script) does not block this.

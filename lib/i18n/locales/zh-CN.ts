@@ -1,0 +1,82 @@
+import type { Messages } from './en';
+
+export const zhCN: Messages = {
+  signInTitle: '登录 {appName}',
+  signInEmailLabel: '电子邮箱地址',
+  signInSubmit: '通过邮件发送登录链接',
+  signInNote: '我们会给你发送一封邮件，点击其中的链接即可登录，无需密码。',
+
+  sentTitle: '请查收邮件',
+  sentBodyLink:
+    '如果该地址可以登录 {appName}，我们已向其发送了一个链接。请在此浏览器中打开该链接以继续。',
+  sentBodyCode:
+    '如果该地址可以登录 {appName}，我们已向其发送了一个 6 位验证码。请在此浏览器中于下方输入。',
+  sentCodeLabelOnly: '邮件中的 6 位验证码',
+  sentCodeLabelOr: '或输入邮件中的 6 位验证码',
+  sentCodeLabelRelay: '在其他设备上打开了链接？请输入那里显示的 6 位验证码',
+  sentRelayHint: '如果你是在其他设备上打开的链接，也可以输入那里显示的验证码。',
+  sentSubmitCode: '使用验证码登录',
+  sentFooterLink: '链接将在几分钟后失效。没有收到？请检查垃圾邮件，或{link}。',
+  sentFooterCode: '验证码将在几分钟后失效。没有收到？请检查垃圾邮件，或{link}。',
+  sentAnotherLink: '重新获取链接',
+  sentAnotherCode: '重新获取验证码',
+
+  confirmTitle: '继续登录？',
+  confirmBody: '你即将在此浏览器中以 {email} 的身份登录 {appName}。请确认这是你的邮箱地址。',
+  confirmSignedInAs: '此浏览器当前以 {current} 的身份登录。继续后将改为以 {email} 的身份登录。',
+  confirmNotYou: '如果你没有申请此链接，请关闭本页面。在你点击按钮之前，什么都不会发生。',
+  confirmSubmit: '继续登录',
+
+  relayTitle: '请在另一个浏览器中完成登录',
+  relayBody: '请在你申请登录 {appName} 的浏览器中输入以下验证码：',
+  relayWarning:
+    '此浏览器将保持未登录状态。如果你没有申请登录，请关闭本页面，且不要把验证码告诉任何人：{appName} 绝不会通过电话、聊天或邮件向你索要验证码。',
+  relayHere: '想在这台设备上登录？{link}。',
+  relayHereLink: '在这里获取链接',
+
+  deniedTitle: '请在同一浏览器中打开链接',
+  deniedHeading: '请在你申请登录的浏览器中打开链接',
+  deniedBody: '为了你的安全，{appName} 只接受在申请该链接的浏览器中打开它。',
+  deniedCode: '你也可以在那个浏览器中输入邮件里的 6 位验证码。',
+  deniedAgain: '在此浏览器中获取新链接',
+
+  expiredTitle: '此链接已失效',
+  expiredHeading: '此链接已失效或已被使用',
+  expiredBody: '登录链接只能使用一次，且有效时间很短。',
+  expiredResend: '通过邮件发送新链接',
+  expiredAgain: '获取新链接',
+
+  errorTitleRetry: '请重试',
+  errorTitleSlowDown: '操作过于频繁',
+  errorTitleProblem: '登录出现问题',
+  errorBack: '返回登录页',
+
+  errBadRequest: '无法识别该请求。',
+  errBadEmail: '请输入有效的电子邮箱地址。',
+  errBodyTooLarge: '请求内容过大。',
+  errCrossSite: '该请求来自其他网站，已被拒绝。',
+  errStateInvalid: '此登录链接无效。',
+  errExpired: '此登录链接已失效或已被使用。',
+  errCodeInvalid: '验证码不正确或已过期。',
+  errCodeLocked: '错误的验证码过多。请使用邮件中的链接，或重新获取。',
+  errCrossDeviceDenied: '请在申请该链接的浏览器中打开它。',
+  errSignInRefused: '此账号无法登录。',
+  errRateLimited: '请求过于频繁。请稍候再试。',
+  errProviderUnavailable: '无法连接登录服务。请稍后再试。',
+  errMailFailed: '邮件发送失败。请稍后再试。',
+  errTryAgain: '登录暂时不可用。请稍后再试。',
+  errNotFound: '未找到页面。',
+  errHumanCheckFailed: '请先完成人机验证，然后重试。',
+  errHumanCheckUnavailable: '暂时无法完成人机验证。请稍后再试。',
+
+  emailSubject: '登录 {appName}',
+  emailButton: '登录 {appName}',
+  emailIntroText: '打开此链接即可登录 {appName}。链接将在 {expiresIn}后失效，且只能使用一次。',
+  emailIntroHtml: '点击下方按钮即可登录 {appName}。链接将在 {expiresIn}后失效，且只能使用一次。',
+  emailOrOpen: '或打开此链接：',
+  emailOrCode: '或在你申请登录的浏览器中，于登录页输入以下验证码：',
+  emailCodeLabel: '登录验证码：{code}',
+  emailIgnore: '如果你没有申请登录，请忽略此邮件。',
+  emailSentTo: '此邮件发送至 {email}。',
+  expiresLessThanMinute: '不到 1 分钟',
+};
