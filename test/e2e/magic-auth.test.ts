@@ -106,7 +106,7 @@ describeBrowser('example app with WorkOS Magic Auth (emulator), in Chromium', ()
 
       const shown = await b.page.goto(mail.links[0]!);
       expect(shown?.status()).toBe(200);
-      await expect(heading(b.page)).resolves.toBe('Finish signing in in the other browser');
+      await expect(heading(b.page)).resolves.toBe('Finish signing in where you asked');
       const code = await b.page.locator('#relay-code').textContent();
       expect(code).toMatch(/^[0-9]{6}$/);
       await b.check('relay');

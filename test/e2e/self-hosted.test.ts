@@ -116,7 +116,7 @@ describeBrowser('example app with the self-hosted provider, in Chromium', () => 
 
       await b.page.goto(mail.links[0]!);
       expect(b.page.url()).toBe(mail.links[0]);
-      await expect(heading(b.page)).resolves.toBe('Finish signing in in the other browser');
+      await expect(heading(b.page)).resolves.toBe('Finish signing in where you asked');
       const code = await b.page.locator('#relay-code').textContent();
       expect(code).toMatch(/^[0-9]{6}$/);
       expect(code).not.toBe(mail.code);

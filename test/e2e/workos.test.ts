@@ -72,7 +72,7 @@ describeBrowser('example app with the WorkOS emulator, in Chromium', () => {
       const shown = await b.page.goto(mail.links[0]!);
       expect(shown?.status()).toBe(200);
       expect(b.page.url()).toBe(mail.links[0]);
-      await expect(heading(b.page)).resolves.toBe('Finish signing in in the other browser');
+      await expect(heading(b.page)).resolves.toBe('Finish signing in where you asked');
       await expect(b.page.locator('form').count()).resolves.toBe(0);
       const code = await b.page.locator('#relay-code').textContent();
       expect(code).toMatch(/^[0-9]{6}$/);

@@ -54,7 +54,7 @@ describe('C4: every page works under helmet', () => {
     const alice = request.agent(t.url);
     const callback = await requestCallback(t, alice);
     const relay = await request(t.url).get(callback);
-    expect(relay.text).toContain('Finish signing in in the other browser');
+    expect(relay.text).toContain('Finish signing in where you asked');
     pages.push(['relay', 200, relay]);
     expect((await alice.get(callback)).status).toBe(303);
 

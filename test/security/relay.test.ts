@@ -100,7 +100,7 @@ describe.each(SETUPS)('relay ($name)', (setup) => {
 
     const page = await b.get(path);
     expect(page.status).toBe(200);
-    expect(page.text).toContain('Finish signing in in the other browser');
+    expect(page.text).toContain('Finish signing in where you asked');
     expect(page.text).not.toMatch(/<form|<script/i);
     expect(setsSession(page)).toBe(false);
     const code = relayCodeOf(page.text);
@@ -153,7 +153,7 @@ describe.each(SETUPS)('relay ($name)', (setup) => {
       .type('form')
       .send(params);
     expect(posted.status).toBe(200);
-    expect(posted.text).toContain('Finish signing in in the other browser');
+    expect(posted.text).toContain('Finish signing in where you asked');
     expect(setsSession(posted)).toBe(false);
     expect(await signedInAs(scanner)).toBeNull();
 

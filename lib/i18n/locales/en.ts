@@ -36,7 +36,7 @@ export const en = {
   confirmSubmit: 'Continue signing in',
 
   // Relay (crossDevice: 'relay'), in the browser that did not ask
-  relayTitle: 'Finish signing in in the other browser',
+  relayTitle: 'Finish signing in where you asked',
   relayBody: 'Type this code in the browser where you asked to sign in to {appName}:',
   relayWarning:
     'This browser stays signed out. If you did not ask to sign in, close this page and give the code to nobody: {appName} never asks for it by phone, chat or email.',
