@@ -11,6 +11,7 @@ import { createCluster } from 'redis';
 import type { RedisStoreClient } from '../../lib/stores/redis';
 import { freePort } from './processes';
 import { redisServerAvailable } from './redis';
+import { describeMissing } from './missing-binary';
 
 // A real Redis Cluster on loopback for one test file: N masters (and optionally one replica
 // each), joined with `redis-cli --cluster create`, torn down (processes killed, temp dir removed)
@@ -544,29 +545,7 @@ export function describeWithRedisCluster(
   fn: (cluster: () => RedisCluster) => void,
 ): void {
   if (!redisClusterToolsAvailable()) {
-    if (process.env['CI'] === 'true') {
-      describe(name, () => {
-        it('needs redis-server and redis-cli', () => {
-          throw new Error(`${MISSING} CI=true, so this is a failure, not a skip.`);
-        });
-      });
-      return;
-    }
-    console.warn(
-      [
-        '',
-        '='.repeat(78),
-        `SKIPPED: redis-server or redis-cli not installed — Redis Cluster tests did not run (${name})`,
-        MISSING,
-        '='.repeat(78),
-        '',
-      ].join('\n'),
-    );
-    describe.skip(name, () => {
-      fn(() => {
-        throw new Error(MISSING);
-      });
-    });
+    describeMissing(name, 'redis-server and redis-cli', MISSING, fn);
     return;
   }
 

@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import Redis from 'ioredis';
 import { freePort } from './processes';
+import { describeMissing } from './missing-binary';
 
 /** A throwaway redis-server for one test file. */
 export interface RedisServer {
@@ -170,29 +171,7 @@ export async function connectIoredis(url: string): Promise<Redis> {
  */
 export function describeWithRedis(name: string, fn: (redis: () => RedisServer) => void): void {
   if (!redisServerAvailable()) {
-    if (process.env['CI'] === 'true') {
-      describe(name, () => {
-        it('needs redis-server', () => {
-          throw new Error(`${MISSING} CI=true, so this is a failure, not a skip.`);
-        });
-      });
-      return;
-    }
-    console.warn(
-      [
-        '',
-        '='.repeat(78),
-        `SKIPPED: redis-server not installed — Redis tests did not run (${name})`,
-        MISSING,
-        '='.repeat(78),
-        '',
-      ].join('\n'),
-    );
-    describe.skip(name, () => {
-      fn(() => {
-        throw new Error(MISSING);
-      });
-    });
+    describeMissing(name, 'redis-server', MISSING, fn);
     return;
   }
 
