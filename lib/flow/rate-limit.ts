@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Store } from '../stores/store';
 
 /** At most `limit` requests in each fixed window of `windowMs` milliseconds. */
@@ -110,7 +110,7 @@ export interface RateLimiter {
 const OK: RateLimitResult = Object.freeze({ ok: true });
 
 function digest(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('base64url');
+  return hash('sha256', value, 'base64url');
 }
 
 /**

@@ -1,6 +1,6 @@
 import { createHmac, hash as digestOf, randomInt, timingSafeEqual } from 'node:crypto';
 import { MagicLinkError } from '../errors';
-import { randomBytes } from '../flow/random';
+import { randomBase64url } from '../flow/random';
 import { deriveKey } from '../flow/seal';
 import { parseEmail } from '../flow/email';
 import type { MagicLinkProfile } from '../profile';
@@ -144,7 +144,7 @@ export function selfHostedProvider(options: SelfHostedProviderOptions = {}): Pro
 
   async function start(email: string, ctx: StartContext): Promise<StartResult> {
     const { store } = ready();
-    const token = randomBytes(32).toString('base64url');
+    const token = randomBase64url(32);
     const hash = sha256(token);
     const code = codes ? String(randomInt(0, 1_000_000)).padStart(6, '0') : null;
     const record: TokenRecord = {

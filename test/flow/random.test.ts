@@ -1,4 +1,4 @@
-import { randomBytes } from '../../lib/flow/random';
+import { randomBase64url, randomBytes } from '../../lib/flow/random';
 
 describe('pooled CSPRNG bytes', () => {
   it('never hands out the same bytes twice, across pool refills', () => {
@@ -14,6 +14,18 @@ describe('pooled CSPRNG bytes', () => {
     expect(a.equals(snapshot)).toBe(true);
     expect(randomBytes(7)).toHaveLength(7);
     expect(randomBytes(10_000)).toHaveLength(10_000);
+  });
+
+  it('hands out base64url strings of exactly the bytes asked for, never twice', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const value = i % 2 ? randomBase64url(16) : randomBytes(16).toString('base64url');
+      expect(value).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      seen.add(value);
+    }
+    expect(seen.size).toBe(2000);
+    expect(Buffer.from(randomBase64url(32), 'base64url')).toHaveLength(32);
+    expect(Buffer.from(randomBase64url(10_000), 'base64url')).toHaveLength(10_000);
   });
 
   it('looks uniform: every byte value turns up in 64 KiB', () => {
