@@ -39,9 +39,18 @@ export function createSealer(secrets: readonly string[], purpose: string): Seale
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', keys[0]!, iv);
     cipher.setAAD(aad);
-    const plain = Buffer.from(JSON.stringify({ x: expiresAt, v: value }));
-    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
-    return Buffer.concat([Buffer.of(VERSION), iv, body, cipher.getAuthTag()]).toString('base64url');
+    const body = cipher.update(JSON.stringify({ x: expiresAt, v: value }), 'utf8');
+    // GCM is a stream mode, so final() adds nothing; it is copied all the same, to be exact.
+    const rest = cipher.final();
+    const tag = cipher.getAuthTag();
+    // version, iv, ciphertext, tag: written into one buffer rather than concatenated twice.
+    const out = Buffer.allocUnsafe(1 + IV_BYTES + body.length + rest.length + TAG_BYTES);
+    out[0] = VERSION;
+    iv.copy(out, 1);
+    body.copy(out, 1 + IV_BYTES);
+    rest.copy(out, 1 + IV_BYTES + body.length);
+    tag.copy(out, out.length - TAG_BYTES);
+    return out.toString('base64url');
   }
 
   function open(raw: Buffer): { x: number; v: unknown } | null {
