@@ -16,7 +16,11 @@ type Next = (err?: unknown) => void;
  * each policy, so helmet's rules and ours both hold.
  */
 function forbidFraming(res: ServerResponse): void {
-  res.appendHeader('Content-Security-Policy', "frame-ancestors 'none'");
+  // appendHeader() with no header to append to validates and then calls setHeader(), which
+  // validates again: only append when there is something to append to.
+  if (res.hasHeader('Content-Security-Policy'))
+    res.appendHeader('Content-Security-Policy', "frame-ancestors 'none'");
+  else res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
   res.setHeader('X-Frame-Options', 'DENY');
 }
 type Methods = ReadonlyMap<string, RouteSpec>;
@@ -125,6 +129,10 @@ export function createDispatcher(
   return {
     match: (path) => byPath.get(path),
     async dispatch(req, res, next, path, methods) {
+      // Answered in the same tick as the request event, a keep-alive request that carries a
+      // chunked body (HEAD or DELETE with a body, say) leaves Node's parser unable to reuse the
+      // socket; one microtask later it drains the body as usual.
+      await undefined;
       res.setHeader('Cache-Control', 'no-store');
       res.setHeader('Pragma', 'no-cache');
       res.setHeader('Referrer-Policy', 'no-referrer');

@@ -121,12 +121,7 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
     const path = pathOf(req);
     const methods = path.startsWith(prefix) ? dispatcher.match(path) : undefined;
     if (!methods) return next();
-    // Answered in the same tick as the request event, a keep-alive request that carries a
-    // chunked body (HEAD or DELETE with a body, say) leaves Node's parser unable to reuse the
-    // socket; one microtask later it drains the body as usual.
-    Promise.resolve()
-      .then(() => dispatcher.dispatch(req, res, next, path, methods))
-      .catch(next);
+    dispatcher.dispatch(req, res, next, path, methods).catch(next);
   }
 
   const middleware: MagicLinkMiddleware = function magicLinkRouter(req, res, next) {
