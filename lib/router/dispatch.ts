@@ -3,10 +3,9 @@ import { MagicLinkError } from '../errors';
 import { bindingOf } from '../flow/pending';
 import type { RateLimiter } from '../flow/rate-limit';
 import { bodyFields, clientIp, queryFields } from '../http';
-import type { Fields } from '../http';
 import type { RouterKit } from './kit';
 import { isSameOrigin } from './same-origin';
-import type { RouteSpec } from './routes';
+import type { RouteSpec, Subject } from './routes';
 
 type Next = (err?: unknown) => void;
 
@@ -62,7 +61,7 @@ export function createDispatcher(
   async function verdictFor(
     limits: RateLimiter,
     route: RouteSpec,
-    fields: Fields,
+    subject: Subject | null,
     ip: string,
     nonce: string | null,
   ) {
@@ -74,7 +73,7 @@ export function createDispatcher(
       else if (scope === 'binding') {
         if (nonce !== null) attempts.binding = bindingOf(nonce);
       } else {
-        const address = route.address?.(fields) ?? null;
+        const address = subject?.throttleKey ?? null;
         if (address !== null) sends.email = address;
       }
     }
@@ -85,12 +84,12 @@ export function createDispatcher(
   async function applyLimits(
     route: RouteSpec,
     req: IncomingMessage,
-    fields: Fields,
+    subject: Subject | null,
     ip: string,
     nonce: string | null,
   ) {
     if (!limiter || route.limits.length === 0) return;
-    const verdict = await verdictFor(limiter, route, fields, ip, nonce);
+    const verdict = await verdictFor(limiter, route, subject, ip, nonce);
     if (!verdict.ok) {
       kit.emit(req, { type: 'rate_limited', scope: verdict.scope });
       throw new MagicLinkError('ERR_RATE_LIMITED', `Rate limited by ${verdict.scope}`, {
@@ -113,8 +112,9 @@ export function createDispatcher(
       req.headers.cookie,
       (req as { cookies?: Record<string, unknown> }).cookies,
     );
-    await applyLimits(route, req, fields, ip, nonce);
-    await route.handler({ req, res, fields, nonce, ip });
+    const subject = route.subject ? route.subject(fields) : null;
+    await applyLimits(route, req, subject, ip, nonce);
+    await route.handler({ req, res, fields, nonce, ip, subject });
   }
 
   function notAllowed(res: ServerResponse, methods: Methods): MagicLinkError {

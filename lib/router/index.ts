@@ -100,8 +100,6 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
     signInPage: o.signInPage !== false,
     checksCodes: o.capabilities.checksCodes,
     followsLinks: o.capabilities.followsLinks,
-    addressOfRequest: flow.addressOfRequest,
-    addressOfResend: flow.addressOfResend,
   });
   const dispatcher = createDispatcher(kit, table, o.rateLimiter, createErrorPresenter(kit));
   const context: RouterContext = { signInPath: kit.paths.signIn, origin: o.origin };
