@@ -77,7 +77,9 @@ function fromParsedBody(body: unknown): Fields {
 }
 
 function mediaType(req: IncomingMessage): string {
-  return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const header = req.headers['content-type'] ?? '';
+  const semicolon = header.indexOf(';');
+  return (semicolon === -1 ? header : header.slice(0, semicolon)).trim().toLowerCase();
 }
 
 function readRaw(req: IncomingMessage): Promise<string> | string {

@@ -29,6 +29,16 @@ export function randomBase64url(size: number): string {
   return out;
 }
 
+/** Fills `target[offset, offset + size)` from the CSPRNG; returns that part of `target`. */
+export function randomFill(target: Buffer, offset: number, size: number): Buffer {
+  const part = target.subarray(offset, offset + size);
+  if (size > POOL_BYTES) return randomFillSync(part);
+  const at = take(size);
+  pool.copy(part, 0, at, at + size);
+  pool.fill(0, at, at + size);
+  return part;
+}
+
 /** Reserves `size` unused bytes of the pool, refilling it first if too few are left. */
 function take(size: number): number {
   if (offset + size > pool.length) {

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
-import { randomBytes } from './random';
+import { randomFill } from './random';
 
 /** Sealed values longer than this are refused before any decoding work. */
 export const MAX_SEALED_LENGTH = 4096;
@@ -36,22 +36,24 @@ export function createSealer(secrets: readonly string[], purpose: string): Seale
 
   function seal(value: unknown, ttlMs: number): string {
     const expiresAt = Date.now() + ttlMs;
-    const iv = randomBytes(IV_BYTES);
+    const plain = JSON.stringify({ x: expiresAt, v: value });
+    const size = Buffer.byteLength(plain);
+    // version, iv, ciphertext, tag, written into one buffer: GCM is a stream mode, so the
+    // ciphertext is as long as the plaintext, and the IV can be drawn straight into place.
+    const out = Buffer.allocUnsafe(1 + IV_BYTES + size + TAG_BYTES);
+    out[0] = VERSION;
+    const iv = randomFill(out, 1, IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', keys[0]!, iv);
     cipher.setAAD(aad);
-    const body = cipher.update(JSON.stringify({ x: expiresAt, v: value }), 'utf8');
-    // GCM is a stream mode, so final() adds nothing; it is copied all the same, to be exact.
+    const body = cipher.update(plain, 'utf8');
     const rest = cipher.final();
-    const tag = cipher.getAuthTag();
-    // version, iv, ciphertext, tag: written into one buffer rather than concatenated twice.
-    const out = Buffer.allocUnsafe(1 + IV_BYTES + body.length + rest.length + TAG_BYTES);
-    out[0] = VERSION;
-    iv.copy(out, 1);
+    if (body.length + rest.length !== size) throw new Error('seal: unexpected ciphertext length');
     body.copy(out, 1 + IV_BYTES);
     rest.copy(out, 1 + IV_BYTES + body.length);
-    tag.copy(out, out.length - TAG_BYTES);
+    cipher.getAuthTag().copy(out, 1 + IV_BYTES + size);
     return out.toString('base64url');
   }
+
 
   function open(raw: Buffer): { x: number; v: unknown } | null {
     const iv = raw.subarray(1, 1 + IV_BYTES);

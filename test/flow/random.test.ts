@@ -1,4 +1,4 @@
-import { randomBase64url, randomBytes } from '../../lib/flow/random';
+import { randomBase64url, randomBytes, randomFill } from '../../lib/flow/random';
 
 describe('pooled CSPRNG bytes', () => {
   it('never hands out the same bytes twice, across pool refills', () => {
@@ -26,6 +26,21 @@ describe('pooled CSPRNG bytes', () => {
     expect(seen.size).toBe(2000);
     expect(Buffer.from(randomBase64url(32), 'base64url')).toHaveLength(32);
     expect(Buffer.from(randomBase64url(10_000), 'base64url')).toHaveLength(10_000);
+  });
+
+  it('fills exactly the part of a buffer asked for, with bytes never handed out before', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      const target = Buffer.alloc(20, 0xaa);
+      const part = randomFill(target, 3, 12);
+      expect(part).toHaveLength(12);
+      expect(part.buffer).toBe(target.buffer);
+      expect(target.subarray(0, 3).equals(Buffer.alloc(3, 0xaa))).toBe(true);
+      expect(target.subarray(15).equals(Buffer.alloc(5, 0xaa))).toBe(true);
+      seen.add(part.toString('hex'));
+      seen.add(randomBytes(12).toString('hex'));
+    }
+    expect(seen.size).toBe(2000);
   });
 
   it('looks uniform: every byte value turns up in 64 KiB', () => {
