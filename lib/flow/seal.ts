@@ -54,7 +54,6 @@ export function createSealer(secrets: readonly string[], purpose: string): Seale
     return out.toString('base64url');
   }
 
-
   function open(raw: Buffer): { x: number; v: unknown } | null {
     const iv = raw.subarray(1, 1 + IV_BYTES);
     const tag = raw.subarray(raw.length - TAG_BYTES);
