@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { safeReturnTo } from './flow/return-to';
 import { redirect, sendJson, wantsJson } from './http';
-import { ROUTER_CONTEXT } from './router';
-import type { MagicLinkMiddleware, RouterContext } from './router';
+import { routerContexts } from './router';
+import type { MagicLinkMiddleware } from './router';
 
 export interface RequireUserOptions {
   /**
@@ -41,7 +41,7 @@ export function requireUser(options?: RequireUserOptions): MagicLinkMiddleware {
     res: ServerResponse,
     next: (err?: unknown) => void,
   ) {
-    const context = (req as unknown as Record<symbol, RouterContext | undefined>)[ROUTER_CONTEXT];
+    const context = routerContexts.get(req);
     if (!context) {
       next(
         new TypeError(

@@ -187,6 +187,39 @@ describe.each([
   });
 });
 
+describe('req.user', () => {
+  let h: Harness;
+  afterEach(() => h.close());
+
+  it('is the session user, and never a value an earlier middleware left on req', async () => {
+    h = await start(express5, (app) => {
+      app.use((req, _res, next) => {
+        if (req.headers['x-stale'] !== undefined)
+          (req as { user?: unknown }).user = { email: 'stale@example.com' };
+        next();
+      });
+      app.use(magicLinkRouter(routerOptions()));
+      app.get('/who', (req, res) => {
+        res.json({ user: req.user?.email ?? null, own: Object.hasOwn(req, 'user') });
+      });
+      app.get('/account', requireUser({ api: true }), (req, res) => {
+        res.json({ email: req.user!.email });
+      });
+    });
+    const anonymous = await request(h.url).get('/who');
+    expect(anonymous.body).toEqual({ user: null, own: false });
+    const stale = await request(h.url).get('/who').set('x-stale', '1');
+    expect(stale.body).toEqual({ user: null, own: true });
+    const guarded = await request(h.url).get('/account').set('x-stale', '1');
+    expect(guarded.status).toBe(401);
+    const signedIn = await request(h.url)
+      .get('/who')
+      .set('x-stale', '1')
+      .set('x-test-user', 'alice@example.com');
+    expect(signedIn.body).toEqual({ user: 'alice@example.com', own: true });
+  });
+});
+
 describe('requireUser() explains its misuse', () => {
   let h: Harness | undefined;
   afterEach(async () => {

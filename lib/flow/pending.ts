@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { randomBytes } from './random';
+import { hash, timingSafeEqual } from 'node:crypto';
+import { randomBase64url } from './random';
 
 /**
  * A pending sign-in has two halves: a random nonce in an HttpOnly cookie of the browser that
@@ -23,7 +23,7 @@ const NONCE = /^[A-Za-z0-9_-]{22}$/;
 
 /** 128 bits from the CSPRNG (RFC 9700 §4.7.1). */
 export function newNonce(): string {
-  return randomBytes(16).toString('base64url');
+  return randomBase64url(16);
 }
 
 export function isNonce(value: unknown): value is string {
@@ -31,11 +31,11 @@ export function isNonce(value: unknown): value is string {
 }
 
 export function bindingOf(nonce: string): string {
-  return createHash('sha256').update(nonce).digest('base64url');
+  return hash('sha256', nonce, 'base64url');
 }
 
 export function newId(): string {
-  return randomBytes(16).toString('base64url');
+  return randomBase64url(16);
 }
 
 /** Constant-time check that this browser's nonce is the one the state was minted for. */

@@ -14,12 +14,38 @@ let offset = 0;
  */
 export function randomBytes(size: number): Buffer {
   if (size > POOL_BYTES) return randomFillSync(Buffer.alloc(size));
+  const at = take(size);
+  const out = Buffer.from(pool.subarray(at, at + size));
+  pool.fill(0, at, at + size);
+  return out;
+}
+
+/** `size` bytes from the CSPRNG as base64url, read straight from the pool (no Buffer copy). */
+export function randomBase64url(size: number): string {
+  if (size > POOL_BYTES) return randomFillSync(Buffer.alloc(size)).toString('base64url');
+  const at = take(size);
+  const out = pool.toString('base64url', at, at + size);
+  pool.fill(0, at, at + size);
+  return out;
+}
+
+/** Fills `target[offset, offset + size)` from the CSPRNG; returns that part of `target`. */
+export function randomFill(target: Buffer, offset: number, size: number): Buffer {
+  const part = target.subarray(offset, offset + size);
+  if (size > POOL_BYTES) return randomFillSync(part);
+  const at = take(size);
+  pool.copy(part, 0, at, at + size);
+  pool.fill(0, at, at + size);
+  return part;
+}
+
+/** Reserves `size` unused bytes of the pool, refilling it first if too few are left. */
+function take(size: number): number {
   if (offset + size > pool.length) {
     pool = randomFillSync(Buffer.alloc(POOL_BYTES));
     offset = 0;
   }
-  const out = Buffer.from(pool.subarray(offset, offset + size));
-  pool.fill(0, offset, offset + size);
+  const at = offset;
   offset += size;
-  return out;
+  return at;
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Store } from '../stores/store';
 
 /** At most `limit` requests in each fixed window of `windowMs` milliseconds. */
@@ -110,7 +110,7 @@ export interface RateLimiter {
 const OK: RateLimitResult = Object.freeze({ ok: true });
 
 function digest(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('base64url');
+  return hash('sha256', value, 'base64url');
 }
 
 /**
@@ -168,21 +168,23 @@ export function createRateLimiter(store: Store, options: RateLimitOptions = {}):
 
   // The /48 is counted first: a client spreading over the /56s of one site then meets its
   // site's limit before each new /56 writes counters of its own.
-  async function perIp(bucket: 'ip' | 'ip-attempts', ip: string): Promise<RateLimitResult> {
-    const site = ipv6SiteKey(ip);
-    const result = site === null ? OK : await consume(bucket, 'ip', site, IPV6_SITE_FACTOR);
-    return result.ok ? consume(bucket, 'ip', ipKey(ip)) : result;
+  async function perIp(
+    bucket: 'ip' | 'ip-attempts',
+    ip: { key: string; site: string | null },
+  ): Promise<RateLimitResult> {
+    const result = ip.site === null ? OK : await consume(bucket, 'ip', ip.site, IPV6_SITE_FACTOR);
+    return result.ok ? consume(bucket, 'ip', ip.key) : result;
   }
 
   return {
     async check(keys) {
-      if (keys.ip !== undefined) {
-        const result = await perIp('ip', keys.ip);
+      const ip = keys.ip === undefined ? null : ipGroups(keys.ip);
+      if (ip !== null) {
+        const result = await perIp('ip', ip);
         if (!result.ok) return result;
       }
       if (keys.email !== undefined) {
-        const ip = keys.ip === undefined ? '' : ipKey(keys.ip);
-        const near = await consume('email-ip', 'email', digest(`${keys.email}\n${ip}`));
+        const near = await consume('email-ip', 'email', digest(`${keys.email}\n${ip?.key ?? ''}`));
         if (!near.ok) return near;
         return consume('email', 'email', digest(keys.email));
       }
@@ -190,7 +192,7 @@ export function createRateLimiter(store: Store, options: RateLimitOptions = {}):
     },
     async checkAttempt(keys) {
       if (keys.ip !== undefined) {
-        const result = await perIp('ip-attempts', keys.ip);
+        const result = await perIp('ip-attempts', ipGroups(keys.ip));
         if (!result.ok) return result;
       }
       return keys.binding === undefined ? OK : consume('binding', 'binding', keys.binding);
@@ -247,27 +249,29 @@ function isPositiveInteger(value: unknown): value is number {
  * ipKey('2001:db8:0:12ab::1'); // '2001:db8:0:1200::/56'
  */
 export function ipKey(ip: string): string {
-  const input = String(ip).trim();
-  const v4 = parseIpv4(input);
-  if (v4 !== undefined) return v4.join('.');
-  const v6 = parseIpv6(input);
-  if (v6 === undefined) return `other:${input.slice(0, 64).toLowerCase()}`;
-  const [a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, g = 0, h = 0] = v6;
-  if (a === 0 && b === 0 && c === 0 && d === 0 && e === 0 && f === 0xffff) {
-    return [g >> 8, g & 0xff, h >> 8, h & 0xff].join('.');
-  }
-  return `${hex(a)}:${hex(b)}:${hex(c)}:${hex(d & 0xff00)}::/56`;
+  return ipGroups(ip).key;
 }
 
 /** The /48 of an IPv6 client, or `null` for IPv4 (and IPv4-mapped) and unparseable input. */
 export function ipv6SiteKey(ip: string): string | null {
+  return ipGroups(ip).site;
+}
+
+/** {@link ipKey} and {@link ipv6SiteKey} of one address, parsing it once. */
+function ipGroups(ip: string): { key: string; site: string | null } {
   const input = String(ip).trim();
-  if (parseIpv4(input) !== undefined) return null;
+  const v4 = parseIpv4(input);
+  if (v4 !== undefined) return { key: v4.join('.'), site: null };
   const v6 = parseIpv6(input);
-  if (v6 === undefined) return null;
-  const [a = 0, b = 0, c = 0, d = 0, e = 0, f = 0] = v6;
-  if (a === 0 && b === 0 && c === 0 && d === 0 && e === 0 && f === 0xffff) return null;
-  return `${hex(a)}:${hex(b)}:${hex(c)}::/48`;
+  if (v6 === undefined) return { key: `other:${input.slice(0, 64).toLowerCase()}`, site: null };
+  const [a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, g = 0, h = 0] = v6;
+  if (a === 0 && b === 0 && c === 0 && d === 0 && e === 0 && f === 0xffff) {
+    return { key: [g >> 8, g & 0xff, h >> 8, h & 0xff].join('.'), site: null };
+  }
+  return {
+    key: `${hex(a)}:${hex(b)}:${hex(c)}:${hex(d & 0xff00)}::/56`,
+    site: `${hex(a)}:${hex(b)}:${hex(c)}::/48`,
+  };
 }
 
 function hex(group: number): string {

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
-import { randomBytes } from './random';
+import { randomFill } from './random';
 
 /** Sealed values longer than this are refused before any decoding work. */
 export const MAX_SEALED_LENGTH = 4096;
@@ -41,12 +41,22 @@ export function createSealer(
 
   function seal(value: unknown, ttlMs: number): string {
     const expiresAt = now() + ttlMs;
-    const iv = randomBytes(IV_BYTES);
+    const plain = JSON.stringify({ x: expiresAt, v: value });
+    const size = Buffer.byteLength(plain);
+    // version, iv, ciphertext, tag, written into one buffer: GCM is a stream mode, so the
+    // ciphertext is as long as the plaintext, and the IV can be drawn straight into place.
+    const out = Buffer.allocUnsafe(1 + IV_BYTES + size + TAG_BYTES);
+    out[0] = VERSION;
+    const iv = randomFill(out, 1, IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', keys[0]!, iv);
     cipher.setAAD(aad);
-    const plain = Buffer.from(JSON.stringify({ x: expiresAt, v: value }));
-    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
-    return Buffer.concat([Buffer.of(VERSION), iv, body, cipher.getAuthTag()]).toString('base64url');
+    const body = cipher.update(plain, 'utf8');
+    const rest = cipher.final();
+    if (body.length + rest.length !== size) throw new Error('seal: unexpected ciphertext length');
+    body.copy(out, 1 + IV_BYTES);
+    rest.copy(out, 1 + IV_BYTES + body.length);
+    cipher.getAuthTag().copy(out, 1 + IV_BYTES + size);
+    return out.toString('base64url');
   }
 
   function open(raw: Buffer): { x: number; v: unknown } | null {

@@ -66,33 +66,62 @@ export function createSender(o: SenderDeps): {
   }
 
   /** Background sends still running, so an app (or a test) can wait for them. */
-  const inFlight = new Set<Promise<void>>();
+  let running = 0;
+  /** Resolved, and dropped, when `running` next falls to zero; made only when someone waits. */
+  let idle: { promise: Promise<void>; resolve: () => void } | null = null;
 
-  async function sendNow(
+  /** One background send, start to finish: it never rejects, and it counts itself out. */
+  async function sendInBackground(
     address: string,
     canonical: string,
     payload: StatePayload,
     client: Client,
   ): Promise<void> {
     const { ip } = client;
-    // allow() sees the identity key, so a deny-list entry cannot be dodged by changing case.
-    if (!(await o.allow(canonical))) {
-      o.emit({ type: 'link_not_sent', email: maskEmail(address), reason: 'not_allowed' }, ip);
-      return;
-    }
-    payload.t = Date.now();
-    const state = o.states.seal(payload, o.ttlMs);
-    // Opened before the email goes out, so a click that beats this job's last step still finds
-    // it; withdrawn if sending fails, so a link from a failed attempt finds no record.
-    await o.pending.open(payload.i, payload.b);
     try {
-      await deliver(address, payload, state, client);
+      // allow() sees the identity key, so a deny-list entry cannot be dodged by changing case.
+      if (!(await o.allow(canonical))) {
+        o.emit({ type: 'link_not_sent', email: maskEmail(address), reason: 'not_allowed' }, ip);
+        return;
+      }
+      payload.t = Date.now();
+      const state = o.states.seal(payload, o.ttlMs);
+      // Opened before the email goes out, so a click that beats this job's last step still
+      // finds it; withdrawn if sending fails, so a link from a failed attempt finds no record.
+      await o.pending.open(payload.i, payload.b);
+      try {
+        await deliver(address, payload, state, client);
+      } catch (err) {
+        await o.pending.spend(payload.i).catch(() => undefined);
+        throw err;
+      }
+      if (o.rememberState) await o.pending.remember(payload.b, state);
+      o.emit({ type: 'link_sent', email: maskEmail(address) }, ip);
     } catch (err) {
-      await o.pending.spend(payload.i).catch(() => undefined);
-      throw err;
+      const failure =
+        err instanceof MagicLinkError
+          ? err
+          : new MagicLinkError('ERR_PROVIDER_UNAVAILABLE', 'Sending failed', { cause: err });
+      if (failure.code === 'ERR_SIGN_IN_REFUSED') {
+        // The provider will not sign this address in (WorkOS: sign-up is off and there is no
+        // such user). The visitor got the same answer as everyone; only the app is told.
+        o.emit(
+          { type: 'link_not_sent', email: maskEmail(address), reason: 'provider_refused' },
+          ip,
+        );
+      } else {
+        o.emit(
+          { type: 'provider_error', reason: failure.code, error: failure.cause ?? failure },
+          ip,
+        );
+      }
+    } finally {
+      running -= 1;
+      if (running === 0 && idle !== null) {
+        idle.resolve();
+        idle = null;
+      }
     }
-    if (o.rememberState) await o.pending.remember(payload.b, state);
-    o.emit({ type: 'link_sent', email: maskEmail(address) }, ip);
   }
 
   /**
@@ -109,33 +138,20 @@ export function createSender(o: SenderDeps): {
     // Reuse this browser's nonce, so every link it asked for stays bound to it.
     const nonce = client.nonce ?? newNonce();
     const payload: StatePayload = { i: newId(), b: bindingOf(nonce), r: returnTo, e: address };
-    const job: Promise<void> = sendNow(address, email.canonical, payload, client)
-      .catch((err: unknown) => {
-        const failure =
-          err instanceof MagicLinkError
-            ? err
-            : new MagicLinkError('ERR_PROVIDER_UNAVAILABLE', 'Sending failed', { cause: err });
-        if (failure.code === 'ERR_SIGN_IN_REFUSED') {
-          // The provider will not sign this address in (WorkOS: sign-up is off and there is no
-          // such user). The visitor got the same answer as everyone; only the app is told.
-          o.emit(
-            { type: 'link_not_sent', email: maskEmail(address), reason: 'provider_refused' },
-            client.ip,
-          );
-          return;
-        }
-        o.emit(
-          { type: 'provider_error', reason: failure.code, error: failure.cause ?? failure },
-          client.ip,
-        );
-      })
-      .finally(() => inFlight.delete(job));
-    inFlight.add(job);
+    running += 1;
+    void sendInBackground(address, email.canonical, payload, client);
     return { kind: 'sent', nonce };
   }
 
+  /** Resolves once no send is running: those started before the call, and any started since. */
   async function drain(): Promise<void> {
-    while (inFlight.size > 0) await Promise.all(inFlight);
+    if (running === 0) return;
+    if (idle === null) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      idle = { promise, resolve };
+    }
+    await idle.promise;
   }
 
   return { send, drain };

@@ -6,6 +6,7 @@ import type { Provider, ProviderTokens, ResolvedCapabilities } from '../provider
 import type { Store } from '../stores/store';
 import { restorable, sameAddress } from './credential';
 import { parseEmail } from './email';
+import type { EmailResult } from './email';
 import type { Outcome, SignInMethod } from './outcomes';
 import { bindingOf, holdsBinding, maskEmail } from './pending';
 import type { StatePayload } from './pending';
@@ -69,9 +70,34 @@ export type ConfirmInput = Client & {
   relayed?: boolean;
 } & ({ via: 'callback'; code?: string; state?: string } | { via: 'wrapped'; t?: string });
 
+/**
+ * A sign-in request's address, parsed once: the router counts its throttle key against the
+ * limits, then `request` sends to it.
+ */
+export interface RequestSubject {
+  /** The address's throttle key; `null` when it does not parse. */
+  readonly throttleKey: string | null;
+  readonly email: EmailResult;
+}
+
+/** A resend's state, opened once: the router counts the throttle key, then `resend` uses it. */
+export interface ResendSubject {
+  /** The throttle key of the address in the state; `null` when there is none to count. */
+  readonly throttleKey: string | null;
+  /** The state's payload, if it is genuine and expired less than a day ago. */
+  readonly payload: StatePayload | null;
+  /** The payload's address, parsed; `null` without a payload. */
+  readonly email: EmailResult | null;
+}
+
 export interface SignInFlow {
-  request(input: Client & { email: unknown; returnTo: unknown }): Promise<Outcome>;
-  resend(input: Client & { state: unknown }): Promise<Outcome>;
+  /** `subject`: what {@link SignInFlow.requestSubject} made of `input.email`, if already made. */
+  request(
+    input: Client & { email: unknown; returnTo: unknown },
+    subject?: RequestSubject,
+  ): Promise<Outcome>;
+  /** `subject`: what {@link SignInFlow.resendSubject} made of `input.state`, if already made. */
+  resend(input: Client & { state: unknown }, subject?: ResendSubject): Promise<Outcome>;
   /** A GET or HEAD of a link: completes only in the browser that asked. */
   land(input: LandInput): Promise<Outcome>;
   /** The confirmation page's button, in whichever browser pressed it. */
@@ -79,10 +105,10 @@ export interface SignInFlow {
   verifyCode(input: Client & { code: unknown }): Promise<Outcome>;
   /** Resolves once every background send started so far has finished. */
   drain(): Promise<void>;
-  /** The rate-limit subject of a sign-in request: the address's throttle key, if it parses. */
-  addressOfRequest(email: unknown): string | null;
-  /** The rate-limit subject of a resend: the throttle key of the address in the state. */
-  addressOfResend(state: unknown): string | null;
+  /** What a sign-in request is about: its address, parsed. */
+  requestSubject(email: unknown): RequestSubject;
+  /** What a resend is about: its state, opened for a resend, and the address in it. */
+  resendSubject(state: unknown): ResendSubject;
 }
 
 /**
@@ -247,10 +273,21 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     return verified(payload, checked, 'code', input);
   }
 
+  function requestSubject(input: unknown): RequestSubject {
+    const email = parseEmail(input);
+    return { throttleKey: email.ok ? email.throttleKey : null, email };
+  }
+
+  function resendSubject(state: unknown): ResendSubject {
+    const payload = states.resendable(state);
+    const email = payload ? parseEmail(payload.e) : null;
+    return { throttleKey: email?.ok ? email.throttleKey : null, payload, email };
+  }
+
   return {
-    async request(input) {
+    async request(input, subject = requestSubject(input.email)) {
       const returnTo = safeReturnTo(input.returnTo, deps.origin, deps.afterSignIn);
-      const email = parseEmail(input.email);
+      const { email } = subject;
       if (!email.ok) {
         const err = new MagicLinkError('ERR_BAD_EMAIL', `Email ${email.reason}`);
         err.context.returnTo = returnTo;
@@ -258,10 +295,9 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
       }
       return sender.send(email, returnTo, input);
     },
-    async resend(input) {
-      const payload = states.resendable(input.state);
-      if (!payload) throw new MagicLinkError('ERR_STATE_INVALID', 'Resend state invalid');
-      const email = parseEmail(payload.e);
+    async resend(input, subject = resendSubject(input.state)) {
+      const { payload, email } = subject;
+      if (!payload || !email) throw new MagicLinkError('ERR_STATE_INVALID', 'Resend state invalid');
       if (!email.ok) throw new MagicLinkError('ERR_STATE_INVALID', 'Resend state names no address');
       return sender.send(email, safeReturnTo(payload.r, deps.origin, deps.afterSignIn), input);
     },
@@ -269,14 +305,7 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     confirm,
     verifyCode,
     drain: sender.drain,
-    addressOfRequest(email) {
-      const parsed = parseEmail(email);
-      return parsed.ok ? parsed.throttleKey : null;
-    },
-    addressOfResend(state) {
-      const payload = states.resendable(state);
-      const parsed = payload ? parseEmail(payload.e) : null;
-      return parsed?.ok ? parsed.throttleKey : null;
-    },
+    requestSubject,
+    resendSubject,
   };
 }

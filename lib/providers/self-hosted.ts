@@ -1,6 +1,6 @@
-import { createHash, createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash as digestOf, randomInt, timingSafeEqual } from 'node:crypto';
 import { MagicLinkError } from '../errors';
-import { randomBytes } from '../flow/random';
+import { randomBase64url } from '../flow/random';
 import { deriveKey } from '../flow/seal';
 import { parseEmail } from '../flow/email';
 import type { MagicLinkProfile } from '../profile';
@@ -44,7 +44,31 @@ interface TokenRecord {
 }
 
 function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
+  return digestOf('sha256', value, 'base64url');
+}
+
+const URL_SAFE = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * `redirectUri` with `code` and `state` in its query, as `URL` and `searchParams.set` would
+ * write it. A redirect URI with no query and no fragment, and values that need no escaping (our
+ * tokens and sealed states are base64url), take a string concatenation instead: building a
+ * `URL` and its search params cost about 3 kB and 4 µs per link.
+ */
+function linkBuilder(): (redirectUri: string, code: string, state: string) => string {
+  let base: { uri: string; prefix: string | null } | null = null;
+  return (redirectUri, code, state) => {
+    if (base?.uri !== redirectUri) {
+      const href = new URL(redirectUri).href;
+      base = { uri: redirectUri, prefix: /[?#]/.test(href) ? null : `${href}?` };
+    }
+    if (base.prefix !== null && URL_SAFE.test(code) && URL_SAFE.test(state))
+      return `${base.prefix}code=${code}&state=${state}`;
+    const link = new URL(redirectUri);
+    link.searchParams.set('code', code);
+    link.searchParams.set('state', state);
+    return link.href;
+  };
 }
 
 /**
@@ -73,6 +97,7 @@ export function selfHostedProvider(options: SelfHostedProviderOptions = {}): Pro
     );
   }
 
+  const linkTo = linkBuilder();
   let store: Store | null = null;
   let idKey: Buffer | null = null;
   let codeKey: Buffer | null = null;
@@ -119,7 +144,7 @@ export function selfHostedProvider(options: SelfHostedProviderOptions = {}): Pro
 
   async function start(email: string, ctx: StartContext): Promise<StartResult> {
     const { store } = ready();
-    const token = randomBytes(32).toString('base64url');
+    const token = randomBase64url(32);
     const hash = sha256(token);
     const code = codes ? String(randomInt(0, 1_000_000)).padStart(6, '0') : null;
     const record: TokenRecord = {
@@ -131,11 +156,8 @@ export function selfHostedProvider(options: SelfHostedProviderOptions = {}): Pro
     };
     await store.set(`tok:${hash}`, JSON.stringify(record), ttlMs);
     if (code) await store.set(`otp:${ctx.binding}`, hash, ttlMs);
-    const link = new URL(ctx.redirectUri);
-    link.searchParams.set('code', token);
-    link.searchParams.set('state', ctx.state);
     return {
-      link: link.href,
+      link: linkTo(ctx.redirectUri, token, ctx.state),
       expiresAt: new Date(record.x),
       code,
       revoke: async () => {

@@ -8,7 +8,7 @@ import { bodyFields, clientIp, queryFields } from '../http';
 import type { Fields } from '../http';
 import type { RouterKit } from './kit';
 import { isSameOrigin } from './same-origin';
-import type { RouteSpec } from './routes';
+import type { RouteSpec, Subject } from './routes';
 
 type Next = (err?: unknown) => void;
 
@@ -18,7 +18,11 @@ type Next = (err?: unknown) => void;
  * each policy, so helmet's rules and ours both hold.
  */
 function forbidFraming(res: ServerResponse): void {
-  res.appendHeader('Content-Security-Policy', "frame-ancestors 'none'");
+  // appendHeader() with no header to append to validates and then calls setHeader(), which
+  // validates again: only append when there is something to append to.
+  if (res.hasHeader('Content-Security-Policy'))
+    res.appendHeader('Content-Security-Policy', "frame-ancestors 'none'");
+  else res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
   res.setHeader('X-Frame-Options', 'DENY');
 }
 type Methods = ReadonlyMap<string, RouteSpec>;
@@ -60,7 +64,7 @@ export function createDispatcher(
   async function verdictFor(
     limits: RateLimiter,
     route: RouteSpec,
-    fields: Fields,
+    subject: Subject | null,
     ip: string,
     nonce: string | null,
   ) {
@@ -72,7 +76,7 @@ export function createDispatcher(
       else if (scope === 'binding') {
         if (nonce !== null) attempts.binding = bindingOf(nonce);
       } else {
-        const address = route.address?.(fields) ?? null;
+        const address = subject?.throttleKey ?? null;
         if (address !== null) sends.email = address;
       }
     }
@@ -83,12 +87,12 @@ export function createDispatcher(
   async function applyLimits(
     route: RouteSpec,
     req: IncomingMessage,
-    fields: Fields,
+    subject: Subject | null,
     ip: string,
     nonce: string | null,
   ) {
     if (!limiter || route.limits.length === 0) return;
-    const verdict = await verdictFor(limiter, route, fields, ip, nonce);
+    const verdict = await verdictFor(limiter, route, subject, ip, nonce);
     if (!verdict.ok) {
       kit.emit(req, { type: 'rate_limited', scope: verdict.scope });
       throw new MagicLinkError('ERR_RATE_LIMITED', `Rate limited by ${verdict.scope}`, {
@@ -165,9 +169,10 @@ export function createDispatcher(
       req.headers.cookie,
       (req as { cookies?: Record<string, unknown> }).cookies,
     );
-    await applyLimits(route, req, fields, ip, nonce);
+    const subject = route.subject ? route.subject(fields) : null;
+    await applyLimits(route, req, subject, ip, nonce);
     await checkHuman(route, req, fields);
-    await route.handler({ req, res, fields, nonce, ip });
+    await route.handler({ req, res, fields, nonce, ip, subject });
   }
 
   function notAllowed(res: ServerResponse, methods: Methods): MagicLinkError {
@@ -182,6 +187,10 @@ export function createDispatcher(
   return {
     match: (path) => byPath.get(path),
     async dispatch(req, res, next, path, methods) {
+      // Answered in the same tick as the request event, a keep-alive request that carries a
+      // chunked body (HEAD or DELETE with a body, say) leaves Node's parser unable to reuse the
+      // socket; one microtask later it drains the body as usual.
+      await undefined;
       res.setHeader('Cache-Control', 'no-store');
       res.setHeader('Pragma', 'no-cache');
       res.setHeader('Referrer-Policy', 'no-referrer');

@@ -1,20 +1,25 @@
 import type { IncomingMessage } from 'node:http';
-import type { SignInFlow } from '../flow/sign-in';
+import type { RequestSubject, ResendSubject, SignInFlow } from '../flow/sign-in';
 import { safeReturnTo } from '../flow/return-to';
 import { redirect, sendHtml, sendJson, wantsJson } from '../http';
 import { signInPage } from '../pages/pages';
 import type { RouterKit } from './kit';
 import { createResponder } from './respond';
-import type { Handler } from './routes';
+import type { Fields } from '../http';
+import type { Handler, Subject } from './routes';
 
 type WithUser = IncomingMessage & { user?: Express.User };
 
 export interface Handlers {
   signInPage: Handler;
   request: Handler;
+  /** The subject of a sign-in request, which `request` is given back. */
+  requestSubject: (fields: Fields) => Subject;
   sentPage: Handler;
   verify: Handler;
   resend: Handler;
+  /** The subject of a resend, which `resend` is given back. */
+  resendSubject: (fields: Fields) => Subject;
   openGet: Handler;
   openPost: Handler;
   callbackGet: Handler;
@@ -73,16 +78,23 @@ export function createHandlers(kit: RouterKit, flow: SignInFlow): Handlers {
     sentPage({ req, res }) {
       sendHtml(res, 200, kit.sentPage(kit.translation(req), null));
     },
+    requestSubject: (fields) => flow.requestSubject(fields.email),
     async request(c) {
-      const outcome = await flow.request({
-        ...client(c),
-        email: c.fields.email,
-        returnTo: c.fields.returnTo,
-      });
+      // The dispatcher made c.subject with requestSubject above, the route's `subject`.
+      const outcome = await flow.request(
+        { ...client(c), email: c.fields.email, returnTo: c.fields.returnTo },
+        (c.subject as RequestSubject | null) ?? undefined,
+      );
       await respond(c.req, c.res, outcome);
     },
+    resendSubject: (fields) => flow.resendSubject(fields.state),
     async resend(c) {
-      await respond(c.req, c.res, await flow.resend({ ...client(c), state: c.fields.state }));
+      const subject = (c.subject as ResendSubject | null) ?? undefined;
+      await respond(
+        c.req,
+        c.res,
+        await flow.resend({ ...client(c), state: c.fields.state }, subject),
+      );
     },
     async verify(c) {
       await respond(c.req, c.res, await flow.verifyCode({ ...client(c), code: c.fields.code }));

@@ -15,13 +15,22 @@ import { routeTable } from './routes';
 type WithUser = IncomingMessage & { user?: Express.User };
 type Next = (err?: unknown) => void;
 
-/** Where `requireUser()` finds the router's settings on a request. */
-export const ROUTER_CONTEXT = Symbol.for('express-magic-link.router');
-
 export interface RouterContext {
   signInPath: string;
   origin: string;
 }
+
+/**
+ * Where `requireUser()` finds the settings of the router that ran for a request. A WeakMap, not
+ * a property of `req`: Express gives every request a prototype of its own (`setPrototypeOf`),
+ * after which V8 cannot share hidden classes between requests, so each property added to `req`
+ * copies its whole layout (about 1.4 kB, on every request). Kept under a registered symbol, so
+ * the CommonJS and ESM builds share one map when an app happens to load both.
+ */
+const CONTEXTS = Symbol.for('express-magic-link.router-contexts');
+const registry = globalThis as { [CONTEXTS]?: WeakMap<object, RouterContext> };
+export const routerContexts: WeakMap<object, RouterContext> = (registry[CONTEXTS] ??=
+  new WeakMap());
 
 /** A Connect/Express middleware function, usable with `app.use()` in Express 4 and 5. */
 export type MagicLinkMiddleware = (req: IncomingMessage, res: ServerResponse, next: Next) => void;
@@ -99,8 +108,6 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
     // Relay codes are typed on the same form as the email's codes.
     checksCodes: o.capabilities.checksCodes || o.crossDevice === 'relay',
     followsLinks: o.capabilities.followsLinks,
-    addressOfRequest: flow.addressOfRequest,
-    addressOfResend: flow.addressOfResend,
   });
   const dispatcher = createDispatcher(kit, table, o.rateLimiter, createErrorPresenter(kit));
   const context: RouterContext = { signInPath: kit.paths.signIn, origin: o.origin };
@@ -113,20 +120,18 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
     next: Next,
     user: MagicLinkProfile | null,
   ): void {
-    (req as WithUser).user = user ?? undefined;
+    // `req.user` is read as `undefined` when absent: only write it when there is something to
+    // set or to clear (see routerContexts on what a property of `req` costs).
+    if (user !== null) (req as WithUser).user = user;
+    else if ((req as WithUser).user !== undefined) (req as WithUser).user = undefined;
     const path = pathOf(req);
     const methods = path.startsWith(prefix) ? dispatcher.match(path) : undefined;
     if (!methods) return next();
-    // Answered in the same tick as the request event, a keep-alive request that carries a
-    // chunked body (HEAD or DELETE with a body, say) leaves Node's parser unable to reuse the
-    // socket; one microtask later it drains the body as usual.
-    Promise.resolve()
-      .then(() => dispatcher.dispatch(req, res, next, path, methods))
-      .catch(next);
+    dispatcher.dispatch(req, res, next, path, methods).catch(next);
   }
 
   const middleware: MagicLinkMiddleware = function magicLinkRouter(req, res, next) {
-    (req as unknown as Record<symbol, RouterContext>)[ROUTER_CONTEXT] = context;
+    routerContexts.set(req, context);
     let user: ReturnType<SessionAdapter['getUser']>;
     try {
       user = session.getUser(req, res);

@@ -30,6 +30,10 @@ export function createPendingCookie(options: {
   const name = options.secure ? '__Host-mlink' : 'mlink';
   const maxAgeSeconds = (options.ttlMs + COOKIE_SLACK_MS) / 1000;
   const keys = options.secrets.map((secret) => deriveKey(secret, 'pending-cookie'));
+  // Everything after the value is the same on every Set-Cookie: built once.
+  const attributes = serializeCookie(name, '', { maxAgeSeconds, secure: options.secure }).slice(
+    name.length + 1,
+  );
   const mac = (key: Buffer, nonce: string) =>
     createHmac('sha256', key).update(nonce).digest().subarray(0, 16);
 
@@ -48,11 +52,7 @@ export function createPendingCookie(options: {
       const fromParser = parsed?.[name];
       return verify(typeof fromParser === 'string' ? fromParser : cookieFromHeader(header, name));
     },
-    set: (nonce) =>
-      serializeCookie(name, `${nonce}.${mac(keys[0]!, nonce).toString('base64url')}`, {
-        maxAgeSeconds,
-        secure: options.secure,
-      }),
+    set: (nonce) => `${name}=${nonce}.${mac(keys[0]!, nonce).toString('base64url')}${attributes}`,
     clear: () => serializeCookie(name, '', { maxAgeSeconds: 0, secure: options.secure }),
   };
 }

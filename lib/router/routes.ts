@@ -9,6 +9,12 @@ import type { Paths } from './kit';
  */
 export type LimitScope = 'ip' | 'address' | 'ip-attempts' | 'binding';
 
+/** What a request is about, read from its fields once, before the limits count it. */
+export interface Subject {
+  /** Counted in the `'address'` scope; `null` when the request names no valid address. */
+  readonly throttleKey: string | null;
+}
+
 /** What a handler is given: the request, its fields, and the browser's pending nonce. */
 export interface RouteContext {
   req: IncomingMessage;
@@ -17,6 +23,8 @@ export interface RouteContext {
   fields: Fields;
   nonce: string | null;
   ip: string;
+  /** What the route's `subject` made of the fields; `null` for a route without one. */
+  subject: Subject | null;
 }
 
 export type Handler = (ctx: RouteContext) => Promise<void> | void;
@@ -34,8 +42,11 @@ export interface RouteSpec {
   body: 'none' | 'fields';
   /** Counted, in this order, before the handler runs; the first refusal answers 429. */
   limits: readonly LimitScope[];
-  /** The address a request is about, for the `'address'` scope; `null` when it names none. */
-  address?: (fields: Fields) => string | null;
+  /**
+   * Reads what the request is about, once: the `'address'` scope counts its throttle key, and
+   * the handler gets it as `subject`, so an address is parsed (or a state opened) only once.
+   */
+  subject?: (fields: Fields) => Subject;
   /**
    * Ask `verifyHuman` (when the app set one) after the limits, before the handler: the routes
    * that make the provider or the mailer send an email.
@@ -53,8 +64,6 @@ export function routeTable(
     signInPage: boolean;
     checksCodes: boolean;
     followsLinks: boolean;
-    addressOfRequest: (email: unknown) => string | null;
-    addressOfResend: (state: unknown) => string | null;
   },
 ): RouteSpec[] {
   const page = { sameOrigin: false, body: 'none', limits: [], human: false } as const;
@@ -65,7 +74,7 @@ export function routeTable(
       ...post,
       path: paths.signIn,
       limits: ['ip', 'address'],
-      address: (f) => opts.addressOfRequest(f.email),
+      subject: h.requestSubject,
       human: true,
       enabled: true,
       handler: h.request,
@@ -82,7 +91,7 @@ export function routeTable(
       ...post,
       path: paths.resend,
       limits: ['ip', 'address'],
-      address: (f) => opts.addressOfResend(f.state),
+      subject: h.resendSubject,
       human: true,
       enabled: true,
       handler: h.resend,

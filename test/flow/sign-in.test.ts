@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ERRORS, MagicLinkError } from '../../lib/errors';
 import type { MagicLinkErrorCode } from '../../lib/errors';
+import { parseEmail } from '../../lib/flow/email';
 import { bindingOf, newNonce } from '../../lib/flow/pending';
 import { createSignInFlow } from '../../lib/flow/sign-in';
 import type { FlowEvent, SignInFlow } from '../../lib/flow/sign-in';
@@ -1195,7 +1196,11 @@ describe('resend grace period', () => {
       'ERR_STATE_INVALID',
     );
     expect(provider.starts).toHaveLength(1);
-    expect(s.flow.addressOfResend(first.state)).toBeNull();
+    expect(s.flow.resendSubject(first.state)).toEqual({
+      throttleKey: null,
+      payload: null,
+      email: null,
+    });
   });
 
   it('resend from another browser binds the new link to that browser', async () => {
@@ -1450,16 +1455,40 @@ describe('attempt limits (real selfHostedProvider)', () => {
 });
 
 describe('rate-limit subjects', () => {
-  it('addressOfRequest is the throttle key of a valid address, else null', () => {
+  it('requestSubject is the parsed address and its throttle key, else null', () => {
     const s = setup(stubProvider());
-    expect(s.flow.addressOfRequest('A.lice+tag@Gmail.com')).toBe('alice@gmail.com');
-    expect(s.flow.addressOfRequest('nope')).toBeNull();
+    expect(s.flow.requestSubject('A.lice+tag@Gmail.com')).toEqual({
+      throttleKey: 'alice@gmail.com',
+      email: parseEmail('A.lice+tag@Gmail.com'),
+    });
+    expect(s.flow.requestSubject('nope')).toEqual({ throttleKey: null, email: parseEmail('nope') });
   });
 
-  it("addressOfResend reads the state's address", async () => {
+  it("resendSubject reads the state's payload and address", async () => {
     const s = setup(stubProvider());
     const { state } = await ask(s, 'Bob+x@example.com');
-    expect(s.flow.addressOfResend(state)).toBe('bob@example.com');
-    expect(s.flow.addressOfResend('forged')).toBeNull();
+    const subject = s.flow.resendSubject(state);
+    expect(subject.throttleKey).toBe('bob@example.com');
+    expect(subject.payload).toMatchObject({ e: 'Bob+x@example.com' });
+    expect(subject.email).toEqual(parseEmail('Bob+x@example.com'));
+    expect(s.flow.resendSubject('forged')).toEqual({
+      throttleKey: null,
+      payload: null,
+      email: null,
+    });
+  });
+
+  it('request and resend use the subject they are given instead of reading it again', async () => {
+    const s = setup(stubProvider());
+    const { state, nonce } = await ask(s, 'bob@example.com');
+    const subject = s.flow.requestSubject('carol@example.com');
+    await s.flow.request({ email: 'ignored', returnTo: '/', nonce: null, ip: IP }, subject);
+    await s.flow.resend({ state: 'ignored', nonce, ip: IP }, s.flow.resendSubject(state));
+    await s.flow.drain();
+    expect(s.mail.map((m) => m.to)).toEqual([
+      'bob@example.com',
+      'carol@example.com',
+      'bob@example.com',
+    ]);
   });
 });

@@ -76,6 +76,25 @@ describe('selfHostedProvider tokens', () => {
     expect(tokens.size).toBe(50);
   });
 
+  it.each([
+    ['https://app.example.com/auth/callback', 'sealed-state_1'],
+    ['https://APP.example.com:443/auth/../auth/callback', 'sealed-state'],
+    ['https://app.example.com/auth/callback?tenant=a%20b&code=old', 'sealed-state'],
+    ['https://app.example.com/auth/callback?', 'sealed-state'],
+    ['https://app.example.com/auth/callback#', 'sealed-state'],
+    ['https://app.example.com/auth/callback#frag', 'sealed-state'],
+    ['https://app.example.com/auth/call back', 'needs escaping: +/=&?'],
+  ])('write the link to %s as URL and searchParams would', async (redirectUri, state) => {
+    const { provider } = ready();
+    for (let i = 0; i < 2; i += 1) {
+      const started = await provider.start('alice@example.com', { ...CTX, redirectUri, state });
+      const expected = new URL(redirectUri);
+      expected.searchParams.set('code', tokenOf(started.link));
+      expected.searchParams.set('state', state);
+      expect(started.link).toBe(expected.href);
+    }
+  });
+
   it('are stored only as their SHA-256, and the code only as a keyed digest', async () => {
     const { provider, store } = ready();
     const started = await provider.start('alice@example.com', CTX);

@@ -1,4 +1,5 @@
 import { createHmac, hkdfSync } from 'node:crypto';
+import { serializeCookie } from '../../lib/http';
 import { COOKIE_SLACK_MS, createPendingCookie } from '../../lib/router/pending-cookie';
 
 const NONCE = 'AbCdEfGhIjKlMnOpQrSt_A';
@@ -49,6 +50,16 @@ describe('createPendingCookie set', () => {
     const value = valueOf(make(true).set(NONCE));
     expect(value).toMatch(/^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}$/);
     expect(value).toBe(`${NONCE}.${macOf(SECRET, NONCE)}`);
+  });
+
+  it.each([true, false])('is the whole line serializeCookie writes (secure: %s)', (secure) => {
+    const cookie = make(secure);
+    expect(cookie.set(NONCE)).toBe(
+      serializeCookie(cookie.name, `${NONCE}.${macOf(SECRET, NONCE)}`, {
+        maxAgeSeconds: (TTL_MS + COOKIE_SLACK_MS) / 1000,
+        secure,
+      }),
+    );
   });
 
   it('the MAC depends on the nonce and on the secret', () => {
