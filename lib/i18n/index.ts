@@ -168,6 +168,8 @@ export function negotiateLocale(
   available: readonly string[],
   fallback: string,
 ): string {
+  // No header (API clients, most bots): nothing to parse.
+  if (header === undefined || header === '') return fallback;
   const ranges = parseAcceptLanguage(header);
   // Refusals apply whatever their place in the header, so they are gathered first.
   const refused = new Set<string>();

@@ -196,7 +196,11 @@ export function createDispatcher(
       res.setHeader('Referrer-Policy', 'no-referrer');
       forbidFraming(res);
       // Pages and emails follow Accept-Language unless the app fixed the language.
-      if (kit.o.languages.negotiates) res.appendHeader('Vary', 'Accept-Language');
+      if (kit.o.languages.negotiates) {
+        // appendHeader validates twice; most answers have no Vary yet.
+        if (res.hasHeader('Vary')) res.appendHeader('Vary', 'Accept-Language');
+        else res.setHeader('Vary', 'Accept-Language');
+      }
       const route = methods.get(req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET'));
       try {
         res.setHeader('Content-Language', kit.translation(req).locale);
