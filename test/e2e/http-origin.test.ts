@@ -1,7 +1,8 @@
 import {
-  SCENARIO_TIMEOUT_MS,
   describeBrowser,
   newEmail,
+  SCENARIO_TIMEOUT_MS,
+  signOut,
   useBrowserSuite,
 } from '../helpers/browser';
 
@@ -61,8 +62,7 @@ describeBrowser('example app on a plain-http origin other than localhost, in Chr
       expect(page.url()).toBe(`${app().origin}/account`);
       await expect(page.locator('#email').textContent()).resolves.toBe(email);
       await t.check('account');
-      await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.waitForURL(`${app().origin}/`);
+      await signOut(page, app().origin);
       expect(t.problems()).toEqual([]);
     },
     SCENARIO_TIMEOUT_MS,

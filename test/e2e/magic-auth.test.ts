@@ -1,9 +1,12 @@
 import {
-  SCENARIO_TIMEOUT_MS,
   describeBrowser,
   escapeRegExp,
+  expectCodeRefused,
   heading,
   newEmail,
+  SCENARIO_TIMEOUT_MS,
+  signOut,
+  submitCode,
   useBrowserSuite,
 } from '../helpers/browser';
 
@@ -36,23 +39,20 @@ describeBrowser('example app with WorkOS Magic Auth (emulator), in Chromium', ()
       // The link never carries the code in clear.
       expect(new URL(link).searchParams.get('code')).not.toContain(mail.code!);
 
-      await page.getByLabel(CODE_LABEL).fill('000000' === mail.code ? '111111' : '000000');
-      await page.getByRole('button', { name: 'Sign in with code' }).click();
-      await page.waitForURL(`${app().origin}/auth/magic-link/verify`);
-      await expect(page.getByRole('alert').textContent()).resolves.toBe(
-        'That code is not right, or it has expired.',
+      await expectCodeRefused(
+        page,
+        CODE_LABEL,
+        '000000' === mail.code ? '111111' : '000000',
+        app().origin,
       );
       await t.check('wrong-code');
 
-      await page.getByLabel(CODE_LABEL).fill(mail.code!);
-      await page.getByRole('button', { name: 'Sign in with code' }).click();
-      await page.waitForURL(`${app().origin}/account`);
+      await submitCode(page, CODE_LABEL, mail.code!, `${app().origin}/account`);
       await expect(page.locator('#email').textContent()).resolves.toBe(email);
       await t.check('account');
 
       // The code spent the link as well: it now shows the expired page.
-      await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.waitForURL(`${app().origin}/`);
+      await signOut(page, app().origin);
       const spent = await page.goto(link);
       expect(spent?.status()).toBe(400);
       await expect(heading(page)).resolves.toBe('This link has expired or was already used');
@@ -75,8 +75,7 @@ describeBrowser('example app with WorkOS Magic Auth (emulator), in Chromium', ()
       expect(page.url()).toBe(`${app().origin}/account`);
       await expect(page.locator('#email').textContent()).resolves.toBe(email);
 
-      await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.waitForURL(`${app().origin}/`);
+      await signOut(page, app().origin);
       const replay = await page.goto(mail.links[0]!);
       expect(replay?.status()).toBe(400);
       await expect(heading(page)).resolves.toBe('This link has expired or was already used');
@@ -97,12 +96,7 @@ describeBrowser('example app with WorkOS Magic Auth (emulator), in Chromium', ()
 
       // Browser B never asked: its code form has nothing to check against.
       await b.page.goto(`${app().origin}/auth/magic-link/sent`);
-      await b.page.getByLabel(CODE_LABEL).fill(mail.code!);
-      await b.page.getByRole('button', { name: 'Sign in with code' }).click();
-      await b.page.waitForURL(`${app().origin}/auth/magic-link/verify`);
-      await expect(b.page.getByRole('alert').textContent()).resolves.toBe(
-        'That code is not right, or it has expired.',
-      );
+      await expectCodeRefused(b.page, CODE_LABEL, mail.code!, app().origin);
 
       const shown = await b.page.goto(mail.links[0]!);
       expect(shown?.status()).toBe(200);
@@ -111,9 +105,7 @@ describeBrowser('example app with WorkOS Magic Auth (emulator), in Chromium', ()
       expect(code).toMatch(/^[0-9]{6}$/);
       await b.check('relay');
 
-      await a.page.getByLabel(CODE_LABEL).fill(code!);
-      await a.page.getByRole('button', { name: 'Sign in with code' }).click();
-      await a.page.waitForURL(`${app().origin}/account`);
+      await submitCode(a.page, CODE_LABEL, code!, `${app().origin}/account`);
       await expect(a.page.locator('#email').textContent()).resolves.toBe(email);
 
       await b.page.goto(`${app().origin}/account`);

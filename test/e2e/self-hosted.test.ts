@@ -1,9 +1,12 @@
 import {
-  SCENARIO_TIMEOUT_MS,
   describeBrowser,
   escapeRegExp,
+  expectCodeRefused,
   heading,
   newEmail,
+  SCENARIO_TIMEOUT_MS,
+  signOut,
+  submitCode,
   useBrowserSuite,
 } from '../helpers/browser';
 
@@ -30,17 +33,20 @@ describeBrowser('example app with the self-hosted provider, in Chromium', () => 
       expect(mail.code).toMatch(/^[0-9]{6}$/);
       await t.check('sent');
 
-      await page.getByLabel('Or type the 6-digit code from the email').fill(wrongCode(mail.code!));
-      await page.getByRole('button', { name: 'Sign in with code' }).click();
-      await page.waitForURL(`${app().origin}/auth/magic-link/verify`);
-      await expect(page.getByRole('alert').textContent()).resolves.toBe(
-        'That code is not right, or it has expired.',
+      await expectCodeRefused(
+        page,
+        'Or type the 6-digit code from the email',
+        wrongCode(mail.code!),
+        app().origin,
       );
       await t.check('wrong-code');
 
-      await page.getByLabel('Or type the 6-digit code from the email').fill(mail.code!);
-      await page.getByRole('button', { name: 'Sign in with code' }).click();
-      await page.waitForURL(`${app().origin}/account`);
+      await submitCode(
+        page,
+        'Or type the 6-digit code from the email',
+        mail.code!,
+        `${app().origin}/account`,
+      );
       await expect(page.locator('#email').textContent()).resolves.toBe(email);
       await t.check('account');
       expect(t.problems()).toEqual([]);
@@ -64,8 +70,7 @@ describeBrowser('example app with the self-hosted provider, in Chromium', () => 
       expect(page.url()).toBe(`${app().origin}/account`);
       await expect(page.locator('#email').textContent()).resolves.toBe(email);
 
-      await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.waitForURL(`${app().origin}/`);
+      await signOut(page, app().origin);
       await page.goto(`${app().origin}/account`);
       expect(page.url()).toBe(`${app().origin}/auth/magic-link?returnTo=%2Faccount`);
       expect(t.problems()).toEqual([]);
@@ -80,11 +85,13 @@ describeBrowser('example app with the self-hosted provider, in Chromium', () => 
       const { page } = t;
       const email = newEmail('hedy');
       const used = await requestLink(t, email, { from: '/account' });
-      await page.getByLabel('Or type the 6-digit code from the email').fill(used.code!);
-      await page.getByRole('button', { name: 'Sign in with code' }).click();
-      await page.waitForURL(`${app().origin}/account`);
-      await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.waitForURL(`${app().origin}/`);
+      await submitCode(
+        page,
+        'Or type the 6-digit code from the email',
+        used.code!,
+        `${app().origin}/account`,
+      );
+      await signOut(page, app().origin);
 
       const expired = await page.goto(used.links[0]!);
       expect(expired?.status()).toBe(400);
@@ -123,9 +130,12 @@ describeBrowser('example app with the self-hosted provider, in Chromium', () => 
       await b.check('relay');
 
       // The code field on A's "Check your email" page takes the email's code or this one.
-      await a.page.getByLabel('Or type the 6-digit code from the email').fill(code!);
-      await a.page.getByRole('button', { name: 'Sign in with code' }).click();
-      await a.page.waitForURL(`${app().origin}/account`);
+      await submitCode(
+        a.page,
+        'Or type the 6-digit code from the email',
+        code!,
+        `${app().origin}/account`,
+      );
       await expect(a.page.locator('#email').textContent()).resolves.toBe(email);
 
       // B stays signed out, and reloading its page shows the code of a spent sign-in only.

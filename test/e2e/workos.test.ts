@@ -1,9 +1,11 @@
 import {
-  SCENARIO_TIMEOUT_MS,
   describeBrowser,
   escapeRegExp,
   heading,
   newEmail,
+  SCENARIO_TIMEOUT_MS,
+  signOut,
+  submitCode,
   useBrowserSuite,
 } from '../helpers/browser';
 
@@ -47,8 +49,7 @@ describeBrowser('example app with the WorkOS emulator, in Chromium', () => {
       await expect(page.locator('#email').textContent()).resolves.toBe(email);
       await t.check('account');
 
-      await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.waitForURL(`${app().origin}/`);
+      await signOut(page, app().origin);
       await expect(page.locator('main p').first().textContent()).resolves.toBe(
         'You are signed out.',
       );
@@ -79,11 +80,12 @@ describeBrowser('example app with the WorkOS emulator, in Chromium', () => {
       await b.check('relay');
 
       // A, still on "Check your email", types the code B shows.
-      await a.page
-        .getByLabel('Opened the link on another device? Type the 6-digit code it shows')
-        .fill(code!);
-      await a.page.getByRole('button', { name: 'Sign in with code' }).click();
-      await a.page.waitForURL(`${app().origin}/account`);
+      await submitCode(
+        a.page,
+        'Opened the link on another device? Type the 6-digit code it shows',
+        code!,
+        `${app().origin}/account`,
+      );
       await expect(a.page.locator('#email').textContent()).resolves.toBe(email);
 
       // B never signed in; the link is spent.
@@ -107,8 +109,7 @@ describeBrowser('example app with the WorkOS emulator, in Chromium', () => {
       const used = await requestLink(t, email);
       await page.goto(used.links[0]!);
       expect(page.url()).toBe(`${app().origin}/account`);
-      await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.waitForURL(`${app().origin}/`);
+      await signOut(page, app().origin);
 
       const expired = await page.goto(used.links[0]!);
       expect(expired?.status()).toBe(400);

@@ -380,3 +380,43 @@ const FOCUSED_ELEMENT = `(() => {
     style: 'outline: ' + s.outlineStyle + ' ' + s.outlineWidth + ' ' + s.outlineColor + '; box-shadow: ' + s.boxShadow,
   };
 })()`;
+
+// ---------------------------------------------------------------------------------------------
+// Steps every sign-in scenario takes.
+
+/** Types `code` into the "check your email" page's field labelled `label`, and submits it. */
+async function typeCode(page: Page, label: string, code: string): Promise<void> {
+  await page.getByLabel(label).fill(code);
+  await page.getByRole('button', { name: 'Sign in with code' }).click();
+}
+
+/** Submits a code that signs in, and waits for the page it lands on. */
+export async function submitCode(
+  page: Page,
+  label: string,
+  code: string,
+  landsOn: string,
+): Promise<void> {
+  await typeCode(page, label, code);
+  await page.waitForURL(landsOn);
+}
+
+/** Submits a code that must be refused: the form comes back with its alert. */
+export async function expectCodeRefused(
+  page: Page,
+  label: string,
+  code: string,
+  origin: string,
+): Promise<void> {
+  await typeCode(page, label, code);
+  await page.waitForURL(`${origin}/auth/magic-link/verify`);
+  await expect(page.getByRole('alert').textContent()).resolves.toBe(
+    'That code is not right, or it has expired.',
+  );
+}
+
+/** Presses the account page's "Sign out" and waits for the home page. */
+export async function signOut(page: Page, origin: string): Promise<void> {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(`${origin}/`);
+}
