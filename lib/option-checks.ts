@@ -113,33 +113,42 @@ export function resolveRedirectUri(value: unknown, fallback: string): string {
   return url.href;
 }
 
-export function resolveSecrets(value: unknown): readonly string[] {
-  if (value === undefined) {
-    fail(
-      'secret',
-      'is required',
-      'Pass a random string of at least 32 characters, e.g. secret: process.env.MAGIC_LINK_SECRET (generate one with `openssl rand -base64 32`).',
-    );
-  }
+/**
+ * A `secret` option: one string or a rotation list, newest first, each at least
+ * {@link MIN_SECRET_LENGTH} characters. `who` throws the error its caller names itself in;
+ * `envVar` is the variable its fixes suggest.
+ */
+export function checkSecretList(
+  value: unknown,
+  who: (option: string, problem: string, fix: string) => never,
+  envVar: string,
+  requiredFix: string,
+): string[] {
+  const generate = 'Generate one with `openssl rand -base64 32`.';
+  if (value === undefined) who('secret', 'is required', requiredFix);
   const list: unknown[] = Array.isArray(value) ? value : [value];
   if (list.length === 0)
-    fail('secret', 'must not be an empty array', 'Pass at least one secret; put the newest first.');
+    who('secret', 'must not be an empty array', 'Pass at least one secret; put the newest first.');
   for (const s of list) {
     if (typeof s !== 'string')
-      fail(
+      who(
         'secret',
         'must be a string or an array of strings',
-        'Pass e.g. secret: process.env.MAGIC_LINK_SECRET.',
+        `Pass e.g. secret: process.env.${envVar}.`,
       );
-    if (s.length < MIN_SECRET_LENGTH) {
-      fail(
-        'secret',
-        `must be at least ${MIN_SECRET_LENGTH} characters (got ${s.length})`,
-        'Generate one with `openssl rand -base64 32`.',
-      );
-    }
+    if (s.length < MIN_SECRET_LENGTH)
+      who('secret', `must be at least ${MIN_SECRET_LENGTH} characters (got ${s.length})`, generate);
   }
   return list as string[];
+}
+
+export function resolveSecrets(value: unknown): readonly string[] {
+  return checkSecretList(
+    value,
+    fail,
+    'MAGIC_LINK_SECRET',
+    'Pass a random string of at least 32 characters, e.g. secret: process.env.MAGIC_LINK_SECRET (generate one with `openssl rand -base64 32`).',
+  );
 }
 
 /** `verifyHuman` and the widget the default pages show for it, checked together. */

@@ -4,6 +4,7 @@ import { MagicLinkError } from '../errors';
 import { createSealer } from '../flow/seal';
 import { randomBytes } from '../flow/random';
 import { cookieFromHeader, serializeCookie } from '../http';
+import { checkSecretList } from '../option-checks';
 import { MIN_SECRET_LENGTH } from '../options';
 import type { MagicLinkProfile } from '../profile';
 import { prefixedStore } from '../stores/prefix';
@@ -102,31 +103,12 @@ function show(value: unknown): string {
 }
 
 function checkSecrets(value: unknown): string[] {
-  const generate = 'Generate one with `openssl rand -base64 32`.';
-  if (value === undefined)
-    fail(
-      'secret',
-      'is required',
-      `Pass a random string of at least ${MIN_SECRET_LENGTH} characters, e.g. secret: process.env.SESSION_SECRET. ${generate}`,
-    );
-  const list: unknown[] = Array.isArray(value) ? value : [value];
-  if (list.length === 0)
-    fail('secret', 'must not be an empty array', 'Pass at least one secret; put the newest first.');
-  for (const s of list) {
-    if (typeof s !== 'string')
-      fail(
-        'secret',
-        'must be a string or an array of strings',
-        'Pass e.g. secret: process.env.SESSION_SECRET.',
-      );
-    if (s.length < MIN_SECRET_LENGTH)
-      fail(
-        'secret',
-        `must be at least ${MIN_SECRET_LENGTH} characters (got ${s.length})`,
-        generate,
-      );
-  }
-  return list as string[];
+  return checkSecretList(
+    value,
+    fail,
+    'SESSION_SECRET',
+    `Pass a random string of at least ${MIN_SECRET_LENGTH} characters, e.g. secret: process.env.SESSION_SECRET. Generate one with \`openssl rand -base64 32\`.`,
+  );
 }
 
 function checkDuration(value: unknown, option: string, fallback: number, max: number): number {
