@@ -3,6 +3,7 @@ import { memoryStore } from '../../lib/index';
 import { createTestApp, pathOf } from '../helpers/app';
 import type { TestApp } from '../helpers/app';
 import { askForLink, formOf, nextEmail, setsSession } from '../helpers/sign-in';
+import { fakeDateOnly } from '../helpers/fake-date';
 
 /**
  * Threat model T3. Only `Date` is faked: sockets, SMTP and supertest need real timers. The clock
@@ -18,25 +19,7 @@ const EMAIL = 'alice@example.com';
 describe('An expired self-hosted link (fake Date)', () => {
   let t: TestApp;
   beforeEach(async () => {
-    jest.useFakeTimers({
-      now: START,
-      doNotFake: [
-        'hrtime',
-        'nextTick',
-        'performance',
-        'queueMicrotask',
-        'requestAnimationFrame',
-        'cancelAnimationFrame',
-        'requestIdleCallback',
-        'cancelIdleCallback',
-        'setImmediate',
-        'clearImmediate',
-        'setInterval',
-        'clearInterval',
-        'setTimeout',
-        'clearTimeout',
-      ],
-    });
+    fakeDateOnly(START);
     t = await createTestApp({
       provider: 'self-hosted',
       rateLimit: false,

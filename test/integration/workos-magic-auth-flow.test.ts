@@ -12,6 +12,7 @@ import {
   expressApp,
   SESSION_COOKIE,
 } from '../security/flow';
+import { fakeDateOnly } from '../helpers/fake-date';
 
 /**
  * WorkOS Magic Auth driven through the real router over HTTP: a real Express app on 127.0.0.1
@@ -492,25 +493,7 @@ describe.each(STACKS)(
 
       describe('on every clock (ours, the store and WorkOS)', () => {
         beforeEach(() => {
-          jest.useFakeTimers({
-            now: Date.now(),
-            doNotFake: [
-              'hrtime',
-              'nextTick',
-              'performance',
-              'queueMicrotask',
-              'requestAnimationFrame',
-              'cancelAnimationFrame',
-              'requestIdleCallback',
-              'cancelIdleCallback',
-              'setImmediate',
-              'clearImmediate',
-              'setInterval',
-              'clearInterval',
-              'setTimeout',
-              'clearTimeout',
-            ],
-          });
+          fakeDateOnly(Date.now());
         });
         afterEach(() => jest.useRealTimers());
 
