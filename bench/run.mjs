@@ -1,18 +1,23 @@
-// Throughput and latency of the package against hand-written Express, with autocannon.
+// Throughput, CPU and memory of this package against hand-written Express and the two passport
+// magic-link peers, with autocannon.
 //
-//   npm run bench          (builds, then runs this file; about 65 seconds)
+//   npm run bench          (builds, then runs this file and bench/timing.mjs; about 5 minutes)
 //
-// Every server runs in its own child process (bench/server.mjs) on 127.0.0.1, so the RSS
-// reported is that server's alone. A scenario and its baselines run interleaved, round by
-// round (A, B, C, A, B, C, …), so that machine noise lands on all of them alike; each figure
-// is the median of the rounds, and each ratio the median of the rounds' paired ratios. Results
-// go to stdout and to bench/results.md. A missed target prints MISSED but still exits 0; a
-// benchmark that cannot run (a failed sign-in, unexpected status codes) exits 1.
+// Every server runs in its own child process (bench/server.mjs) on 127.0.0.1, so its CPU time
+// and RSS are its own. Where `taskset` exists and there are two cores or more, the servers (and
+// redis-server) are pinned to core 0 and this process, the load generator, to core 1.
 //
-// Options, for a quieter or a quicker run: --rounds=3 --seconds=3 --connections=10
-import { fork } from 'node:child_process';
+// Every scenario runs all its stacks interleaved, round by round (A, B, C, A, B, C, …), so that
+// machine noise lands on all of them alike; each figure is the median of the rounds, and each
+// ratio the median of the rounds' paired ratios. Results go to stdout and to bench/results.md.
+// A missed target prints MISSED but still exits 0; a benchmark that cannot run (a failed
+// sign-in, unexpected status codes) exits 1.
+//
+// Options: --rounds=3 --seconds=3 --connections=10 --sign-ins=3000 --pin=0 (no pinning)
+import { execFileSync, fork, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { URLSearchParams } from 'node:url';
@@ -23,28 +28,68 @@ const ROUNDS = args.rounds ?? 3;
 const ROUND_SECONDS = args.seconds ?? 3;
 const WARMUP_SECONDS = 1;
 const CONNECTIONS = args.connections ?? 10;
-/** Sign-ins per callback round: about 2.5 s at the target rate. */
-const SIGN_INS_PER_ROUND = 6_000;
+/** Sign-ins per stack per callback round; each link is minted by its stack and used once. */
+const SIGN_INS = args['sign-ins'] ?? 3000;
 /** setupRequest may build one request per connection beyond `amount`; those need a link too. */
 const SPARE_LINKS = 2 * CONNECTIONS;
-const EMAIL = 'bench@example.com';
-const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+/** A server whose CPU was busy less than this share of a round was not the bottleneck. */
+const SATURATED = 0.85;
 
-const results = [];
+const canPin =
+  (args.pin ?? 1) !== 0 &&
+  os.cpus().length >= 2 &&
+  spawnSync('taskset', ['--version'], { stdio: 'ignore' }).error === undefined;
+const SERVER_CORE = '0';
+const LOAD_CORE = '1';
+function pin(pid, core) {
+  if (canPin) execFileSync('taskset', ['-a', '-p', '-c', core, String(pid)], { stdio: 'ignore' });
+}
+pin(process.pid, LOAD_CORE);
+
+/** How each stack is asked for a link: its documented route and body. */
+const REQUEST = {
+  'magic-link': { path: '/auth/magic-link', form: true, status: 303 },
+  sealed: { path: '/auth/magic-link', form: true, status: 303 },
+  'sealed-redis': { path: '/auth/magic-link', form: true, status: 303 },
+  bare: { path: '/auth/magic-link', form: true, status: 303 },
+  'passport-magic-link': { path: '/auth/magiclink', form: true, status: 303 },
+  'passport-magic-login': { path: '/auth/magiclogin', form: false, status: 200 },
+};
+const LABEL = {
+  'magic-link': 'express-magic-link, express-session',
+  sealed: 'express-magic-link, `sealedCookieSession`',
+  'sealed-redis': 'express-magic-link, `sealedCookieSession` + `redisStore`',
+  'hand-guard': 'express-session + a hand-written guard',
+  'hand-guard-redis': 'express-session + connect-redis + a hand-written guard',
+  bare: 'bare Express',
+  'passport-magic-link': 'passport 0.7 + passport-magic-link 3.0 + express-session',
+  'passport-magic-login': 'passport 0.7 + passport-magic-login 1.2 + express-session',
+};
+const OURS = new Set(['magic-link', 'sealed', 'sealed-redis']);
+
+const sections = [];
+const targets = [];
+const notes = [];
 let broken = false;
 
-async function startServer(variant) {
-  const child = fork(new URL('./server.mjs', import.meta.url), [variant], {
+function fail(message) {
+  broken = true;
+  console.error(`BROKEN: ${message}`);
+}
+
+async function startServer(stack, options = {}) {
+  const child = fork(new URL('./server.mjs', import.meta.url), [stack, JSON.stringify(options)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  pin(child.pid, SERVER_CORE);
   const [message] = await Promise.race([
     once(child, 'message'),
     once(child, 'exit').then(([code]) => {
-      throw new Error(`bench server ${variant} exited with ${code} before it was ready`);
+      throw new Error(`bench server ${stack} exited with ${code} before it was ready`);
     }),
   ]);
-  return {
-    variant,
+  const server = {
+    stack,
     origin: message.origin,
     async ask(question) {
       child.send(question);
@@ -57,11 +102,56 @@ async function startServer(variant) {
       await exited;
     },
   };
+  return server;
 }
 
-function fail(message) {
-  broken = true;
-  console.error(`BROKEN: ${message}`);
+async function withServers(stacks, options, body) {
+  const servers = await Promise.all(stacks.map((stack) => startServer(stack, options)));
+  try {
+    return await body(Object.fromEntries(servers.map((s) => [s.stack, s])));
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+  }
+}
+
+async function freePort() {
+  const probe = createServer();
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** A throwaway redis-server on loopback, pinned with the servers; null when there is none. */
+async function startRedis() {
+  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).error) return null;
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  pin(child.pid, SERVER_CORE);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const ok = await new Promise((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(true));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(false)));
+    });
+    if (ok) break;
+    if (Date.now() > deadline || child.exitCode !== null)
+      throw new Error('redis-server did not start');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 /** One autocannon run; checks every status, and measures the server's CPU time per request. */
@@ -83,17 +173,18 @@ async function cannon(label, server, options, expectedStatus) {
     Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => [code, Number(count)]),
   );
   const unexpected = Object.keys(statuses).filter((code) => Number(code) !== expectedStatus);
-  if (result.errors > 0 || result.timeouts > 0 || unexpected.length > 0) {
+  if (result.errors > 0 || result.timeouts > 0 || unexpected.length > 0 || answered === 0) {
     fail(
       `${label}: ${result.errors} errors, ${result.timeouts} timeouts, statuses ${JSON.stringify(statuses)} (expected only ${expectedStatus})`,
     );
   }
+  const wallUs = (lastAt - startedAt) * 1000;
   return {
-    rps: answered / ((lastAt - startedAt) / 1000),
+    rps: answered / (wallUs / 1e6),
     p50: result.latency.p50,
     p99: result.latency.p99,
-    total: answered,
     cpuPerRequest: cpu / answered,
+    busy: cpu / wallUs,
   };
 }
 
@@ -116,6 +207,7 @@ function summarize(rounds) {
     p50: median(rounds.map((r) => r.p50)),
     p99: median(rounds.map((r) => r.p99)),
     cpuPerRequest: median(rounds.map((r) => r.cpuPerRequest)),
+    busy: median(rounds.map((r) => r.busy)),
     rounds: rounds.map((r) => r.rps),
   };
 }
@@ -125,186 +217,205 @@ function pairedRatio(a, b) {
   return median(a.rounds.map((rps, i) => rps / b.rounds[i]));
 }
 
-/** Runs each contender once per round, in turn, after one unrecorded warm-up each. */
-async function interleave(contenders) {
-  for (const c of contenders)
-    await cannon(`${c.name} warm-up`, c.server, c.options(WARMUP_SECONDS), c.status);
-  const rounds = new Map(contenders.map((c) => [c.name, []]));
+/**
+ * Runs every contender once per round, in turn, after one unrecorded warm-up each. A
+ * contender's `run(seconds)` returns one cannon() result, or its `round()` a prepared run.
+ */
+async function interleave(contenders, warm = true) {
+  if (warm) for (const c of contenders) await c.run(WARMUP_SECONDS, true);
+  const rounds = new Map(contenders.map((c) => [c.stack, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const c of contenders) {
-      rounds.get(c.name).push(await cannon(c.name, c.server, c.options(ROUND_SECONDS), c.status));
-    }
+    for (const c of contenders) rounds.get(c.stack).push(await c.run(ROUND_SECONDS, false));
   }
-  return new Map(contenders.map((c) => [c.name, summarize(rounds.get(c.name))]));
+  return new Map(contenders.map((c) => [c.stack, summarize(rounds.get(c.stack))]));
 }
 
-function setCookie(res, name) {
-  const line = res.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
-  if (!line) throw new Error(`expected a ${name} cookie from ${res.url} (HTTP ${res.status})`);
-  return line.split(';')[0];
+function cookiesOf(res) {
+  return res.headers
+    .getSetCookie()
+    .map((line) => line.split(';')[0])
+    .filter((pair) => !pair.endsWith('='));
 }
 
-/** Asks for a link as a browser would; returns that browser's pending cookie. */
-async function requestLink(server, cookie) {
-  const res = await fetch(`${server.origin}/auth/magic-link`, {
+const email = (i) => `bench+${i}@example.com`;
+
+function requestBody(stack, address) {
+  return REQUEST[stack].form
+    ? new URLSearchParams({ email: address }).toString()
+    : JSON.stringify({ destination: address });
+}
+
+function requestHeaders(server, cookie) {
+  return {
+    'content-type': REQUEST[server.stack].form
+      ? 'application/x-www-form-urlencoded'
+      : 'application/json',
+    origin: server.origin,
+    ...(cookie ? { cookie } : {}),
+  };
+}
+
+/** Asks for a link as a browser would; returns the cookies the answer set (ours: `mlink`). */
+async function requestLink(server, address, cookie) {
+  const { path, status } = REQUEST[server.stack];
+  const res = await fetch(`${server.origin}${path}`, {
     method: 'POST',
     redirect: 'manual',
-    headers: { ...FORM, origin: server.origin, ...(cookie ? { cookie } : {}) },
-    body: new URLSearchParams({ email: EMAIL }),
+    headers: requestHeaders(server, cookie),
+    body: requestBody(server.stack, address),
   });
-  if (res.status !== 303) throw new Error(`POST /auth/magic-link answered ${res.status}`);
-  return cookie ?? setCookie(res, 'mlink');
+  if (res.status !== status)
+    throw new Error(`${server.stack}: POST ${path} answered ${res.status}`);
+  return cookie ?? cookiesOf(res).join('; ');
 }
 
 /** A real sign-in: ask for a link, take it from the delivery function, follow it. */
 async function signIn(server) {
-  const pending = await requestLink(server);
+  if (server.stack.startsWith('hand-guard')) {
+    return cookiesOf(await fetch(`${server.origin}/login`)).join('; ');
+  }
+  if (server.stack === 'bare') return '';
+  const pending = await requestLink(server, email(0));
   const { links } = await server.ask('links');
   const res = await fetch(links[0], { redirect: 'manual', headers: { cookie: pending } });
-  if (res.status !== 303) throw new Error(`the magic link answered ${res.status}, not 303`);
-  return setCookie(res, 'connect.sid');
-}
-
-async function handGuardSignIn(server) {
-  const res = await fetch(`${server.origin}/login`);
-  return setCookie(res, 'connect.sid');
+  if (res.status !== 303) throw new Error(`${server.stack}: the link answered ${res.status}`);
+  const session = cookiesOf(res).join('; ');
+  const check = await fetch(`${server.origin}/private`, { headers: { cookie: session } });
+  if (check.status !== 200)
+    throw new Error(`${server.stack}: signed in, /private answered ${check.status}`);
+  return session;
 }
 
 async function rssOf(servers) {
-  const out = {};
-  for (const s of servers) out[s.variant] = (await s.ask('rss')).rss;
-  return out;
+  return Object.fromEntries(
+    await Promise.all(Object.values(servers).map(async (s) => [s.stack, await s.ask('rss')])),
+  );
+}
+
+function record({ id, title, stacks, summaries, rss, ratioTargets, note }) {
+  const rows = stacks.map((stack) => {
+    const s = summaries.get(stack);
+    const vs = OURS.has(stack)
+      ? stacks
+          .filter((other) => other !== stack)
+          .map((other) => `${pairedRatio(s, summaries.get(other)).toFixed(2)}× ${other}`)
+          .join(', ')
+      : '';
+    return { stack, ...s, rss: rss[stack], vs };
+  });
+  sections.push({ id, title, rows, note });
+  for (const [a, b, min] of ratioTargets) {
+    const ratio = pairedRatio(summaries.get(a), summaries.get(b));
+    targets.push({
+      scenario: title,
+      what: `${a} ÷ ${b}`,
+      value: `${ratio.toFixed(2)}×`,
+      target: `≥ ${min}×`,
+      met: ratio >= min,
+    });
+  }
+  for (const row of rows) {
+    if (row.busy < SATURATED)
+      notes.push(
+        `${title}: ${row.stack} was busy ${Math.round(row.busy * 100)}% of a core (not saturated: the load generator or I/O set its pace).`,
+      );
+  }
 }
 
 function getPrivate(server, cookie) {
-  return (duration) => ({
-    url: `${server.origin}/private`,
-    duration,
-    headers: cookie ? { cookie } : {},
-  });
+  return (seconds, warmup) =>
+    cannon(
+      `${server.stack} GET${warmup ? ' warm-up' : ''}`,
+      server,
+      {
+        url: `${server.origin}/private`,
+        duration: seconds,
+        headers: cookie ? { cookie } : {},
+      },
+      200,
+    );
 }
 
-async function guardedGet() {
-  const servers = await Promise.all(
-    ['magic-link', 'hand-guard', 'bare'].map((variant) => startServer(variant)),
-  );
-  const [lib, hand, bare] = servers;
-  try {
-    const contenders = [
-      { name: 'lib', server: lib, options: getPrivate(lib, await signIn(lib)), status: 200 },
-      {
-        name: 'hand',
-        server: hand,
-        options: getPrivate(hand, await handGuardSignIn(hand)),
-        status: 200,
-      },
-      { name: 'bare', server: bare, options: getPrivate(bare, null), status: 200 },
-    ];
-    const s = await interleave(contenders);
-    const rss = await rssOf(servers);
-    const ratio = pairedRatio(s.get('lib'), s.get('hand'));
-    results.push(
-      {
-        scenario: 'GET on a `requireUser()` route, signed in (express-session, MemoryStore)',
-        server: 'express-magic-link: `magicLinkRouter()` + `requireUser()`',
-        ...s.get('lib'),
-        vs: `${ratio.toFixed(2)}× hand guard, ${pairedRatio(s.get('lib'), s.get('bare')).toFixed(2)}× bare`,
-        target: '≥ 0.95× hand guard',
-        met: ratio >= 0.95,
-        rss: rss['magic-link'],
-      },
-      {
-        scenario: '',
-        server:
-          'baseline (a): express-session + a hand-written guard middleware, `if (!req.session.user) return res.status(401)…; next()`',
-        ...s.get('hand'),
-        vs: '—',
-        target: '',
-        rss: rss['hand-guard'],
-      },
-      {
-        scenario: '',
-        server: 'baseline (b): bare Express, no session',
-        ...s.get('bare'),
-        vs: '—',
-        target: '',
-        rss: rss.bare,
-      },
-    );
-  } finally {
-    await Promise.all(servers.map((s) => s.stop()));
-  }
+async function guardedGet(id, title, stacks, ratioTargets, options = {}) {
+  await withServers(stacks, options, async (servers) => {
+    const contenders = [];
+    for (const stack of stacks) {
+      contenders.push({ stack, run: getPrivate(servers[stack], await signIn(servers[stack])) });
+    }
+    const summaries = await interleave(contenders);
+    record({ id, title, stacks, summaries, rss: await rssOf(servers), ratioTargets });
+  });
 }
 
 function postLink(server) {
-  return (duration) => ({
-    url: `${server.origin}/auth/magic-link`,
-    duration,
-    method: 'POST',
-    headers: { ...FORM, origin: server.origin },
-    body: new URLSearchParams({ email: EMAIL }).toString(),
-  });
+  const { path, status } = REQUEST[server.stack];
+  return (seconds, warmup) =>
+    cannon(
+      `${server.stack} POST${warmup ? ' warm-up' : ''}`,
+      server,
+      {
+        url: `${server.origin}${path}`,
+        duration: seconds,
+        method: 'POST',
+        headers: requestHeaders(server),
+        body: requestBody(server.stack, email(0)),
+      },
+      status,
+    );
 }
 
 async function requestPost() {
-  const servers = await Promise.all(
-    ['magic-link-discard', 'bare'].map((variant) => startServer(variant)),
-  );
-  const [lib, bare] = servers;
-  try {
-    const s = await interleave([
-      { name: 'lib', server: lib, options: postLink(lib), status: 303 },
-      { name: 'bare', server: bare, options: postLink(bare), status: 303 },
-    ]);
-    const rss = await rssOf(servers);
-    const ratio = pairedRatio(s.get('lib'), s.get('bare'));
-    results.push(
-      {
-        scenario: '`POST /auth/magic-link` (form), self-hosted, memoryStore, delivery discards',
-        server: 'express-magic-link',
-        ...s.get('lib'),
-        vs: `${ratio.toFixed(2)}× bare`,
-        target: '≥ 0.5× bare',
-        met: ratio >= 0.5,
-        rss: rss['magic-link-discard'],
-      },
-      {
-        scenario: '',
-        server: 'baseline: bare Express, `express.urlencoded()` + 303',
-        ...s.get('bare'),
-        vs: '—',
-        target: '',
-        rss: rss.bare,
-      },
+  const stacks = ['magic-link', 'sealed', 'bare', 'passport-magic-link', 'passport-magic-login'];
+  await withServers(stacks, { discard: true }, async (servers) => {
+    const summaries = await interleave(
+      stacks.map((stack) => ({ stack, run: postLink(servers[stack]) })),
     );
-  } finally {
-    await Promise.all(servers.map((s) => s.stop()));
-  }
+    record({
+      id: 'post',
+      title: 'Ask for a link (POST, one address, delivery discards)',
+      stacks,
+      summaries,
+      rss: await rssOf(servers),
+      ratioTargets: [
+        ['magic-link', 'bare', 0.5],
+        ['magic-link', 'passport-magic-link', 3],
+        ['magic-link', 'passport-magic-login', 3],
+      ],
+    });
+  });
 }
 
-/** Mints `count` links for one browser through the real endpoint; returns their paths. */
+/** Mints `count` links through the stack's own endpoint, one address each; returns them. */
 async function mint(server, pending, count) {
+  let next = 0;
   await cannon(
     'mint',
     server,
     {
-      url: `${server.origin}/auth/magic-link`,
+      url: `${server.origin}${REQUEST[server.stack].path}`,
       amount: count,
-      method: 'POST',
-      headers: { ...FORM, origin: server.origin, cookie: pending },
-      body: new URLSearchParams({ email: EMAIL }).toString(),
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (req) => ({
+            ...req,
+            headers: requestHeaders(server, pending),
+            body: requestBody(server.stack, email(next++)),
+          }),
+        },
+      ],
     },
-    303,
+    REQUEST[server.stack].status,
   );
   const { links } = await server.ask('links');
-  if (links.length !== count) fail(`minted ${links.length} links, not ${count}`);
+  if (links.length < count) fail(`${server.stack}: minted ${links.length} links, not ${count}`);
   return links.map((link) => {
     const url = new URL(link);
     return url.pathname + url.search;
   });
 }
 
-async function spend(server, pending, paths, amount) {
+function spend(server, pending, paths, amount) {
   let next = 0;
   return cannon(
     'callback',
@@ -312,7 +423,7 @@ async function spend(server, pending, paths, amount) {
     {
       url: server.origin,
       amount,
-      headers: { cookie: pending },
+      headers: pending ? { cookie: pending } : {},
       requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[next++] }) }],
     },
     303,
@@ -320,106 +431,174 @@ async function spend(server, pending, paths, amount) {
 }
 
 async function callback() {
-  const server = await startServer('magic-link');
-  try {
-    // One browser asks for every link, so its one pending cookie fits them all.
-    const pending = await requestLink(server);
-    await server.ask('links');
-    await spend(server, pending, await mint(server, pending, 500 + SPARE_LINKS), 500);
-    const rounds = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const paths = await mint(server, pending, SIGN_INS_PER_ROUND + SPARE_LINKS);
-      rounds.push(await spend(server, pending, paths, SIGN_INS_PER_ROUND));
+  const stacks = ['magic-link', 'sealed', 'passport-magic-link', 'passport-magic-login'];
+  await withServers(stacks, {}, async (servers) => {
+    const pending = {};
+    for (const stack of stacks) {
+      // One browser asks for every link of our stacks, so its one pending cookie fits them all.
+      pending[stack] = OURS.has(stack) ? await requestLink(servers[stack], email(0)) : '';
+      await servers[stack].ask('links');
     }
-    const { events } = await server.ask('events');
-    const expected = 500 + ROUNDS * SIGN_INS_PER_ROUND;
+    const contenders = stacks.map((stack) => ({
+      stack,
+      async run(_seconds, warmup) {
+        const count = warmup ? 500 : SIGN_INS;
+        const paths = await mint(servers[stack], pending[stack], count + SPARE_LINKS);
+        return spend(servers[stack], pending[stack], paths, count);
+      },
+    }));
+    const summaries = await interleave(contenders);
+    const { events } = await servers['magic-link'].ask('events');
+    const expected = 500 + ROUNDS * SIGN_INS;
     if (events.sign_in !== expected) fail(`${events.sign_in} sign_in events, not ${expected}`);
-    const s = summarize(rounds);
-    const { rss } = await server.ask('rss');
-    results.push({
-      scenario: 'Callback: link → token take + session create (each link used once)',
-      server: 'express-magic-link',
-      ...s,
-      vs: '—',
-      target: '≥ 2,500 sign-ins/s',
-      met: s.rps >= 2500,
+    const rss = await rssOf(servers);
+    record({
+      id: 'callback',
+      title: 'Follow the link: sign in (each link used once)',
+      stacks,
+      summaries,
       rss,
+      ratioTargets: [
+        ['magic-link', 'passport-magic-link', 3],
+        ['magic-link', 'passport-magic-login', 3],
+      ],
     });
-  } finally {
-    await server.stop();
-  }
+    for (const peer of ['passport-magic-link', 'passport-magic-login']) {
+      const ours = rss['magic-link'].peak;
+      targets.push({
+        scenario: 'Peak RSS after the sign-in scenario',
+        what: `magic-link ÷ ${peer}`,
+        value: `${mb(ours)} vs ${mb(rss[peer].peak)}`,
+        target: '≤ 1×',
+        met: ours <= rss[peer].peak,
+      });
+    }
+  });
 }
 
 const fmt = (n) => Math.round(n).toLocaleString('en');
 const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
-function table() {
-  const lines = [
-    '| Scenario | Server | req/s (median) | rounds | p50 ms | p99 ms | ratio | target | server CPU µs/req | RSS after |',
-    '| --- | --- | ---: | --- | ---: | ---: | --- | --- | ---: | ---: |',
-  ];
-  for (const r of results) {
-    const verdict = r.met === undefined ? '' : r.met ? ' — met' : ' — **MISSED**';
-    lines.push(
-      `| ${r.scenario} | ${r.server} | ${fmt(r.rps)} | ${r.rounds.map(fmt).join(', ')} | ${r.p50} | ${r.p99} | ${r.vs} | ${r.target}${verdict} | ${fmt(r.cpuPerRequest)} | ${mb(r.rss)} |`,
+function markdownTables() {
+  const out = [];
+  for (const section of sections) {
+    out.push(`### ${section.title}`, '');
+    out.push(
+      '| Stack | req/s | rounds | p50 ms | p99 ms | server CPU µs/req | server busy | RSS now / peak | ratios (paired) |',
+      '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    );
+    for (const r of section.rows) {
+      out.push(
+        `| ${LABEL[r.stack]} | ${fmt(r.rps)} | ${r.rounds.map(fmt).join(', ')} | ${r.p50} | ${r.p99} | ${fmt(r.cpuPerRequest)} | ${Math.round(r.busy * 100)}% | ${mb(r.rss.rss)} / ${mb(r.rss.peak)} | ${r.vs} |`,
+      );
+    }
+    out.push('');
+  }
+  out.push(
+    '### Targets',
+    '',
+    '| Scenario | Measure | Value | Target | |',
+    '| --- | --- | ---: | --- | --- |',
+  );
+  for (const t of targets) {
+    out.push(
+      `| ${t.scenario} | ${t.what} | ${t.value} | ${t.target} | ${t.met ? 'met' : '**MISSED**'} |`,
     );
   }
-  return lines.join('\n');
+  return out.join('\n');
 }
 
 const started = Date.now();
 const idleBefore = await idleShare(1000);
+let redis = null;
 try {
-  await guardedGet();
+  await guardedGet(
+    'get',
+    'GET a guarded route, signed in (sessions in memory)',
+    ['magic-link', 'sealed', 'hand-guard', 'bare', 'passport-magic-link', 'passport-magic-login'],
+    [
+      ['magic-link', 'hand-guard', 0.95],
+      ['sealed', 'bare', 0.85],
+    ],
+  );
+  redis = await startRedis();
+  if (redis) {
+    await guardedGet(
+      'get-redis',
+      'GET a guarded route, signed in (the same local redis-server)',
+      ['sealed-redis', 'hand-guard-redis'],
+      [['sealed-redis', 'hand-guard-redis', 1.3]],
+      { redisUrl: redis.url },
+    );
+  } else {
+    notes.push('SKIPPED: the Redis scenario, because redis-server is not installed.');
+    console.error('SKIPPED: the Redis scenario: redis-server is not installed.');
+  }
   await requestPost();
   await callback();
 } catch (err) {
   fail(err instanceof Error ? (err.stack ?? err.message) : String(err));
+} finally {
+  await redis?.stop();
 }
 
 const cpus = os.cpus();
 const busy = idleBefore < 0.8;
 const idle = `${Math.round(idleBefore * 100)}% idle in the second before the run`;
 const machine = `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GB RAM, ${os.type()} ${os.release()} (${os.arch()})`;
+const pinning = canPin
+  ? `servers and redis-server pinned to core ${SERVER_CORE}, the load generator to core ${LOAD_CORE} (taskset)`
+  : 'not pinned (no taskset, or fewer than two cores): servers and load generator share the cores';
 const markdown = `# Benchmark results
 
-The latest \`npm run bench\`. Each figure is the median of ${ROUNDS} rounds of ${ROUND_SECONDS} s
-(callback: ${fmt(SIGN_INS_PER_ROUND)} sign-ins a round) with ${CONNECTIONS} connections, after a
-warm-up; a scenario and its baselines alternate round by round, and a ratio is the median of
-the rounds' paired ratios. Every server runs in its own process on 127.0.0.1, and autocannon
-runs in the parent on the same machine.
+The latest \`npm run bench\`. Each figure is the median of ${ROUNDS} rounds (${ROUND_SECONDS} s each;
+the sign-in scenario: ${fmt(SIGN_INS)} sign-ins per stack per round) with ${CONNECTIONS}
+connections, after a warm-up. The stacks of a scenario alternate round by round, and a ratio is
+the median of the rounds' paired ratios. Every server runs in its own process on 127.0.0.1.
 
 - Machine: ${machine}
 - Node.js: ${process.version}
 - Date: ${new Date().toISOString()}
 - Duration: ${Math.round((Date.now() - started) / 1000)} s
+- Pinning: ${pinning}
 - CPUs: ${idle}${busy ? ' — other work was running, so the figures are noisy' : ''}
 
-${table()}
+${markdownTables()}
 
-RSS is the server process's resident set after its scenario. Server CPU µs/req is the server
-process's user + system CPU time over a round, divided by the requests it answered: it moves
-less than req/s when other work shares the machine. The POST scenario turns rate
-limits off (\`dangerouslyDisableRateLimit\`), so one address can be used throughout.
+${notes.length ? notes.map((n) => `- ${n}`).join('\n') : '- Every server was saturated (busy ≥ 85% of its core) in every scenario.'}
+
+How to read it:
+- "server CPU µs/req" is the server process's user + system CPU time over a round, divided by
+  the requests it answered; "server busy" is that CPU time over the round's wall time. A server
+  busy well under 100% of its core was waiting on the load generator, not working.
+- "RSS now / peak" is the server process's resident set at the end of the scenario, and the most
+  it ever held.
+- Every stack keeps the same user object in its session. The passport peers run as their
+  READMEs show them, with passport's session support and express-session's MemoryStore (or
+  connect-redis). Their links are signed JWTs: passport-magic-link remembers used tokens per
+  user; passport-magic-login's links can be used again until they expire. Ours are single-use
+  records in the store, bound to the browser that asked.
+- Rate limits are off in our stacks (\`dangerouslyDisableRateLimit\`), as the peers have none.
 
 ## Reproduce
 
 \`\`\`sh
 npm ci
-npm run bench    # builds dist/, then runs node bench/run.mjs
+npm run bench    # builds dist/, then runs node bench/run.mjs and bench/timing.mjs
 \`\`\`
 `;
 
-console.log(`\n${table()}\n`);
-for (const r of results) {
-  if (r.met === false) console.log(`MISSED: ${r.scenario} — ${r.vs} (target ${r.target})`);
+console.log(`\n${markdownTables()}\n`);
+for (const n of notes) console.log(n);
+for (const t of targets) {
+  if (!t.met) console.log(`MISSED: ${t.scenario} — ${t.what} ${t.value} (target ${t.target})`);
 }
 if (broken) {
   console.error('The benchmark did not run cleanly; bench/results.md was not updated.');
   process.exitCode = 1;
 } else {
   await writeFile(new URL('./results.md', import.meta.url), markdown);
-  console.log(`Machine: ${machine}; Node ${process.version}; CPUs ${idle}.`);
+  console.log(`Machine: ${machine}; Node ${process.version}; CPUs ${idle}; ${pinning}.`);
   if (busy) console.log('Other work was running when this run began: the figures are noisy.');
   console.log('Written to bench/results.md.');
 }

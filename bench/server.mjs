@@ -1,18 +1,42 @@
-// One benchmark server, alone in its process so that its RSS is its own. bench/run.mjs forks it:
+// One benchmark server, alone in its process so that its CPU time and RSS are its own.
+// bench/run.mjs forks it:
 //
-//   node bench/server.mjs <magic-link | magic-link-discard | hand-guard | bare>
+//   node bench/server.mjs <stack> '{"discard":false,"redisUrl":null}'
 //
-// It listens on 127.0.0.1 and answers its parent over IPC: `cpu` (µs used so far), `rss`,
-// `links` (the links its delivery function captured since the last ask) and `events` (onEvent
-// counts by type).
+// Every stack serves the same three things, each in its own documented configuration:
+//   GET  /private        a route only a signed-in user may see;
+//   POST <request path>  ask for a sign-in link (the delivery function keeps the link, or
+//                        discards it with "discard": true);
+//   GET  <link>          the link itself, which signs the browser in and answers with a redirect.
+//
+// It listens on 127.0.0.1 and answers its parent over IPC: `cpu` (µs used so far), `rss`
+// (now and peak), `links` (the links its delivery function kept since the last ask) and
+// `events` (onEvent counts by type).
 import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { RedisStore } from 'connect-redis';
 import express from 'express';
 import session from 'express-session';
-import { magicLinkRouter, memoryStore, requireUser, selfHostedProvider } from '../dist/index.mjs';
+import passport from 'passport';
+import { Strategy as MagicLinkStrategy } from 'passport-magic-link';
+import { createClient } from 'redis';
+import {
+  magicLinkRouter,
+  memoryStore,
+  redisStore,
+  requireUser,
+  sealedCookieSession,
+  selfHostedProvider,
+} from '../dist/index.mjs';
+
+const require = createRequire(import.meta.url);
+// passport-magic-login ships CommonJS with the class as its default export.
+const magicLogin = require('passport-magic-login');
+const MagicLoginStrategy = magicLogin.default ?? magicLogin;
 
 const SESSION_SECRET = 'bench-session-secret-0123456789abcdef0123';
 const MAGIC_LINK_SECRET = 'bench-magic-link-secret-0123456789abcdef';
-/** What the hand-written baseline keeps in its session: the same shape the package stores. */
+/** The user every stack keeps in its session: the shape this package stores. */
 const BENCH_USER = {
   id: 'user_bench',
   idpId: 'user_bench',
@@ -25,25 +49,38 @@ const BENCH_USER = {
   rawAttributes: {},
 };
 
+const [stack, optionsJson = '{}'] = process.argv.slice(2);
+const { discard = false, redisUrl = null } = JSON.parse(optionsJson);
+
 const links = [];
 const events = {};
 const routers = [];
+/** The delivery function of every stack: keep the link for the parent, or drop it. */
+const deliver = discard ? () => {} : (link) => links.push(link);
 
-function sessions() {
-  return session({ secret: SESSION_SECRET, resave: false, saveUninitialized: false });
+let redis;
+async function redisClient() {
+  if (!redisUrl) throw new Error(`bench/server.mjs: stack ${stack} needs a redisUrl`);
+  redis ??= await createClient({ url: redisUrl }).connect();
+  return redis;
 }
 
-function magicLinkApp(origin, delivery) {
+function sessions(store) {
+  return session({ secret: SESSION_SECRET, resave: false, saveUninitialized: false, store });
+}
+
+/** express-magic-link, with express-session (the default adapter) or sealedCookieSession. */
+function magicLinkApp(origin, { sealed, store }) {
   const app = express();
-  app.use(sessions());
+  if (!sealed) app.use(sessions());
   const router = magicLinkRouter({
     provider: selfHostedProvider(),
     secret: MAGIC_LINK_SECRET,
     origin,
-    // Rate limits are off, so one run writes a few hundred thousand keys: room for all of them,
-    // so every round measures a sign-in request and not a full store refusing it.
-    store: memoryStore({ warnInProduction: false, maxEntries: 5_000_000 }),
-    delivery,
+    store,
+    ...(sealed ? { session: sealedCookieSession({ secret: SESSION_SECRET }) } : {}),
+    delivery: async (message) => deliver(message.link),
+    // Rate limits are off so that one address can be used throughout.
     dangerouslyDisableRateLimit: true,
     onEvent: (event) => {
       events[event.type] = (events[event.type] ?? 0) + 1;
@@ -57,29 +94,58 @@ function magicLinkApp(origin, delivery) {
   return app;
 }
 
-const VARIANTS = {
-  'magic-link': (origin) =>
-    magicLinkApp(origin, async (message) => {
-      links.push(message.link);
-    }),
-  'magic-link-discard': (origin) => magicLinkApp(origin, async () => {}),
-  'hand-guard': () => {
-    const app = express();
-    app.use(sessions());
-    app.get('/login', (req, res, next) => {
-      req.session.user = BENCH_USER;
-      req.session.save((err) => (err ? next(err) : res.sendStatus(204)));
-    });
-    // The guard an app would write for itself: a route middleware, as requireUser() is.
-    const requireLogin = (req, res, next) => {
-      if (!req.session.user) return res.status(401).json({ error: 'unauthenticated' });
+/** A memoryStore with room for every key one run writes (rate limits are off). */
+const bigMemoryStore = () => memoryStore({ warnInProduction: false, maxEntries: 5_000_000 });
+
+/** The guard an app would write for itself: a route middleware, as requireUser() is. */
+function handGuardApp(store) {
+  const app = express();
+  app.use(sessions(store));
+  app.get('/login', (req, res, next) => {
+    req.session.user = BENCH_USER;
+    req.session.save((err) => (err ? next(err) : res.sendStatus(204)));
+  });
+  const requireLogin = (req, res, next) => {
+    if (!req.session.user) return res.status(401).json({ error: 'unauthenticated' });
+    next();
+  };
+  app.get('/private', requireLogin, (req, res) => {
+    res.send(`hello ${req.session.user.email}`);
+  });
+  return app;
+}
+
+/** Passport with sessions, as both peers document it; the whole user goes in the session. */
+function passportApp(strategy) {
+  const app = express();
+  const pass = new passport.Passport();
+  pass.serializeUser((user, done) => done(null, user));
+  pass.deserializeUser((user, done) => done(null, user));
+  pass.use(strategy);
+  app.use(sessions());
+  app.use(pass.initialize());
+  app.use(pass.session());
+  app.get(
+    '/private',
+    (req, res, next) => {
+      if (!req.isAuthenticated()) return res.status(401).json({ error: 'unauthenticated' });
       next();
-    };
-    app.get('/private', requireLogin, (req, res) => {
-      res.send(`hello ${req.session.user.email}`);
-    });
-    return app;
-  },
+    },
+    (req, res) => {
+      res.send(`hello ${req.user.email}`);
+    },
+  );
+  return { app, pass };
+}
+
+const STACKS = {
+  'magic-link': (origin) => magicLinkApp(origin, { sealed: false, store: bigMemoryStore() }),
+  sealed: (origin) => magicLinkApp(origin, { sealed: true, store: bigMemoryStore() }),
+  'sealed-redis': async (origin) =>
+    magicLinkApp(origin, { sealed: true, store: redisStore(await redisClient()) }),
+  'hand-guard': () => handGuardApp(undefined),
+  'hand-guard-redis': async () =>
+    handGuardApp(new RedisStore({ client: await redisClient(), prefix: 'bench-sess:' })),
   bare: () => {
     const app = express();
     app.get('/private', (_req, res) => {
@@ -90,20 +156,56 @@ const VARIANTS = {
     });
     return app;
   },
+  // passport-magic-link 3: a signed JWT in the link; used tokens are remembered per user.
+  'passport-magic-link': (origin) => {
+    const { app, pass } = passportApp(
+      new MagicLinkStrategy(
+        { secret: MAGIC_LINK_SECRET, userFields: ['email'], tokenField: 'token' },
+        async (user, token) => deliver(`${origin}/auth/magiclink/callback?token=${token}`),
+        async (user) => ({ ...BENCH_USER, id: user.email, email: user.email }),
+      ),
+    );
+    app.post(
+      '/auth/magiclink',
+      express.urlencoded({ extended: false }),
+      pass.authenticate('magiclink', { action: 'requestToken' }),
+      (_req, res) => res.redirect(303, '/check-your-inbox'),
+    );
+    app.get(
+      '/auth/magiclink/callback',
+      pass.authenticate('magiclink', { action: 'acceptToken' }),
+      (_req, res) => res.redirect(303, '/private'),
+    );
+    return app;
+  },
+  // passport-magic-login 1.2: a JSON POST; a signed JWT in the link, valid until it expires.
+  'passport-magic-login': (origin) => {
+    const strategy = new MagicLoginStrategy({
+      secret: MAGIC_LINK_SECRET,
+      callbackUrl: '/auth/magiclogin/callback',
+      sendMagicLink: async (_destination, href) => deliver(`${origin}${href}`),
+      verify: (payload, callback) => {
+        callback(null, { ...BENCH_USER, id: payload.destination, email: payload.destination });
+      },
+    });
+    const { app, pass } = passportApp(strategy);
+    app.post('/auth/magiclogin', express.json(), strategy.send);
+    app.get('/auth/magiclogin/callback', pass.authenticate('magiclogin'), (_req, res) =>
+      res.redirect(303, '/private'),
+    );
+    return app;
+  },
 };
 
-const variant = process.argv[2];
-if (!Object.hasOwn(VARIANTS, variant)) {
-  console.error(
-    `bench/server.mjs: unknown variant ${variant}. Use one of: ${Object.keys(VARIANTS)}`,
-  );
+if (!Object.hasOwn(STACKS, stack)) {
+  console.error(`bench/server.mjs: unknown stack ${stack}. Use one of: ${Object.keys(STACKS)}`);
   process.exit(2);
 }
 
 const server = createServer();
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const origin = `http://127.0.0.1:${server.address().port}`;
-server.on('request', VARIANTS[variant](origin));
+server.on('request', await STACKS[stack](origin));
 
 process.on('message', (message) => {
   switch (message) {
@@ -113,7 +215,10 @@ process.on('message', (message) => {
       break;
     }
     case 'rss':
-      process.send({ rss: process.memoryUsage.rss() });
+      process.send({
+        rss: process.memoryUsage.rss(),
+        peak: process.resourceUsage().maxRSS * 1024,
+      });
       break;
     case 'links':
       // The answer comes before the email: wait for the sends already started.
@@ -126,5 +231,8 @@ process.on('message', (message) => {
       break;
   }
 });
-process.on('disconnect', () => process.exit(0));
+process.on('disconnect', () => {
+  redis?.destroy();
+  process.exit(0);
+});
 process.send({ origin });
