@@ -103,6 +103,11 @@ export interface RateLimiter {
    * rule. Rejects when the store does, so the caller can fail closed.
    */
   check(keys: { email?: string; ip?: string }): Promise<RateLimitResult>;
+  /**
+   * Counts one sign-in request against the address's limits only (per address, and per
+   * (address, IP)). For a request whose IP {@link check} has already counted.
+   */
+  checkAddress(keys: { email: string; ip?: string }): Promise<RateLimitResult>;
   /** Counts one credential check, per IP and then per browser binding. */
   checkAttempt(keys: { ip?: string; binding?: string }): Promise<RateLimitResult>;
 }
@@ -176,6 +181,11 @@ export function createRateLimiter(store: Store, options: RateLimitOptions = {}):
     return result.ok ? consume(bucket, 'ip', ip.key) : result;
   }
 
+  async function perAddress(email: string, ipGroup: string): Promise<RateLimitResult> {
+    const near = await consume('email-ip', 'email', digest(`${email}\n${ipGroup}`));
+    return near.ok ? consume('email', 'email', digest(email)) : near;
+  }
+
   return {
     async check(keys) {
       const ip = keys.ip === undefined ? null : ipGroups(keys.ip);
@@ -183,12 +193,10 @@ export function createRateLimiter(store: Store, options: RateLimitOptions = {}):
         const result = await perIp('ip', ip);
         if (!result.ok) return result;
       }
-      if (keys.email !== undefined) {
-        const near = await consume('email-ip', 'email', digest(`${keys.email}\n${ip?.key ?? ''}`));
-        if (!near.ok) return near;
-        return consume('email', 'email', digest(keys.email));
-      }
-      return OK;
+      return keys.email === undefined ? OK : perAddress(keys.email, ip?.key ?? '');
+    },
+    checkAddress(keys) {
+      return perAddress(keys.email, keys.ip === undefined ? '' : ipGroups(keys.ip).key);
     },
     async checkAttempt(keys) {
       if (keys.ip !== undefined) {

@@ -84,15 +84,24 @@ export function createDispatcher(
     return verdict.ok ? limits.checkAttempt(attempts) : verdict;
   }
 
+  /**
+   * Counts the request against the route's limits. With `addressOnly`, only its address
+   * limits: the second half for a route with a human check (see run()).
+   */
   async function applyLimits(
     route: RouteSpec,
     req: IncomingMessage,
     subject: Subject | null,
     ip: string,
     nonce: string | null,
+    addressOnly = false,
   ) {
     if (!limiter || route.limits.length === 0) return;
-    const verdict = await verdictFor(limiter, route, subject, ip, nonce);
+    let verdict;
+    if (!addressOnly) verdict = await verdictFor(limiter, route, subject, ip, nonce);
+    else if (subject?.throttleKey != null && route.limits.includes('address'))
+      verdict = await limiter.checkAddress({ email: subject.throttleKey, ip });
+    else return;
     if (!verdict.ok) {
       kit.emit(req, { type: 'rate_limited', scope: verdict.scope });
       throw new MagicLinkError('ERR_RATE_LIMITED', `Rate limited by ${verdict.scope}`, {
@@ -170,8 +179,16 @@ export function createDispatcher(
       (req as { cookies?: Record<string, unknown> }).cookies,
     );
     const subject = route.subject ? route.subject(fields) : null;
-    await applyLimits(route, req, subject, ip, nonce);
-    await checkHuman(route, req, fields);
+    if (route.human && kit.o.verifyHuman) {
+      // The per-IP limits first, so a flood is refused before anyone calls the CAPTCHA
+      // service; the address's limits only once the check has passed, so a bot that fails it
+      // cannot use up the owner's emails for the hour (threat model A6).
+      await applyLimits(route, req, null, ip, nonce);
+      await checkHuman(route, req, fields);
+      await applyLimits(route, req, subject, ip, nonce, true);
+    } else {
+      await applyLimits(route, req, subject, ip, nonce);
+    }
     await route.handler({ req, res, fields, nonce, ip, subject });
   }
 

@@ -190,7 +190,7 @@ describe('verifyHuman: turnstile() in front of POST /auth/magic-link, through th
     expect(fake.requests).toHaveLength(0);
   });
 
-  it('runs after the rate limits: a request over a limit never reaches siteverify', async () => {
+  it('counts against the address only once it passed: the 4th request is checked, then gets 429', async () => {
     const email = 'limited@example.com';
     for (let i = 0; i < 3; i++) {
       const ok = await request(t.url)
@@ -205,7 +205,7 @@ describe('verifyHuman: turnstile() in front of POST /auth/magic-link, through th
       .type('form')
       .send({ email, [FIELD]: goodToken(310) });
     expect(over.status).toBe(429);
-    expect(fake.requests).toHaveLength(3);
+    expect(fake.requests).toHaveLength(4);
   });
 
   it('siteverify failing: 503 "try again", a provider_error event, nothing sent (fail closed)', async () => {
@@ -338,5 +338,76 @@ describe('verifyHuman: a function of its own', () => {
       .send({ code: '123456' });
     expect(verify.status).not.toBe(503);
     expect(seen).toEqual([]);
+  });
+});
+
+describe('verifyHuman and the limits (A6): only a request that passed the check counts against its address', () => {
+  let t: TestApp;
+  let asked = 0;
+
+  beforeAll(async () => {
+    t = await createTestApp({
+      provider: 'self-hosted',
+      trustProxy: true,
+      router: {
+        verifyHuman: async (_req, fields) => {
+          asked++;
+          return fields['proof'] === 'human';
+        },
+        humanCheckWidget: false,
+        rateLimit: { perIp: [{ limit: 5, windowMs: 60_000 }] },
+      },
+    });
+  });
+  afterAll(() => t.close());
+  beforeEach(async () => {
+    await settledMail(t);
+    resetApp(t);
+    asked = 0;
+  });
+
+  const ask = (ip: string, email: string, proof: string) =>
+    request(t.url)
+      .post('/auth/magic-link')
+      .set('X-Forwarded-For', ip)
+      .type('form')
+      .send({ email, proof });
+
+  it('bots that fail the check, from many IPs, leave the owner their emails for the hour', async () => {
+    const owner = 'owner@example.com';
+    // 8 IPs × 3 refused requests: 24, well past the address's 10 an hour and 3 a minute per IP.
+    for (let ip = 1; ip <= 8; ip++) {
+      for (let i = 0; i < 3; i++) {
+        expect((await ask(`203.0.113.${ip}`, owner, 'bot')).status).toBe(400);
+      }
+    }
+    expect(asked).toBe(24);
+    const mails = t.smtp!.messages.length;
+    const res = await ask('198.51.100.7', owner, 'human');
+    expect(res.status).toBe(303);
+    await settledMail(t);
+    expect(t.smtp!.messages).toHaveLength(mails + 1);
+  });
+
+  it('the per-IP limit still comes first: a flood past it never reaches verifyHuman', async () => {
+    for (let i = 0; i < 5; i++) {
+      expect((await ask('192.0.2.99', `flood${i}@example.com`, 'bot')).status).toBe(400);
+    }
+    const over = await ask('192.0.2.99', 'flood9@example.com', 'human');
+    expect(over.status).toBe(429);
+    expect(asked).toBe(5);
+  });
+
+  it('a human over the address limit gets 429 after the check, and no email', async () => {
+    const email = 'busy@example.com';
+    for (let i = 0; i < 3; i++) expect((await ask('192.0.2.50', email, 'human')).status).toBe(303);
+    await settledMail(t);
+    const mails = t.smtp!.messages.length;
+    const over = await ask('192.0.2.50', email, 'human');
+    expect(over.status).toBe(429);
+    expect(over.headers['retry-after']).toMatch(/^\d+$/);
+    expect(asked).toBe(4);
+    await settledMail(t);
+    expect(t.smtp!.messages).toHaveLength(mails);
   });
 });
