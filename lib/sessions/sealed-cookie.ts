@@ -16,6 +16,8 @@ export const MAX_COOKIE_BYTES = 4096;
 export const DEFAULT_SESSION_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
 export const DEFAULT_SESSION_IDLE_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_REFRESH_AFTER = 0.25;
+/** How much longer than idleMs a revocation is kept: see revoke(). */
+export const REVOCATION_MARGIN_MS = 5 * 60 * 1000;
 export const DEFAULT_SESSION_COOKIE = 'mlsession';
 /** Chrome caps a cookie's lifetime at 400 days; a longer session would end early anyway. */
 const MAX_LIFETIME_MS = 400 * 24 * 60 * 60 * 1000;
@@ -316,8 +318,15 @@ export function sealedCookieSession(options: SealedCookieSessionOptions): Sealed
     return payload.u;
   }
 
+  /**
+   * Revokes a session for as long as any copy of its cookie can still open. A revoked session is
+   * never resealed, so every copy was sealed at or before now and dies idleMs after that, or at
+   * the absolute expiry if sooner. The margin covers a reseal racing this write and clocks that
+   * differ between instances. With the defaults that keeps a key for 1 day, not the 7 of maxAgeMs.
+   */
   async function revoke(sid: string, absoluteExpiry: number, s: Store): Promise<void> {
-    const ttl = absoluteExpiry - now();
+    const at = now();
+    const ttl = Math.min(absoluteExpiry - at, idleMs + REVOCATION_MARGIN_MS);
     if (ttl > 0) await s.set(revokedKey(sid), '1', ttl);
   }
 

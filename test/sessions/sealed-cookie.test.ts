@@ -462,6 +462,33 @@ describe('sealedCookieSession: signing out makes every copy worthless at once', 
     expect(store.getSync('other')).toBe('v');
   });
 
+  it('a revocation is kept for idleMs and 5 minutes, not maxAgeMs: no copy outlives that', async () => {
+    const { adapter, signIn, userOf, advance, store } = harness({
+      maxAgeMs: 7 * DAY,
+      idleMs: DAY,
+      refreshAfter: 0,
+    });
+    const cookie = await signIn();
+    const other = await signIn(user(2));
+    advance(HOUR);
+    // The latest copy, resealed an hour in, opens until HOUR + DAY.
+    const fresh = userOf(cookie).reseal!;
+    const otherFresh = userOf(other).reseal!;
+    await adapter.signOut(requestWith(fresh), response());
+    expect(store.size).toBe(1);
+    advance(DAY - 1);
+    // A copy of a live session still opens now; the signed-out one does not.
+    expect(userOf(otherFresh).user?.id).toBe('user_2');
+    expect(userOf(fresh).user).toBeNull();
+    advance(1);
+    expect(userOf(otherFresh).user).toBeNull();
+    expect(userOf(fresh).user).toBeNull();
+    advance(5 * MINUTE);
+    // Every write drops expired entries first: the revocation is gone, 6 days before maxAgeMs.
+    await store.set('other', 'v', 1000);
+    expect(store.size).toBe(1);
+  });
+
   it('signing in again revokes the session the browser had', async () => {
     const { signIn, userOf } = harness();
     const first = await signIn(user(1));
