@@ -89,13 +89,13 @@ export function createLanding(d: LandingDeps): {
     }
     const code = checkCode(input.code);
     const payload = states.open(input.state);
-    const bound = holdsBinding(input.nonce, payload.b);
-    // The browser that asked spends the record straight away: `complete` fails exactly as
-    // requirePending would when there is none, without reading it first.
-    if (bound && !input.head) return complete(payload, code, 'link', input, true);
+    // Read before anything is spent: a take that times out against a hung store may still run
+    // there later and spend the link, where a read spends nothing.
     await requirePending(payload.i);
+    const bound = holdsBinding(input.nonce, payload.b);
     if (rescue && !bound)
       await rescue.keep(rescueKey(payload.b), JSON.stringify([input.state, code]));
+    if (bound && !input.head) return complete(payload, code, 'link', input, true);
     if (!bound) d.openedElsewhere(payload, input);
     return elsewhere(payload, { via: 'callback', code, state: input.state! });
   }
