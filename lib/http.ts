@@ -46,8 +46,14 @@ export function cookieFromHeader(header: string | undefined, name: string): stri
  * disagreement (threat model S3), so it is refused rather than resolved.
  */
 export function queryFields(req: IncomingMessage): Fields {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  return toFields(url.searchParams);
+  // The query as `new URL(req.url).searchParams` reads it (up to a fragment, if any), without
+  // parsing the rest of the URL: URLSearchParams decodes it to the same strings.
+  const url = req.url ?? '/';
+  const hash = url.indexOf('#');
+  const end = hash === -1 ? url.length : hash;
+  const q = url.indexOf('?');
+  if (q === -1 || q > end) return {};
+  return toFields(new URLSearchParams(url.slice(q + 1, end)));
 }
 
 function toFields(params: URLSearchParams): Fields {

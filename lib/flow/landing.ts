@@ -26,6 +26,8 @@ export interface LandingDeps {
     code: string,
     method: SignInMethod,
     client: Client,
+    /** Whether `client` holds the binding: every caller has checked it already. */
+    bound: boolean,
     holdAgain?: () => Promise<void>,
   ) => Promise<Outcome>;
   /** A browser without the binding landed on (or confirmed) a link: relay, confirm or refuse. */
@@ -87,11 +89,13 @@ export function createLanding(d: LandingDeps): {
     }
     const code = checkCode(input.code);
     const payload = states.open(input.state);
+    // Read before anything is spent: a take that times out against a hung store may still run
+    // there later and spend the link, where a read spends nothing.
     await requirePending(payload.i);
     const bound = holdsBinding(input.nonce, payload.b);
     if (rescue && !bound)
       await rescue.keep(rescueKey(payload.b), JSON.stringify([input.state, code]));
-    if (bound && !input.head) return complete(payload, code, 'link', input);
+    if (bound && !input.head) return complete(payload, code, 'link', input, true);
     if (!bound) d.openedElsewhere(payload, input);
     return elsewhere(payload, { via: 'callback', code, state: input.state! });
   }
@@ -108,7 +112,7 @@ export function createLanding(d: LandingDeps): {
     const [state, code] = JSON.parse(record) as [string, string];
     const payload = states.open(state);
     if (!holdsBinding(input.nonce, payload.b)) return null;
-    return complete(payload, code, 'link', input, () => rescue.putBack(key, record));
+    return complete(payload, code, 'link', input, true, () => rescue.putBack(key, record));
   }
 
   async function landWrapped(input: LandInput & { via: 'wrapped' }): Promise<Outcome> {
@@ -135,14 +139,14 @@ export function createLanding(d: LandingDeps): {
     const method = methodOf(bound, input);
     const kept = await held.claim(p.i);
     const holdAgain = (code: string) => () => held.putBack(p.i, code);
-    if (kept !== null) return complete(p, kept, method, input, holdAgain(kept));
+    if (kept !== null) return complete(p, kept, method, input, bound, holdAgain(kept));
     const params = await links.follow(l);
     if (params.get('error') !== null)
       throw new MagicLinkError('ERR_LINK_EXPIRED', 'Provider refused the link');
     if (states.open(params.get('state')).i !== p.i)
       throw new MagicLinkError('ERR_STATE_INVALID', 'Provider returned another state');
     const code = checkCode(params.get('code') ?? '');
-    return complete(p, code, method, input, holdAgain(code));
+    return complete(p, code, method, input, bound, holdAgain(code));
   }
 
   async function confirmCallback(input: ConfirmInput & { via: 'callback' }): Promise<Outcome> {
@@ -153,7 +157,7 @@ export function createLanding(d: LandingDeps): {
       ? null
       : await unboundConfirm(payload, { via: 'callback', code, state: input.state! });
     if (unbound) return unbound;
-    return complete(payload, code, methodOf(bound, input), input);
+    return complete(payload, code, methodOf(bound, input), input, bound);
   }
 
   /** The state a failed link carried, if genuine, for the expired page's one-click resend. */

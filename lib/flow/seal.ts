@@ -33,9 +33,19 @@ export function deriveKey(secret: string, purpose: string): Buffer {
 export function createSealer(
   secrets: readonly string[],
   purpose: string,
-  config: { now?: () => number } = {},
+  config: {
+    now?: () => number;
+    /**
+     * Remember the plaintext of up to this many opened tokens, for tokens a client presents
+     * again and again (a session cookie on every request): opening one again then costs a map
+     * lookup instead of a key schedule and a decryption. 0, the default, caches nothing.
+     */
+    cache?: number;
+  } = {},
 ): Sealer {
   const now = config.now ?? (() => Date.now());
+  const cacheSize = config.cache ?? 0;
+  const opened = cacheSize > 0 ? new Map<string, string>() : null;
   const keys = secrets.map((secret) => deriveKey(secret, `seal:${purpose}`));
   const aad = Buffer.from(`express-magic-link:${purpose}:v${VERSION}`);
 
@@ -59,7 +69,11 @@ export function createSealer(
     return out.toString('base64url');
   }
 
-  function open(raw: Buffer): { x: number; v: unknown } | null {
+  /** The plaintext of a well-formed token, if one of the keys authenticates it. */
+  function decrypt(token: string): string | null {
+    if (!BASE64URL.test(token)) return null;
+    const raw = Buffer.from(token, 'base64url');
+    if (raw.length < 1 + IV_BYTES + TAG_BYTES + 1 || raw[0] !== VERSION) return null;
     const iv = raw.subarray(1, 1 + IV_BYTES);
     const tag = raw.subarray(raw.length - TAG_BYTES);
     const body = raw.subarray(1 + IV_BYTES, raw.length - TAG_BYTES);
@@ -68,16 +82,7 @@ export function createSealer(
         const decipher = createDecipheriv('aes-256-gcm', key, iv);
         decipher.setAAD(aad);
         decipher.setAuthTag(tag);
-        const plain = Buffer.concat([decipher.update(body), decipher.final()]);
-        const parsed: unknown = JSON.parse(plain.toString('utf8'));
-        if (
-          parsed &&
-          typeof parsed === 'object' &&
-          typeof (parsed as { x?: unknown }).x === 'number'
-        ) {
-          return parsed as { x: number; v: unknown };
-        }
-        return null;
+        return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
       } catch {
         // A wrong key and a forged tag fail the same way; try the next (older) secret.
       }
@@ -85,18 +90,42 @@ export function createSealer(
     return null;
   }
 
+  /**
+   * The plaintext of `token`, from the cache when this exact token was opened before. Only
+   * tokens a key authenticated are cached, so a hit needs the whole genuine token, and nothing
+   * is trusted that GCM did not check; expiry is still checked on every use, by the caller.
+   */
+  function plaintextOf(token: string): string | null {
+    if (opened === null) return decrypt(token);
+    const hit = opened.get(token);
+    if (hit !== undefined) return hit;
+    const plain = decrypt(token);
+    if (plain === null) return null;
+    // First in, first out: a bound on memory, not a guess at what is hot.
+    if (opened.size >= cacheSize) opened.delete(opened.keys().next().value!);
+    // A copy: a token cut from a Cookie header is a slice that would keep the whole header alive.
+    opened.set(Buffer.from(token, 'latin1').toString('latin1'), plain);
+    return plain;
+  }
+
   function unseal<T>(token: unknown, options: { graceMs?: number } = {}): UnsealResult<T> {
-    if (typeof token !== 'string' || token.length > MAX_SEALED_LENGTH || !BASE64URL.test(token)) {
+    if (typeof token !== 'string' || token.length > MAX_SEALED_LENGTH) {
       return { ok: false, reason: 'invalid' };
     }
-    const raw = Buffer.from(token, 'base64url');
-    if (raw.length < 1 + IV_BYTES + TAG_BYTES + 1 || raw[0] !== VERSION) {
+    const plain = plaintextOf(token);
+    if (plain === null) return { ok: false, reason: 'invalid' };
+    let parsed: unknown;
+    try {
+      // Parsed on every use, from the plaintext, so every caller gets objects of its own.
+      parsed = JSON.parse(plain);
+    } catch {
       return { ok: false, reason: 'invalid' };
     }
-    const opened = open(raw);
-    if (!opened) return { ok: false, reason: 'invalid' };
-    if (now() >= opened.x + (options.graceMs ?? 0)) return { ok: false, reason: 'expired' };
-    return { ok: true, value: opened.v as T, expiresAt: opened.x };
+    if (!parsed || typeof parsed !== 'object' || typeof (parsed as { x?: unknown }).x !== 'number')
+      return { ok: false, reason: 'invalid' };
+    const { x, v } = parsed as { x: number; v: unknown };
+    if (now() >= x + (options.graceMs ?? 0)) return { ok: false, reason: 'expired' };
+    return { ok: true, value: v as T, expiresAt: x };
   }
 
   return { seal, unseal };

@@ -155,6 +155,8 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     code: string,
     method: SignInMethod,
     client: Client,
+    /** `holdsBinding(client.nonce, payload.b)`, which every caller has already worked out. */
+    bound: boolean,
     /** Called when the code came from our hands and a passing failure spent nothing of it. */
     holdAgain?: () => Promise<void>,
   ): Promise<Outcome> {
@@ -181,16 +183,15 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
       await pending.giveBack(payload.i, binding);
       throw new MagicLinkError('ERR_STATE_INVALID', 'The code belongs to another sign-in');
     }
-    return verified(payload, { profile, tokens }, method, client);
+    return verified(payload, { profile, tokens }, method, bound);
   }
 
   function verified(
     payload: StatePayload,
     signIn: { profile: MagicLinkProfile; tokens?: ProviderTokens | null },
     method: SignInMethod,
-    client: Client,
+    bound: boolean,
   ): Outcome {
-    const bound = holdsBinding(client.nonce, payload.b);
     const { profile } = signIn;
     return {
       kind: 'verified',
@@ -270,7 +271,7 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     const payload = states.open(checked.state);
     if ((await pending.spend(payload.i)) === null)
       throw new MagicLinkError('ERR_LINK_EXPIRED', 'No pending sign-in');
-    return verified(payload, checked, 'code', input);
+    return verified(payload, checked, 'code', holdsBinding(input.nonce, payload.b));
   }
 
   function requestSubject(input: unknown): RequestSubject {

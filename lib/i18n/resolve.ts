@@ -13,6 +13,11 @@ export interface Languages {
   fallback: Locale;
   /** `true` when the answer depends on `Accept-Language` (so responses vary on it). */
   negotiates: boolean;
+  /**
+   * `true` when `choose` runs the app's `locale` function, which must run once per request;
+   * otherwise `choose` is a pure, cheap function of the request's headers.
+   */
+  callsApp: boolean;
   /** The request's translation. Never throws for a bad header; a throwing `locale` function does. */
   choose(req: IncomingMessage): Translation;
   /** The translation of an allowed locale (overrides applied); the fallback's for any other tag. */
@@ -20,6 +25,10 @@ export interface Languages {
 }
 
 const SHIPPED = `one of ${LOCALES.join(', ')}`;
+
+/** Distinct Accept-Language headers whose answer is remembered, and the longest one kept. */
+const REMEMBERED_HEADERS = 200;
+const MAX_REMEMBERED_HEADER = 256;
 
 function resolveAllowed(value: unknown): Locale[] {
   if (value === undefined) return [...LOCALES];
@@ -113,12 +122,29 @@ export function resolveLanguages(options: {
 
   const { locale } = options;
   if (locale === undefined) {
+    // Browsers send one of a handful of Accept-Language headers, the same on every request:
+    // each distinct one is parsed once. Bounded in count and length, first in first out.
+    const byHeader = new Map<string, Translation>();
+    const fallbackTranslation = get(fallback);
     return {
       available,
       fallback,
       negotiates: true,
+      callsApp: false,
       get,
-      choose: (req) => get(negotiateLocale(req.headers['accept-language'], available, fallback)),
+      choose(req) {
+        const header = req.headers['accept-language'];
+        if (header === undefined || header === '') return fallbackTranslation;
+        let t = byHeader.get(header);
+        if (t === undefined) {
+          t = get(negotiateLocale(header, available, fallback));
+          if (header.length <= MAX_REMEMBERED_HEADER) {
+            if (byHeader.size >= REMEMBERED_HEADERS) byHeader.delete(byHeader.keys().next().value!);
+            byHeader.set(header, t);
+          }
+        }
+        return t;
+      },
     };
   }
   if (typeof locale === 'string') {
@@ -135,7 +161,7 @@ export function resolveLanguages(options: {
         'Add it to locales.',
       );
     const fixed = get(locale);
-    return { available, fallback, negotiates: false, get, choose: () => fixed };
+    return { available, fallback, negotiates: false, callsApp: false, get, choose: () => fixed };
   }
   if (typeof locale === 'function') {
     const pick = locale as (req: IncomingMessage) => unknown;
@@ -144,6 +170,7 @@ export function resolveLanguages(options: {
       fallback,
       // The function may well read Accept-Language; say so to caches.
       negotiates: true,
+      callsApp: true,
       get,
       choose(req) {
         const tag = pick(req);

@@ -168,9 +168,9 @@ export function selfHostedProvider(options: SelfHostedProviderOptions = {}): Pro
     };
   }
 
-  /** The per-address count of code checks since the last sign-in. */
-  function failuresKey(address: string): string {
-    return `otpf:${sha256(profileFor(address).id)}`;
+  /** The per-address count of code checks since the last sign-in, keyed by the user's id. */
+  function failuresKey(profile: MagicLinkProfile): string {
+    return `otpf:${sha256(profile.id)}`;
   }
 
   async function finish(token: string): Promise<MagicLinkProfile> {
@@ -178,8 +178,10 @@ export function selfHostedProvider(options: SelfHostedProviderOptions = {}): Pro
     const { store } = ready();
     const record = parseRecord(await store.take(`tok:${sha256(token)}`));
     if (!record) throw new MagicLinkError('ERR_LINK_INVALID', 'Unknown, used or expired token');
-    await store.delete(failuresKey(record.e));
-    return profileFor(record.e);
+    // One profile serves both: its id keys the failure count, and it is what signs in.
+    const profile = profileFor(record.e);
+    await store.delete(failuresKey(profile));
+    return profile;
   }
 
   /** Reserves one check (increment first, then compare), so parallel guesses cannot slip through. */
@@ -207,7 +209,7 @@ export function selfHostedProvider(options: SelfHostedProviderOptions = {}): Pro
     if (!hash || !record || !record.c)
       throw new MagicLinkError('ERR_CODE_INVALID', 'No pending code for this browser');
     await reserve(`otpn:${hash}`, maxAttempts, ttlMs, 'Too many attempts for this link');
-    const failures = failuresKey(record.e);
+    const failures = failuresKey(profileFor(record.e));
     await reserve(
       failures,
       DEFAULT_MAX_CODE_FAILURES_PER_EMAIL,

@@ -85,19 +85,15 @@ export function createHandlers(kit: RouterKit, flow: SignInFlow): Handlers {
         { ...client(c), email: c.fields.email, returnTo: c.fields.returnTo },
         (c.subject as RequestSubject | null) ?? undefined,
       );
-      await respond(c.req, c.res, outcome);
+      await respond(c, outcome);
     },
     resendSubject: (fields) => flow.resendSubject(fields.state),
     async resend(c) {
       const subject = (c.subject as ResendSubject | null) ?? undefined;
-      await respond(
-        c.req,
-        c.res,
-        await flow.resend({ ...client(c), state: c.fields.state }, subject),
-      );
+      await respond(c, await flow.resend({ ...client(c), state: c.fields.state }, subject));
     },
     async verify(c) {
-      await respond(c.req, c.res, await flow.verifyCode({ ...client(c), code: c.fields.code }));
+      await respond(c, await flow.verifyCode({ ...client(c), code: c.fields.code }));
     },
     async callbackGet(c) {
       const { code, state, error } = c.fields;
@@ -107,15 +103,11 @@ export function createHandlers(kit: RouterKit, flow: SignInFlow): Handlers {
         probe: probes(c.fields, CALLBACK_PARAMS),
         via: 'callback' as const,
       };
-      await respond(c.req, c.res, await flow.land({ ...input, code, state, error }));
+      await respond(c, await flow.land({ ...input, code, state, error }));
     },
     async callbackPost(c) {
       const { code, state } = c.fields;
-      await respond(
-        c.req,
-        c.res,
-        await flow.confirm({ ...client(c), via: 'callback', code, state }),
-      );
+      await respond(c, await flow.confirm({ ...client(c), via: 'callback', code, state }));
     },
     async openGet(c) {
       const input = {
@@ -125,14 +117,10 @@ export function createHandlers(kit: RouterKit, flow: SignInFlow): Handlers {
         via: 'wrapped' as const,
         t: c.fields.t,
       };
-      await respond(c.req, c.res, await flow.land(input));
+      await respond(c, await flow.land(input));
     },
     async openPost(c) {
-      await respond(
-        c.req,
-        c.res,
-        await flow.confirm({ ...client(c), via: 'wrapped', t: c.fields.t }),
-      );
+      await respond(c, await flow.confirm({ ...client(c), via: 'wrapped', t: c.fields.t }));
     },
     async logout({ req, res }) {
       await kit.session.signOut(req, res);

@@ -92,6 +92,8 @@ export function createKit(o: ResolvedOptions, cookie: PendingCookie): RouterKit 
     emitAt,
     sentPage: (t, error) => sentPage({ ...sent, error }, t),
     translation(req) {
+      // Only the app's locale function needs remembering per request: it must run once.
+      if (!o.languages.callsApp) return o.languages.choose(req);
       let t = chosen.get(req);
       if (t === undefined) {
         t = o.languages.choose(req);

@@ -6,6 +6,7 @@ import { maskEmail } from '../flow/pending';
 import { appendSetCookie, redirect, sendHtml, sendJson, wantsJson } from '../http';
 import { confirmPage, relayPage } from '../pages/pages';
 import type { RouterKit } from './kit';
+import type { RouteContext } from './routes';
 
 type WithUser = IncomingMessage & { user?: Express.User };
 
@@ -38,13 +39,14 @@ function render(
  */
 export function createResponder(
   kit: RouterKit,
-): (req: IncomingMessage, res: ServerResponse, outcome: Outcome) => Promise<void> {
+): (c: Pick<RouteContext, 'req' | 'res' | 'ip'>, outcome: Outcome) => Promise<void> {
   const { o, paths } = kit;
 
   async function finishSignIn(
     req: IncomingMessage,
     res: ServerResponse,
     outcome: Outcome & { kind: 'verified' },
+    ip: string,
   ): Promise<void> {
     const user = await o.onSignIn(outcome.profile, req, {
       method: outcome.method,
@@ -55,7 +57,8 @@ export function createResponder(
     await kit.session.signIn(req, res, user);
     (req as WithUser).user = user;
     if (outcome.bound) appendSetCookie(res, kit.cookie.clear());
-    kit.emit(req, {
+    // The address the dispatcher read once: Express computes req.ip anew on every read.
+    kit.emitAt(ip, {
       type: 'sign_in',
       userId: user.id,
       email: maskEmail(user.email),
@@ -65,7 +68,7 @@ export function createResponder(
     else redirect(res, outcome.returnTo);
   }
 
-  return async function respond(req, res, outcome) {
+  return async function respond({ req, res, ip }, outcome) {
     switch (outcome.kind) {
       case 'sent':
         appendSetCookie(res, kit.cookie.set(outcome.nonce));
@@ -73,7 +76,7 @@ export function createResponder(
         else redirect(res, paths.sent);
         return;
       case 'verified':
-        return finishSignIn(req, res, outcome);
+        return finishSignIn(req, res, outcome, ip);
       case 'confirm':
         // HEAD gets the same page's headers; neither spends anything.
         render(

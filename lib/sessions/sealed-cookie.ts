@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MagicLinkError } from '../errors';
 import { createSealer } from '../flow/seal';
@@ -23,6 +23,8 @@ export const DEFAULT_SESSION_COOKIE = 'mlsession';
 const MAX_LIFETIME_MS = 400 * 24 * 60 * 60 * 1000;
 const MIN_LIFETIME_MS = 60 * 1000;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Session cookies whose plaintext is remembered (about 1 kB each), so most requests decrypt nothing. */
+const OPENED_COOKIES = 1000;
 
 const KNOWN_OPTIONS = [
   'secret',
@@ -170,8 +172,8 @@ function parseGeneration(value: string | null): number {
 
 const revokedKey = (sid: string) => `revoked:${sid}`;
 // A user id can be long or odd; its hash keeps keys short and safe for any store.
-const generationKey = (userId: string) =>
-  `gen:${createHash('sha256').update(userId).digest('base64url')}`;
+// One-shot hash(): no Hash object on every request.
+const generationKey = (userId: string) => `gen:${hash('sha256', userId, 'base64url')}`;
 
 /**
  * A {@link SessionAdapter} that keeps the signed-in user in one sealed cookie (AES-256-GCM): no
@@ -254,7 +256,8 @@ export function sealedCookieSession(options: SealedCookieSessionOptions): Sealed
       'Pass e.g. () => Date.now(), or leave it out.',
     );
 
-  const sealer = createSealer(secrets, 'session-cookie', { now });
+  // The same cookie comes back on every request until it is resealed: open each one only once.
+  const sealer = createSealer(secrets, 'session-cookie', { now, cache: OPENED_COOKIES });
   const refreshMs = refreshAfter * idleMs;
   const own = checkStore(options.store);
   let store: Store | undefined = own && prefixedStore(own, 'session:');

@@ -41,4 +41,26 @@ describe('sealed values', () => {
       expect(old.unseal(bad.toString('base64url')).ok).toBe(false);
     }
   });
+
+  it('with a cache, open a token again without decrypting it, still expiring and still fresh', () => {
+    let now = 1_000_000;
+    const sealer = createSealer([SECRET], 'session-cookie', { now: () => now, cache: 2 });
+    const token = sealer.seal({ user: { id: 'u1' } }, 60_000);
+    const first = sealer.unseal<{ user: { id: string; extra?: string } }>(token);
+    expect(first).toMatchObject({ ok: true, value: { user: { id: 'u1' } } });
+    // Each caller gets objects of its own: a change to one is not seen by the next.
+    if (first.ok) first.value.user.extra = 'changed';
+    expect(sealer.unseal(token)).toMatchObject({ ok: true, value: { user: { id: 'u1' } } });
+    expect(sealer.unseal(token)).not.toMatchObject({ value: { user: { extra: 'changed' } } });
+    // A tampered copy of a cached token is still refused.
+    const raw = Buffer.from(token, 'base64url');
+    raw[raw.length - 1]! ^= 1;
+    expect(sealer.unseal(raw.toString('base64url'))).toEqual({ ok: false, reason: 'invalid' });
+    // Bounded: older tokens leave the cache and still open, by decryption.
+    const others = [1, 2, 3].map((n) => sealer.seal({ n }, 60_000));
+    for (const other of others) expect(sealer.unseal(other).ok).toBe(true);
+    expect(sealer.unseal(token).ok).toBe(true);
+    now += 60_000;
+    expect(sealer.unseal(token)).toEqual({ ok: false, reason: 'expired' });
+  });
 });
