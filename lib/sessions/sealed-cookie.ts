@@ -173,7 +173,21 @@ function parseGeneration(value: string | null): number {
 const revokedKey = (sid: string) => `revoked:${sid}`;
 // A user id can be long or odd; its hash keeps keys short and safe for any store.
 // One-shot hash(): no Hash object on every request.
-const generationKey = (userId: string) => `gen:${hash('sha256', userId, 'base64url')}`;
+const generationKeys = new Map<string, string>();
+/** At most this many user ids keep their hashed key, first in first out. */
+const GENERATION_KEY_CACHE = 1000;
+function generationKey(userId: string): string {
+  const known = generationKeys.get(userId);
+  if (known !== undefined) return known;
+  const key = `gen:${hash('sha256', userId, 'base64url')}`;
+  // The ids come from cookies we sealed ourselves; only short ones are kept, and only so many.
+  if (userId.length <= 256) {
+    if (generationKeys.size >= GENERATION_KEY_CACHE)
+      generationKeys.delete(generationKeys.keys().next().value!);
+    generationKeys.set(userId, key);
+  }
+  return key;
+}
 
 /**
  * A {@link SessionAdapter} that keeps the signed-in user in one sealed cookie (AES-256-GCM): no
