@@ -14,15 +14,27 @@
 // sign-in, unexpected status codes) exits 1.
 //
 // Options: --rounds=3 --seconds=3 --connections=10 --sign-ins=3000 --pin=0 (no pinning)
-import { execFileSync, fork, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { URLSearchParams } from 'node:url';
 import autocannon from 'autocannon';
 import { args } from './args.mjs';
+import {
+  LABEL,
+  LOAD_CORE,
+  OURS,
+  REQUEST,
+  SERVER_CORE,
+  email,
+  pin,
+  requestBody,
+  requestHeaders,
+  requestLink,
+  setPinning,
+  signIn,
+  startRedis,
+  startServer,
+} from './stacks.mjs';
 
 const ROUNDS = args.rounds ?? 3;
 const ROUND_SECONDS = args.seconds ?? 3;
@@ -35,37 +47,8 @@ const SPARE_LINKS = 2 * CONNECTIONS;
 /** A server whose CPU was busy less than this share of a round was not the bottleneck. */
 const SATURATED = 0.85;
 
-const canPin =
-  (args.pin ?? 1) !== 0 &&
-  os.cpus().length >= 2 &&
-  spawnSync('taskset', ['--version'], { stdio: 'ignore' }).error === undefined;
-const SERVER_CORE = '0';
-const LOAD_CORE = '1';
-function pin(pid, core) {
-  if (canPin) execFileSync('taskset', ['-a', '-p', '-c', core, String(pid)], { stdio: 'ignore' });
-}
+const canPin = setPinning((args.pin ?? 1) !== 0);
 pin(process.pid, LOAD_CORE);
-
-/** How each stack is asked for a link: its documented route and body. */
-const REQUEST = {
-  'magic-link': { path: '/auth/magic-link', form: true, status: 303 },
-  sealed: { path: '/auth/magic-link', form: true, status: 303 },
-  'sealed-redis': { path: '/auth/magic-link', form: true, status: 303 },
-  bare: { path: '/auth/magic-link', form: true, status: 303 },
-  'passport-magic-link': { path: '/auth/magiclink', form: true, status: 303 },
-  'passport-magic-login': { path: '/auth/magiclogin', form: false, status: 200 },
-};
-const LABEL = {
-  'magic-link': 'express-magic-link, express-session',
-  sealed: 'express-magic-link, `sealedCookieSession`',
-  'sealed-redis': 'express-magic-link, `sealedCookieSession` + `redisStore`',
-  'hand-guard': 'express-session + a hand-written guard',
-  'hand-guard-redis': 'express-session + connect-redis + a hand-written guard',
-  bare: 'bare Express',
-  'passport-magic-link': 'passport 0.7 + passport-magic-link 3.0 + express-session',
-  'passport-magic-login': 'passport 0.7 + passport-magic-login 1.2 + express-session',
-};
-const OURS = new Set(['magic-link', 'sealed', 'sealed-redis']);
 
 const sections = [];
 const targets = [];
@@ -77,34 +60,6 @@ function fail(message) {
   console.error(`BROKEN: ${message}`);
 }
 
-async function startServer(stack, options = {}) {
-  const child = fork(new URL('./server.mjs', import.meta.url), [stack, JSON.stringify(options)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  pin(child.pid, SERVER_CORE);
-  const [message] = await Promise.race([
-    once(child, 'message'),
-    once(child, 'exit').then(([code]) => {
-      throw new Error(`bench server ${stack} exited with ${code} before it was ready`);
-    }),
-  ]);
-  const server = {
-    stack,
-    origin: message.origin,
-    async ask(question) {
-      child.send(question);
-      const [answer] = await once(child, 'message');
-      return answer;
-    },
-    async stop() {
-      const exited = once(child, 'exit');
-      child.disconnect();
-      await exited;
-    },
-  };
-  return server;
-}
-
 async function withServers(stacks, options, body) {
   const servers = await Promise.all(stacks.map((stack) => startServer(stack, options)));
   try {
@@ -112,46 +67,6 @@ async function withServers(stacks, options, body) {
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
   }
-}
-
-async function freePort() {
-  const probe = createServer();
-  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
-/** A throwaway redis-server on loopback, pinned with the servers; null when there is none. */
-async function startRedis() {
-  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).error) return null;
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
-  pin(child.pid, SERVER_CORE);
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const ok = await new Promise((resolve) => {
-      const probe = createServer();
-      probe.once('error', () => resolve(true));
-      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(false)));
-    });
-    if (ok) break;
-    if (Date.now() > deadline || child.exitCode !== null)
-      throw new Error('redis-server did not start');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    async stop() {
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
 
 /** One autocannon run; checks every status, and measures the server's CPU time per request. */
@@ -228,62 +143,6 @@ async function interleave(contenders, warm = true) {
     for (const c of contenders) rounds.get(c.stack).push(await c.run(ROUND_SECONDS, false));
   }
   return new Map(contenders.map((c) => [c.stack, summarize(rounds.get(c.stack))]));
-}
-
-function cookiesOf(res) {
-  return res.headers
-    .getSetCookie()
-    .map((line) => line.split(';')[0])
-    .filter((pair) => !pair.endsWith('='));
-}
-
-const email = (i) => `bench+${i}@example.com`;
-
-function requestBody(stack, address) {
-  return REQUEST[stack].form
-    ? new URLSearchParams({ email: address }).toString()
-    : JSON.stringify({ destination: address });
-}
-
-function requestHeaders(server, cookie) {
-  return {
-    'content-type': REQUEST[server.stack].form
-      ? 'application/x-www-form-urlencoded'
-      : 'application/json',
-    origin: server.origin,
-    ...(cookie ? { cookie } : {}),
-  };
-}
-
-/** Asks for a link as a browser would; returns the cookies the answer set (ours: `mlink`). */
-async function requestLink(server, address, cookie) {
-  const { path, status } = REQUEST[server.stack];
-  const res = await fetch(`${server.origin}${path}`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: requestHeaders(server, cookie),
-    body: requestBody(server.stack, address),
-  });
-  if (res.status !== status)
-    throw new Error(`${server.stack}: POST ${path} answered ${res.status}`);
-  return cookie ?? cookiesOf(res).join('; ');
-}
-
-/** A real sign-in: ask for a link, take it from the delivery function, follow it. */
-async function signIn(server) {
-  if (server.stack.startsWith('hand-guard')) {
-    return cookiesOf(await fetch(`${server.origin}/login`)).join('; ');
-  }
-  if (server.stack === 'bare') return '';
-  const pending = await requestLink(server, email(0));
-  const { links } = await server.ask('links');
-  const res = await fetch(links[0], { redirect: 'manual', headers: { cookie: pending } });
-  if (res.status !== 303) throw new Error(`${server.stack}: the link answered ${res.status}`);
-  const session = cookiesOf(res).join('; ');
-  const check = await fetch(`${server.origin}/private`, { headers: { cookie: session } });
-  if (check.status !== 200)
-    throw new Error(`${server.stack}: signed in, /private answered ${check.status}`);
-  return session;
 }
 
 async function rssOf(servers) {
