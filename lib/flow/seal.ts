@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
 import { randomFill } from './random';
+import { fifoCache } from '../fifo-cache';
 
 /** Sealed values longer than this are refused before any decoding work. */
 export const MAX_SEALED_LENGTH = 4096;
@@ -45,7 +46,7 @@ export function createSealer(
 ): Sealer {
   const now = config.now ?? (() => Date.now());
   const cacheSize = config.cache ?? 0;
-  const opened = cacheSize > 0 ? new Map<string, string>() : null;
+  const opened = cacheSize > 0 ? fifoCache<string, string>(cacheSize) : null;
   const keys = secrets.map((secret) => deriveKey(secret, `seal:${purpose}`));
   const aad = Buffer.from(`express-magic-link:${purpose}:v${VERSION}`);
 
@@ -101,8 +102,6 @@ export function createSealer(
     if (hit !== undefined) return hit;
     const plain = decrypt(token);
     if (plain === null) return null;
-    // First in, first out: a bound on memory, not a guess at what is hot.
-    if (opened.size >= cacheSize) opened.delete(opened.keys().next().value!);
     // A copy: a token cut from a Cookie header is a slice that would keep the whole header alive.
     opened.set(Buffer.from(token, 'latin1').toString('latin1'), plain);
     return plain;

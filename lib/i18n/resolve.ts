@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { fail } from '../option-checks';
+import { fifoCache } from '../fifo-cache';
 import { CATALOGUES, LOCALES, isLocale } from './catalogues';
 import type { Locale } from './catalogues';
 import { negotiateLocale, placeholdersOf, translationOf } from './index';
@@ -124,7 +125,7 @@ export function resolveLanguages(options: {
   if (locale === undefined) {
     // Browsers send one of a handful of Accept-Language headers, the same on every request:
     // each distinct one is parsed once. Bounded in count and length, first in first out.
-    const byHeader = new Map<string, Translation>();
+    const byHeader = fifoCache<string, Translation>(REMEMBERED_HEADERS);
     const fallbackTranslation = get(fallback);
     return {
       available,
@@ -138,10 +139,7 @@ export function resolveLanguages(options: {
         let t = byHeader.get(header);
         if (t === undefined) {
           t = get(negotiateLocale(header, available, fallback));
-          if (header.length <= MAX_REMEMBERED_HEADER) {
-            if (byHeader.size >= REMEMBERED_HEADERS) byHeader.delete(byHeader.keys().next().value!);
-            byHeader.set(header, t);
-          }
+          if (header.length <= MAX_REMEMBERED_HEADER) byHeader.set(header, t);
         }
         return t;
       },

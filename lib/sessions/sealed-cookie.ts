@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MagicLinkError } from '../errors';
+import { fifoCache } from '../fifo-cache';
 import { createSealer } from '../flow/seal';
 import { randomBytes } from '../flow/random';
 import { cookieFromHeader, serializeCookie } from '../http';
@@ -171,21 +172,15 @@ function parseGeneration(value: string | null): number {
 }
 
 const revokedKey = (sid: string) => `revoked:${sid}`;
-// A user id can be long or odd; its hash keeps keys short and safe for any store.
-// One-shot hash(): no Hash object on every request.
-const generationKeys = new Map<string, string>();
-/** At most this many user ids keep their hashed key, first in first out. */
-const GENERATION_KEY_CACHE = 1000;
+/** At most 1000 user ids keep their hashed key, first in first out. */
+const generationKeys = fifoCache<string, string>(1000);
 function generationKey(userId: string): string {
   const known = generationKeys.get(userId);
   if (known !== undefined) return known;
+  // A user id can be long or odd; its hash keeps keys short and safe for any store.
   const key = `gen:${hash('sha256', userId, 'base64url')}`;
   // The ids come from cookies we sealed ourselves; only short ones are kept, and only so many.
-  if (userId.length <= 256) {
-    if (generationKeys.size >= GENERATION_KEY_CACHE)
-      generationKeys.delete(generationKeys.keys().next().value!);
-    generationKeys.set(userId, key);
-  }
+  if (userId.length <= 256) generationKeys.set(userId, key);
   return key;
 }
 
