@@ -7,17 +7,11 @@
 // 200 with the session and refuse without it. Prints one JSON line, { stack: "ok" | error };
 // exits 1 if any stack failed. The Redis stacks need redis-server: without it they are
 // reported as "skipped", which fails under CI=true.
-import { signIn, startRedis, startServer } from './stacks.mjs';
+import { LABEL, signIn, startRedis, startServer } from './stacks.mjs';
 
-const MEMORY_STACKS = [
-  'magic-link',
-  'sealed',
-  'hand-guard',
-  'bare',
-  'passport-magic-link',
-  'passport-magic-login',
-];
-const REDIS_STACKS = ['sealed-redis', 'hand-guard-redis'];
+// Every stack the bench knows; those on Redis share one throwaway redis-server.
+const REDIS_STACKS = Object.keys(LABEL).filter((stack) => stack.endsWith('-redis'));
+const MEMORY_STACKS = Object.keys(LABEL).filter((stack) => !REDIS_STACKS.includes(stack));
 
 const report = {};
 let failed = false;
