@@ -210,7 +210,7 @@ describe('the code blocks in README.md and docs/', () => {
     const found = new Set(blocks.map((b) => b.page));
     expect(found).toContain('README.md');
     expect([...found].filter((p) => p.startsWith('docs/')).length).toBeGreaterThanOrEqual(8);
-    expect(blocks.length).toBeGreaterThanOrEqual(30);
+    expect(blocks.length).toBeGreaterThanOrEqual(25);
   });
 
   test('a block that does not compile fails the check, naming its page and line', () => {
@@ -223,6 +223,12 @@ describe('the code blocks in README.md and docs/', () => {
   test('every ts and js block compiles under strict nodenext against the packed package', () => {
     const fixture = relative(ROOT, BROKEN_FIXTURE);
     const errors = diagnostics.filter((d) => d.page !== fixture).map((d) => d.message);
+    // Anything tsc reports that maps to no block (a broken tsconfig, a missing type package)
+    // counts too: only the fixture's one error may be left.
+    const unmapped = tscOutput
+      .split('\n')
+      .filter((line) => /error TS\d+/.test(line) && !line.includes('fixtures_docs_broken'));
+    errors.push(...unmapped.filter((line) => !/^blocks\//.test(line.trim())));
     expect({ errors, tsc: errors.length ? tscOutput : '' }).toEqual({ errors: [], tsc: '' });
   });
 
