@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, posix, relative } from 'node:path';
 import { freePort } from '../helpers/processes';
 import { BIN, ROOT, STEP_TIMEOUT_MS, dep, install, pack, run } from './pack';
 
@@ -88,6 +88,15 @@ async function pages(): Promise<string[]> {
   const top = (await readdir(ROOT)).filter((f) => f.endsWith('.md'));
   const docs = (await readdir(join(ROOT, 'docs'))).filter((f) => f.endsWith('.md'));
   return [...top, ...docs.map((f) => `docs/${f}`)].sort();
+}
+
+/** A heading's anchor, as GitHub and npm make it. */
+function slug(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '')
+    .replace(/ /g, '-');
 }
 
 /** `docs/options.md` line 12, as a file name tsc reports. */
@@ -230,6 +239,36 @@ describe('the code blocks in README.md and docs/', () => {
       .filter((line) => /error TS\d+/.test(line) && !line.includes('fixtures_docs_broken'));
     errors.push(...unmapped.filter((line) => !/^blocks\//.test(line.trim())));
     expect({ errors, tsc: errors.length ? tscOutput : '' }).toEqual({ errors: [], tsc: '' });
+  });
+
+  test('every link between the pages names a page and a heading that exist', async () => {
+    const broken: string[] = [];
+    const all = await pages();
+    const headings = new Map<string, Set<string>>();
+    for (const page of all) {
+      const text = await readFile(join(ROOT, page), 'utf8');
+      headings.set(page, new Set([...text.matchAll(/^#+ (.+)$/gm)].map((m) => slug(m[1]!))));
+    }
+    for (const page of all) {
+      const text = await readFile(join(ROOT, page), 'utf8');
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/i.test(target!)) continue;
+        const [path, anchor] = target!.split('#');
+        const file = path ? posix.normalize(posix.join(posix.dirname(page), path)) : page;
+        if (
+          path &&
+          !(await readFile(join(ROOT, file)).then(
+            () => true,
+            () => false,
+          ))
+        ) {
+          broken.push(`${page}: ${target} (no ${file})`);
+        } else if (anchor !== undefined && file.endsWith('.md')) {
+          if (!headings.get(file)?.has(anchor)) broken.push(`${page}: ${target} (no heading)`);
+        }
+      }
+    }
+    expect(broken).toEqual([]);
   });
 
   test("README's keyless app runs as pasted and signs in through the dev mailbox", async () => {
