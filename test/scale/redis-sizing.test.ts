@@ -13,7 +13,7 @@ import { TEST_COMMAND_TIMEOUT_MS, describeWithRedis } from '../helpers/redis';
 
 // Bytes in Redis per pending sign-in and per signed-in session, measured through the real
 // router (self-hosted provider) and express-session with connect-redis, set up as in
-// example-app/app.mjs. The README's sizing figures come from what this prints.
+// example-app/app.mjs. The sizing figures in docs/stores.md come from what this prints.
 
 /** Sign-ins measured. */
 const N = 1000;
@@ -52,7 +52,7 @@ async function inBatches<T>(items: T[], fn: (item: T) => Promise<void>): Promise
   }
 }
 
-describeWithRedis('Redis memory per pending sign-in and per session (README sizing)', (redis) => {
+describeWithRedis('Redis memory per pending sign-in and per session (docs/stores.md sizing)', (redis) => {
   let client: Client;
   let server: Server;
   let url: string;
@@ -175,7 +175,7 @@ describeWithRedis('Redis memory per pending sign-in and per session (README sizi
     );
 
     // Sane bounds, about twice what Redis 7.0 with jemalloc measures: fails if a change makes
-    // either grow far past the README's figures, or if nothing was measured at all.
+    // either grow far past the figures in docs/stores.md, or if nothing was measured at all.
     expect(pendingKeys).toBeGreaterThanOrEqual(3);
     expect(pendingBytes).toBeGreaterThan(300);
     expect(pendingBytes).toBeLessThan(3000);
