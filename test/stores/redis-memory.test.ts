@@ -116,7 +116,7 @@ describeWithRedis('redisStore: every key it writes has a TTL', (redis) => {
   }, 120_000);
 });
 
-describeWithRedis('redisStore: memory per key (the figures in the README)', (redis) => {
+describeWithRedis('redisStore: memory per key (the figures in docs/stores.md)', (redis) => {
   let client: Redis;
   beforeAll(async () => {
     client = await connectIoredis(redis().url);
@@ -277,7 +277,7 @@ describeWithRedis('redisStore when Redis reaches maxmemory', (redis) => {
   });
 
   it.each(['volatile-lru', 'allkeys-lru', 'volatile-ttl', 'volatile-random'])(
-    '%s: a flood silently evicts pending sign-ins and counters (why the README says noeviction)',
+    '%s: a flood silently evicts pending sign-ins and counters (why docs/stores.md says noeviction)',
     async (policy) => {
       const store = redisStore(client, { commandTimeoutMs: PATIENT_MS });
       const early = Array.from({ length: 200 }, (_, i) => `pending:early${i}`);
