@@ -7,6 +7,7 @@ import {
   devMailbox,
   magicLinkRouter,
   memoryStore,
+  postgresStore,
   redisStore,
   requireUser,
   sealedCookieSession,
@@ -48,6 +49,8 @@ function secretFrom(env, name) {
  * - MAGIC_LINK_PROVIDER=self-hosted: no third party; email over SMTP_URL, or a local dev SMTP server;
  * - REDIS_URL: sessions, tokens and rate limits in Redis, shared by every instance;
  *   REDIS_CLUSTER_NODES=host:port,host:port,…: the same in a Redis Cluster.
+ * - DATABASE_URL (and no Redis): tokens and rate limits in Postgres (postgresStore), shared by
+ *   every instance; sessions are sealed cookies (SESSION=sealed is implied).
  * - SESSION=sealed: no express-session; the user lives in one sealed cookie
  *   (sealedCookieSession), and only its revocation list is kept in the store.
  */
@@ -63,7 +66,9 @@ export async function createExampleApp(env = process.env) {
     );
   }
   const selfHosted = providerName === 'self-hosted';
-  const sessionKind = env.SESSION || 'express-session';
+  const postgres = Boolean(env.DATABASE_URL && !env.REDIS_URL && !env.REDIS_CLUSTER_NODES);
+  // express-session has no Postgres store here: with Postgres, the user lives in a sealed cookie.
+  const sessionKind = env.SESSION || (postgres ? 'sealed' : 'express-session');
   if (!SESSIONS.includes(sessionKind)) {
     throw new Error(
       `SESSION=${sessionKind} is not a session kind. Use one of: ${SESSIONS.join(', ')}.`,
@@ -92,6 +97,13 @@ export async function createExampleApp(env = process.env) {
     cleanup.push(() => client.quit().catch(() => client.destroy()));
     store = redisStore(client);
     if (!sealed) sessionStore = new RedisStore({ client, prefix: 'example:sess:' });
+  } else if (postgres) {
+    const { default: pg } = await import('pg');
+    const pool = new pg.Pool({ connectionString: env.DATABASE_URL });
+    pool.on('error', () => {});
+    cleanup.push(() => pool.end());
+    store = postgresStore(pool);
+    await store.ensureSchema();
   }
 
   let mailer = null;

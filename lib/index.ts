@@ -38,11 +38,20 @@ export { expressSessionAdapter } from './sessions/express-session';
 export type { ExpressSessionAdapterOptions } from './sessions/express-session';
 export { sealedCookieSession } from './sessions/sealed-cookie';
 export type { SealedCookieSession, SealedCookieSessionOptions } from './sessions/sealed-cookie';
-export type { Store } from './stores/store';
+export type { Store, StoreEntry } from './stores/store';
 export { memoryStore } from './stores/memory';
 export type { MemoryStore, MemoryStoreOptions } from './stores/memory';
 export { redisStore } from './stores/redis';
 export type { RedisStoreClient, RedisStoreOptions } from './stores/redis';
+export { postgresStore } from './stores/postgres';
+export type {
+  PgPoolClientLike,
+  PgPoolLike,
+  PostgresStore,
+  PostgresStoreOptions,
+} from './stores/postgres';
+export { postgresSchemaSql } from './stores/postgres-schema';
+export type { PostgresSchemaOptions } from './stores/postgres-schema';
 export type { RateLimitOptions, RateLimitRule } from './flow/rate-limit';
 export type { Mailer, MailMessage } from './mail/mailer';
 export { smtpMailer } from './mail/smtp';

@@ -10,7 +10,11 @@ export const MAX_REFUSED_CODES = 3;
  * atomic take, so a state is single-use across every instance that shares the store. This module owns the `pending:` keyspace.
  */
 export interface PendingStore {
-  open(id: string, binding: string): Promise<void>;
+  /**
+   * Opens the record; with `state`, also remembers it as this browser's newest (see
+   * `remember`), in the same round trip.
+   */
+  open(id: string, binding: string, state?: string): Promise<void>;
   exists(id: string): Promise<boolean>;
   /** Atomically spends the record; the binding it held, or `null` when none was pending. */
   spend(id: string): Promise<string | null>;
@@ -36,8 +40,17 @@ export function createPendingStore(
   boundRefusals: boolean,
 ): PendingStore {
   const key = (id: string) => `pending:${id}`;
+  const last = (binding: string) => `${key('last')}:${binding}`;
   return {
-    open: (id, binding) => store.set(key(id), binding, ttlMs),
+    open: (id, binding, state) =>
+      state === undefined || store.setMany === undefined
+        ? store
+            .set(key(id), binding, ttlMs)
+            .then(() => (state === undefined ? undefined : store.set(last(binding), state, ttlMs)))
+        : store.setMany([
+            { key: key(id), value: binding, ttlMs },
+            { key: last(binding), value: state, ttlMs },
+          ]),
     exists: async (id) => (await store.get(key(id))) !== null,
     spend: (id) => store.take(key(id)),
     async mayRetry(id, err) {
@@ -45,8 +58,8 @@ export function createPendingStore(
       const { count } = await store.increment(`${key(id)}:refused`, ttlMs);
       return count < MAX_REFUSED_CODES;
     },
-    remember: (binding, state) => store.set(`${key('last')}:${binding}`, state, ttlMs),
-    lastState: (binding) => store.get(`${key('last')}:${binding}`),
+    remember: (binding, state) => store.set(last(binding), state, ttlMs),
+    lastState: (binding) => store.get(last(binding)),
     giveBack: (id, binding) => store.set(key(id), binding, ttlMs).catch(() => undefined),
   };
 }

@@ -88,14 +88,15 @@ export function createSender(o: SenderDeps): {
       const state = o.states.seal(payload, o.ttlMs);
       // Opened before the email goes out, so a click that beats this job's last step still
       // finds it; withdrawn if sending fails, so a link from a failed attempt finds no record.
-      await o.pending.open(payload.i, payload.b);
+      // The state to resend is remembered in the same round trip (one write, not two); if
+      // sending then fails, a resend from it offers a new link, which is all it can do.
+      await o.pending.open(payload.i, payload.b, o.rememberState ? state : undefined);
       try {
         await deliver(address, payload, state, client);
       } catch (err) {
         await o.pending.spend(payload.i).catch(() => undefined);
         throw err;
       }
-      if (o.rememberState) await o.pending.remember(payload.b, state);
       o.emit({ type: 'link_sent', email: maskEmail(address) }, ip);
     } catch (err) {
       const failure =

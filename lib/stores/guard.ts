@@ -33,6 +33,12 @@ export function guardStore(store: Store): Store {
     take: (key) => guarded(() => store.take(key)),
     increment: (key, ttl) => guarded(() => store.increment(key, ttl)),
     delete: (key) => guarded(() => store.delete(key)),
+    // Every caller may use setMany: a store without it gets the sets one after another.
+    setMany: (entries) =>
+      guarded(async () => {
+        if (typeof store.setMany === 'function') return store.setMany(entries);
+        for (const { key, value, ttlMs } of entries) await store.set(key, value, ttlMs);
+      }),
   };
   if (typeof store.getSync === 'function') {
     wrapped.getSync = (key) => {

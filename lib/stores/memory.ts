@@ -1,5 +1,5 @@
 import { MagicLinkError } from '../errors';
-import type { Store } from './store';
+import type { Store, StoreEntry } from './store';
 
 /**
  * How many keys a {@link memoryStore} holds at most: about 25 MB of heap when full of counters
@@ -53,6 +53,8 @@ export interface MemoryStore extends Store {
    * drops all expired entries first).
    */
   readonly size: number;
+  /** Several `set`s in one synchronous step: all of them, or (when full) none. */
+  setMany(entries: readonly StoreEntry[]): Promise<void>;
   /** Drops every entry. */
   clear(): void;
 }
@@ -251,6 +253,20 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       const ttl = checkTtl(ttlMs);
       const at = now();
       put(key, value, at + ttl, at);
+    },
+
+    async setMany(list) {
+      const at = now();
+      const writes = list.map(({ key, value, ttlMs }) => ({
+        key,
+        value,
+        expiresAt: at + checkTtl(ttlMs),
+      }));
+      dropExpired(at);
+      const added = new Set(writes.map((w) => w.key).filter((key) => !entries.has(key)));
+      // All or nothing: refused before the first write when the new keys would not fit.
+      if (entries.size + added.size > maxEntries) throw full();
+      for (const w of writes) put(w.key, w.value, w.expiresAt, at);
     },
 
     async take(key) {

@@ -12,6 +12,10 @@ export function prefixedStore(store: Store, prefix: string): Store {
     increment: (key, ttlMs) => store.increment(prefix + key, ttlMs),
     delete: (key) => store.delete(prefix + key),
   };
+  if (typeof store.setMany === 'function') {
+    view.setMany = (entries) =>
+      store.setMany!(entries.map((e) => ({ key: prefix + e.key, value: e.value, ttlMs: e.ttlMs })));
+  }
   if (typeof store.getSync === 'function') view.getSync = (key) => store.getSync!(prefix + key);
   return view;
 }

@@ -1,5 +1,14 @@
 import { MagicLinkError } from '../errors';
-import type { Store } from './store';
+import { adapt } from './redis-adapter';
+import type { RedisStoreClient } from './redis-adapter';
+import type { Store, StoreEntry } from './store';
+
+export type {
+  IoRedisLikeClient,
+  NodeRedisLikeClient,
+  NodeRedisLikeCluster,
+  RedisStoreClient,
+} from './redis-adapter';
 
 /** Prepended to every key, so the package's keys can share a Redis database with the app's. */
 export const DEFAULT_PREFIX = 'mlink:';
@@ -10,28 +19,6 @@ export const DEFAULT_PREFIX = 'mlink:';
  * flow then fails closed with a 503 instead of holding the request open.
  */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 1000;
-
-/** The part of an `ioredis` client (`Redis` or `Cluster`) that {@link redisStore} uses. */
-export interface IoRedisLikeClient {
-  readonly status: string;
-  call(command: string, ...args: (string | number)[]): Promise<unknown>;
-}
-
-/** The part of a node-redis v4+ client (`createClient()` from `redis`) that {@link redisStore} uses. */
-export interface NodeRedisLikeClient {
-  readonly isReady: boolean;
-  sendCommand(args: string[]): Promise<unknown>;
-}
-
-/** The part of a node-redis v4+ cluster (`createCluster()` from `redis`) that {@link redisStore} uses. */
-export interface NodeRedisLikeCluster {
-  readonly isReady: boolean;
-  readonly masters: unknown;
-  sendCommand(firstKey: string, isReadonly: boolean, args: string[]): Promise<unknown>;
-}
-
-/** Any client {@link redisStore} accepts. It is matched by shape; neither package is imported. */
-export type RedisStoreClient = IoRedisLikeClient | NodeRedisLikeClient | NodeRedisLikeCluster;
 
 /** Options for {@link redisStore}. */
 export interface RedisStoreOptions {
@@ -86,31 +73,6 @@ const TAKE_SCRIPT = `local value = redis.call('GET', KEYS[1])
 if value then redis.call('DEL', KEYS[1]) end
 return value`;
 
-type Send = (key: string, args: string[]) => Promise<unknown>;
-
-/** The part of an ioredis pipeline used to route WAIT. */
-interface IoRedisPipeline {
-  call(command: string, ...args: (string | number)[]): IoRedisPipeline;
-  exec(): Promise<unknown>;
-}
-
-/** The part of a node-redis cluster MULTI used to route WAIT. */
-interface NodeRedisClusterMulti {
-  addCommand(firstKey: string, isReadonly: boolean, args: string[]): NodeRedisClusterMulti;
-  execAsPipeline(): Promise<unknown[]>;
-}
-
-interface Adapter {
-  /** Why the client cannot take a command right now, or undefined when it can. */
-  notReady(): string | undefined;
-  send: Send;
-  /**
-   * `WAIT replicas timeoutMs` on the connection that serves `key` (WAIT counts that
-   * connection's writes), or undefined when the client cannot route it there.
-   */
-  wait?: (key: string, replicas: number, timeoutMs: number) => Promise<unknown>;
-}
-
 /**
  * A {@link Store} on Redis, shared by every instance of the app. Works with an `ioredis` client
  * or a node-redis v4+ client (`createClient()` or `createCluster()` from `redis`).
@@ -158,7 +120,10 @@ interface Adapter {
  * await client.connect();
  * const store = redisStore(client, { prefix: 'myapp:mlink:' });
  */
-export function redisStore(client: RedisStoreClient, options: RedisStoreOptions = {}): Store {
+export function redisStore(
+  client: RedisStoreClient,
+  options: RedisStoreOptions = {},
+): Store & { setMany(entries: readonly StoreEntry[]): Promise<void> } {
   const adapter = adapt(client);
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(
@@ -289,6 +254,28 @@ export function redisStore(client: RedisStoreClient, options: RedisStoreOptions 
       await replicated('set', k);
     },
 
+    async setMany(entries) {
+      const commands = entries.map(({ key, value, ttlMs }) => {
+        const k = prefix + key;
+        return ['SET', k, value, 'PX', String(checkTtl(ttlMs))];
+      });
+      const first = commands[0]?.[1];
+      if (first === undefined) return;
+      const multi = adapter.multi;
+      if (multi) {
+        // One MULTI on one connection: one round trip, one key per command (no slot rules).
+        await run('setMany', first, ['MULTI'], () => multi(commands));
+      } else {
+        // A cluster's keys may live on several nodes: every SET is sent at once, each to its
+        // own node, so the round trips overlap. The same key twice still ends with the last.
+        const last = new Map(commands.map((command) => [command[1]!, command]));
+        await Promise.all(
+          [...last.values()].map((command) => run('setMany', command[1]!, command)),
+        );
+      }
+      await Promise.all(commands.map((command) => replicated('setMany', command[1]!)));
+    },
+
     async take(key) {
       const k = prefix + key;
       const value = await takeOnce(k);
@@ -317,94 +304,6 @@ export function redisStore(client: RedisStoreClient, options: RedisStoreOptions 
       await replicated('delete', k);
     },
   };
-}
-
-function adapt(client: unknown): Adapter {
-  if (typeof client !== 'object' || client === null) {
-    throw new TypeError(
-      `redisStore: client must be a connected ioredis or node-redis client, but got ${client === null ? 'null' : typeof client}. ` +
-        'Pass the client itself, e.g. redisStore(new Redis(url)) or redisStore(createClient({ url })).',
-    );
-  }
-  const c = client as Record<string, unknown>;
-
-  if (typeof c['status'] === 'string' && typeof c['call'] === 'function') {
-    const io = client as IoRedisLikeClient;
-    const pipeline = c['pipeline'];
-    return {
-      // A pipeline goes to one connection; in an ioredis Cluster, to the node that serves its
-      // keys (PTTL of the key, a harmless read, routes it), where a bare WAIT would go to a
-      // random node.
-      wait:
-        typeof pipeline === 'function'
-          ? async (key, replicas, ms) => {
-              const results = (await (pipeline.call(client) as IoRedisPipeline)
-                .call('PTTL', key)
-                .call('WAIT', replicas, ms)
-                .exec()) as [Error | null, unknown][] | null;
-              const [error, reply] = results?.[1] ?? [new Error('the WAIT pipeline was discarded')];
-              if (error) throw error;
-              return reply;
-            }
-          : (_key, replicas, ms) => io.call('WAIT', replicas, ms),
-      notReady() {
-        if (io.status === 'ready') return undefined;
-        return io.status === 'wait'
-          ? 'the ioredis client has not connected (it was created with lazyConnect): call await client.connect() before serving'
-          : `the ioredis client is not ready (status: ${io.status})`;
-      },
-      send: (_key, [command, ...args]) => io.call(command!, ...args),
-    };
-  }
-
-  // node-redis v4 in legacyMode keeps the promise API under `.v4`.
-  const modern =
-    typeof c['v4'] === 'object' && c['v4'] !== null ? (c['v4'] as Record<string, unknown>) : c;
-  if (typeof c['isReady'] === 'boolean' && typeof modern['sendCommand'] === 'function') {
-    const readiness = client as { readonly isReady: boolean };
-    const notReady = () =>
-      readiness.isReady
-        ? undefined
-        : 'the node-redis client is not ready: call await client.connect() before serving, or Redis is unreachable';
-    if ('masters' in c) {
-      const cluster = client as NodeRedisLikeCluster;
-      const multi = c['multi'];
-      return {
-        notReady,
-        send: (key, args) => cluster.sendCommand(key, false, args),
-        // sendCommand would send WAIT (keyless, "all shards") to every master; a pipeline routed
-        // by the key goes to the connection that served the key's writes.
-        wait:
-          typeof multi === 'function'
-            ? async (key, replicas, ms) => {
-                const replies = await (multi.call(client) as NodeRedisClusterMulti)
-                  .addCommand(key, false, ['WAIT', String(replicas), String(ms)])
-                  .execAsPipeline();
-                return replies[0];
-              }
-            : undefined,
-      };
-    }
-    const single = modern as unknown as NodeRedisLikeClient;
-    return {
-      notReady,
-      send: (_key, args) => single.sendCommand(args),
-      wait: (_key, replicas, ms) => single.sendCommand(['WAIT', String(replicas), String(ms)]),
-    };
-  }
-
-  if (typeof c['sendCommand'] === 'function' || typeof c['call'] === 'function') {
-    throw new TypeError(
-      'redisStore: client looks like a Redis client but has neither a `status` (ioredis) nor an ' +
-        '`isReady` (node-redis v4+) property. Pass an ioredis client or a node-redis v4+ client; ' +
-        'node-redis v3 is not supported.',
-    );
-  }
-  throw new TypeError(
-    'redisStore: client is not an ioredis or node-redis client. ' +
-      'Pass the client itself, e.g. redisStore(new Redis(url)) or redisStore(createClient({ url })), ' +
-      'not a URL or an options object.',
-  );
 }
 
 // ioredis hangs the command's arguments on its errors (`err.command.args`); for `set` they are the

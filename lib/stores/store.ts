@@ -19,12 +19,27 @@
  *   dropping a pending sign-in, a token or a counter instead would kill links and reset rate
  *   and attempt limits. (On Redis, this is `maxmemory-policy noeviction`.)
  */
+/** One write of {@link Store.setMany}. */
+export interface StoreEntry {
+  key: string;
+  value: string;
+  ttlMs: number;
+}
+
 export interface Store {
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
   take(key: string): Promise<string | null>;
   increment(key: string, ttlMs: number): Promise<{ count: number; resetMs: number }>;
   delete(key: string): Promise<void>;
+  /**
+   * Optional: several `set`s in one round trip (Redis `MULTI`, one Postgres statement, one step
+   * in memory), as if made one after another: a key given twice ends with its last value. Each
+   * key keeps its own TTL. Not all-or-nothing on every store: when it rejects, any of the keys
+   * may or may not have been written. The router calls it where one request writes several
+   * keys, and falls back to `set` for each when a store leaves it out.
+   */
+  setMany?(entries: readonly StoreEntry[]): Promise<void>;
   /**
    * Optional: `get`, answered synchronously, for a store that can (such as `memoryStore`). Same
    * semantics as `get`; it throws where `get` would reject. Callers feature-detect it, so a store

@@ -297,6 +297,28 @@ export function storeConformanceCases(
     },
   );
 
+  add('setMany, when the store has it, writes every key with its own TTL', async (store, key) => {
+    if (store.setMany === undefined) return;
+    await store.set(key('old'), 'before', LONG_TTL_MS);
+    await store.setMany([
+      { key: key('a'), value: 'A', ttlMs: LONG_TTL_MS },
+      { key: key('short'), value: 'S', ttlMs: SHORT_TTL_MS },
+      { key: key('old'), value: 'after', ttlMs: SHORT_TTL_MS },
+      { key: key('twice'), value: 'first', ttlMs: LONG_TTL_MS },
+      { key: key('twice'), value: 'second', ttlMs: LONG_TTL_MS },
+    ]);
+    await store.setMany([]);
+    assert.equal(await store.get(key('a')), 'A');
+    assert.equal(await store.get(key('short')), 'S');
+    assert.equal(await store.get(key('old')), 'after', 'setMany overwrites');
+    assert.equal(await store.get(key('twice')), 'second', 'the last write to a key wins');
+    await advance(SHORT_TTL_MS + 50);
+    assert.equal(await store.get(key('short')), null, 'each key keeps its own TTL');
+    assert.equal(await store.get(key('old')), null, 'the new TTL replaces the old one');
+    assert.equal(await store.take(key('a')), 'A');
+    assert.equal(await store.take(key('a')), null);
+  });
+
   add('getSync, when the store has it, agrees with get', async (store, key) => {
     if (store.getSync === undefined) return;
     const peek = (k: string) => store.getSync!(k);

@@ -14,7 +14,7 @@ export const TIME_SCALE = 10;
  * clock, seen through this, lives in slowed-down time. The store does all its own expiry.
  */
 export function slowedDown(store: Store, scale = TIME_SCALE): Store {
-  return {
+  const view: Store = {
     get: (key) => store.get(key),
     set: (key, value, ttlMs) => store.set(key, value, ttlMs * scale),
     take: (key) => store.take(key),
@@ -24,6 +24,11 @@ export function slowedDown(store: Store, scale = TIME_SCALE): Store {
     },
     delete: (key) => store.delete(key),
   };
+  if (store.setMany !== undefined) {
+    view.setMany = (entries) =>
+      store.setMany!(entries.map((e) => ({ ...e, ttlMs: e.ttlMs * scale })));
+  }
+  return view;
 }
 
 /**

@@ -1,0 +1,323 @@
+import { MagicLinkError } from '../errors';
+import { DEFAULT_POSTGRES_TABLE, postgresSchemaSql, quoteTable } from './postgres-schema';
+import type { PostgresSchemaOptions } from './postgres-schema';
+import type { Store, StoreEntry } from './store';
+
+/**
+ * How long one store call may take, waiting for a pooled connection included, before it rejects;
+ * Postgres also cancels the statement itself after this long (`statement_timeout`). These
+ * statements touch one or a few rows by primary key, so a second means a lock held elsewhere, a
+ * hung server or an exhausted pool: the flow then fails closed with a 503.
+ */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 1000;
+
+/** Expired rows deleted by one sweep at most; a sweep runs after every {@link SWEEP_EVERY} writes. */
+const SWEEP_LIMIT = 500;
+const SWEEP_EVERY = 50;
+/** A schema change may wait for locks far longer than a store call. */
+const SCHEMA_TIMEOUT_MS = 30_000;
+
+/** A connection checked out of a pool: the part of `pg`'s `PoolClient` that {@link postgresStore} uses. */
+export interface PgPoolClientLike {
+  query(text: string): Promise<unknown>;
+  release(destroy?: boolean | Error): void;
+}
+
+/** The part of a `pg` `Pool` that {@link postgresStore} uses; matched by shape, `pg` is not imported. */
+export interface PgPoolLike {
+  connect(): Promise<PgPoolClientLike>;
+}
+
+/** Options for {@link postgresStore}. */
+export interface PostgresStoreOptions {
+  /**
+   * The table: `name` (in the connection's search path) or `schema.name`.
+   *
+   * @default 'magic_link_store'
+   */
+  table?: string;
+  /**
+   * Milliseconds one call may take before it rejects with `ERR_STORE_UNAVAILABLE`. Set on each
+   * statement with `SET LOCAL statement_timeout`, whatever the pool's own settings.
+   *
+   * @default 1000 ({@link DEFAULT_STATEMENT_TIMEOUT_MS})
+   */
+  statementTimeoutMs?: number;
+}
+
+/** A {@link Store} on Postgres, with its schema helpers. */
+export interface PostgresStore extends Store {
+  setMany(entries: readonly StoreEntry[]): Promise<void>;
+  /** Creates the table and its index if they do not exist (see {@link postgresSchemaSql}). */
+  ensureSchema(options?: PostgresSchemaOptions): Promise<void>;
+  /** Deletes up to 500 expired rows now; resolves with how many it deleted. */
+  sweep(): Promise<number>;
+}
+
+interface Result {
+  rows: Record<string, unknown>[];
+}
+
+/**
+ * A {@link Store} on Postgres, shared by every instance of the app, for apps that already run
+ * Postgres and no Redis. Pass the app's `pg` `Pool`; `pg` is an optional peer dependency.
+ *
+ * - One round trip per call: each call is one simple-protocol message, `SET LOCAL
+ *   statement_timeout` and the statement, run as one implicit transaction. Keys and values go
+ *   in as hex, so nothing the app stores is ever parsed as SQL.
+ * - `take` is `DELETE … RETURNING`: when several instances race for one token, exactly one row
+ *   is deleted, by one of them.
+ * - `increment` is one `INSERT … ON CONFLICT DO UPDATE`: increment first, then the caller
+ *   compares; the first increment sets the expiry, later ones keep it (a fixed window).
+ * - Time is the database's `now()`, so every instance agrees whatever its own clock says.
+ * - Every row expires: reads ignore expired rows, and every 50th write starts a sweep that
+ *   deletes up to 500 of them (`FOR UPDATE SKIP LOCKED`, so sweeps never wait on anyone). No
+ *   cron job is needed.
+ * - Fails closed: a call that cannot get a connection and an answer within
+ *   `statementTimeoutMs` rejects with `ERR_STORE_UNAVAILABLE` (the router answers `503`), and
+ *   its connection is destroyed rather than returned to the pool. Once Postgres answers
+ *   again, calls succeed again.
+ * - Primary only: every call also runs `SET LOCAL transaction_read_only = off`, which a hot
+ *   standby refuses, so a pool pointed at a read replica fails closed instead of reading
+ *   tokens that the primary has already spent.
+ *
+ * @example
+ * import pg from 'pg';
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * const store = postgresStore(pool);
+ * await store.ensureSchema(); // or run postgresSchemaSql() from your migrations
+ * app.use(magicLinkRouter({ provider, secret, origin, store }));
+ */
+export function postgresStore(pool: PgPoolLike, options: PostgresStoreOptions = {}): PostgresStore {
+  if (typeof pool !== 'object' || pool === null || typeof pool.connect !== 'function') {
+    throw new TypeError(
+      'postgresStore: pool must be a pg Pool (or anything with its connect()). ' +
+        'Pass new pg.Pool({ connectionString }), not a URL or a Client.',
+    );
+  }
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(
+      'postgresStore: options must be an object. Call postgresStore(pool) or postgresStore(pool, { table }).',
+    );
+  }
+  const tableName = options.table ?? DEFAULT_POSTGRES_TABLE;
+  const table = quoteTable(tableName);
+  const timeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+  if (typeof timeoutMs !== 'number' || !Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new TypeError(
+      `postgresStore: statementTimeoutMs must be a positive whole number of milliseconds, but got ${String(timeoutMs)}. ` +
+        `Omit it for the default of ${DEFAULT_STATEMENT_TIMEOUT_MS}.`,
+    );
+  }
+
+  /** Runs one message on a pooled connection, bounded by `limitMs` from the call on. */
+  function run(what: string, sql: string, limitMs = timeoutMs): Promise<Result[]> {
+    const text = `SET LOCAL statement_timeout = ${limitMs}; SET LOCAL transaction_read_only = off; ${sql}`;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      let held: PgPoolClientLike | undefined;
+      const timer = setTimeout(() => {
+        settled = true;
+        // A connection whose statement may still run (or whose server hangs) is not reused.
+        held?.release(true);
+        reject(unavailable(`${what} timed out after ${limitMs} ms`));
+      }, limitMs);
+      timer.unref();
+      const fail = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(error instanceof MagicLinkError ? error : unavailable(`${what} failed`, error));
+      };
+      let connecting: Promise<PgPoolClientLike>;
+      try {
+        connecting = Promise.resolve(pool.connect());
+      } catch (error) {
+        connecting = Promise.reject(error);
+      }
+      connecting.then((client) => {
+        if (settled) {
+          client.release();
+          return;
+        }
+        held = client;
+        client.query(text).then(
+          (reply) => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            client.release();
+            resolve(results(what, reply));
+          },
+          (error: unknown) => {
+            if (!settled) client.release(true);
+            fail(error);
+          },
+        );
+      }, fail);
+    });
+  }
+
+  let writes = 0;
+  let sweeping = false;
+  const sweepSql = `DELETE FROM ${table} WHERE key IN (SELECT key FROM ${table} WHERE expires_at <= now() ORDER BY expires_at LIMIT ${SWEEP_LIMIT} FOR UPDATE SKIP LOCKED) AND expires_at <= now()`;
+
+  async function sweep(): Promise<number> {
+    const replies = await run('sweep', `${sweepSql} RETURNING 1`);
+    return replies.at(-1)!.rows.length;
+  }
+
+  /** After every SWEEP_EVERY writes, one sweep in the background; never more than one at once. */
+  function wrote(): void {
+    writes += 1;
+    if (writes % SWEEP_EVERY !== 0 || sweeping) return;
+    sweeping = true;
+    sweep()
+      .catch(() => undefined)
+      .finally(() => (sweeping = false));
+  }
+
+  const upsert = (rows: string[]) =>
+    `INSERT INTO ${table} (key, value, expires_at) VALUES ${rows.join(', ')} ` +
+    'ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at';
+  const row = (key: string, value: string, ttlMs: number) =>
+    `(${hex(key)}, ${hex(value)}, ${expiry(checkTtl(ttlMs))})`;
+
+  return {
+    async get(key) {
+      const replies = await run(
+        'get',
+        `SELECT value FROM ${table} WHERE key = ${hex(key)} AND expires_at > now()`,
+      );
+      const found = replies.at(-1)!.rows[0];
+      return found === undefined ? null : text('get', found['value']);
+    },
+
+    async set(key, value, ttlMs) {
+      await run('set', upsert([row(key, value, ttlMs)]));
+      wrote();
+    },
+
+    async setMany(entries) {
+      if (!Array.isArray(entries)) {
+        throw new TypeError('postgresStore: setMany takes an array of { key, value, ttlMs }.');
+      }
+      // One INSERT may not touch a row twice: the last write to a key wins, as in sequence.
+      const last = new Map<string, string>();
+      for (const { key, value, ttlMs } of entries) last.set(key, row(key, value, ttlMs));
+      if (last.size === 0) return;
+      await run('setMany', upsert([...last.values()]));
+      wrote();
+    },
+
+    async take(key) {
+      // Deletes an expired row too (it is garbage), but hands out only a live one.
+      const replies = await run(
+        'take',
+        `DELETE FROM ${table} WHERE key = ${hex(key)} RETURNING value, expires_at > now() AS live`,
+      );
+      const found = replies.at(-1)!.rows[0];
+      return found === undefined || found['live'] !== true ? null : text('take', found['value']);
+    },
+
+    async increment(key, ttlMs) {
+      const live = 't.expires_at > now()';
+      const replies = await run(
+        'increment',
+        `INSERT INTO ${table} AS t (key, value, expires_at) VALUES (${hex(key)}, ${hex('1')}, ${expiry(checkTtl(ttlMs))}) ` +
+          `ON CONFLICT (key) DO UPDATE SET ` +
+          `value = CASE WHEN ${live} THEN convert_to((convert_from(t.value, 'UTF8')::bigint + 1)::text, 'UTF8') ELSE excluded.value END, ` +
+          `expires_at = CASE WHEN ${live} THEN t.expires_at ELSE excluded.expires_at END ` +
+          `RETURNING convert_from(value, 'UTF8') AS count, ceil(extract(epoch FROM expires_at - now()) * 1000)::text AS reset_ms`,
+      );
+      wrote();
+      const found = replies.at(-1)!.rows[0];
+      const count = Number(found?.['count']);
+      const resetMs = Number(found?.['reset_ms']);
+      if (!Number.isSafeInteger(count) || !Number.isFinite(resetMs)) {
+        throw unavailable('increment got an unexpected reply from Postgres');
+      }
+      return { count, resetMs };
+    },
+
+    async delete(key) {
+      await run('delete', `DELETE FROM ${table} WHERE key = ${hex(key)}`);
+    },
+
+    sweep,
+
+    async ensureSchema(schemaOptions = {}) {
+      // Two instances starting at once must not race on CREATE … IF NOT EXISTS.
+      await run(
+        'ensureSchema',
+        `SELECT pg_advisory_xact_lock(hashtext('express-magic-link:schema')); ` +
+          postgresSchemaSql({ ...schemaOptions, table: tableName }),
+        SCHEMA_TIMEOUT_MS,
+      );
+    },
+  };
+}
+
+/** A simple-protocol message with several statements answers with an array of results. */
+function results(what: string, reply: unknown): Result[] {
+  const list = Array.isArray(reply) ? (reply as unknown[]) : [reply];
+  for (const r of list) {
+    if (typeof r !== 'object' || r === null || !Array.isArray((r as Result).rows)) {
+      throw unavailable(`${what} got an unexpected reply from Postgres`);
+    }
+  }
+  return list as Result[];
+}
+
+/**
+ * A string as a bytea literal made only of hex digits: no quoting, escaping or encoding setting
+ * (`standard_conforming_strings`, `client_encoding`) can turn a key or value into SQL.
+ */
+function hex(value: string): string {
+  return `decode('${Buffer.from(value, 'utf8').toString('hex')}', 'hex')`;
+}
+
+function expiry(ttlMs: number): string {
+  return `now() + ${ttlMs} * interval '1 millisecond'`;
+}
+
+function text(what: string, value: unknown): string {
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  throw unavailable(`${what} got an unexpected reply from Postgres`);
+}
+
+function unavailable(detail: string, cause?: unknown): MagicLinkError {
+  return new MagicLinkError(
+    'ERR_STORE_UNAVAILABLE',
+    `postgresStore: ${detail}`,
+    cause === undefined ? {} : { cause: withoutQuery(cause) },
+  );
+}
+
+/**
+ * pg's errors can carry the statement's text or parameters (`where`, `internalQuery`), and ours
+ * hold keys and values in hex; logs and onEvent must never carry those, so the cause goes on as
+ * a copy with only its message, SQLSTATE and severity.
+ */
+function withoutQuery(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const e = error as Error & { code?: unknown; severity?: unknown };
+  // A data exception (SQLSTATE class 22) quotes the offending input, which may be a stored value.
+  const quotesInput = typeof e.code === 'string' && e.code.startsWith('22');
+  const copy = new Error(
+    quotesInput ? `data exception (SQLSTATE ${String(e.code)})` : error.message,
+  );
+  copy.name = error.name;
+  Object.assign(copy, { code: e.code, severity: e.severity });
+  return copy;
+}
+
+// Whole milliseconds, rounded up, as redisStore does: a tiny TTL must not mean "already expired".
+function checkTtl(ttlMs: number): number {
+  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
+    throw new TypeError(
+      `postgresStore: ttlMs must be a positive number of milliseconds, but got ${String(ttlMs)}.`,
+    );
+  }
+  return Math.ceil(ttlMs);
+}
