@@ -29,6 +29,8 @@ const DEPENDENCIES = [
   '@types/express-session',
   '@types/node',
   '@types/jest',
+  'pg',
+  '@types/pg',
 ].map((name) => dep(name));
 
 const TSCONFIG = {
