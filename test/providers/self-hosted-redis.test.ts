@@ -62,7 +62,9 @@ describeWithRedis('self-hosted code cap on Redis', (redis) => {
 
     // Locked for codes, even the right one; every key it wrote expires.
     const fresh = await startFor('binding-fresh');
-    await expect(provider.verifyCode!('binding-fresh', fresh, undefined, reserve)).rejects.toMatchObject({
+    await expect(
+      provider.verifyCode!('binding-fresh', fresh, undefined, reserve),
+    ).rejects.toMatchObject({
       code: 'ERR_CODE_LOCKED',
     });
     for (const key of await client.keys('*')) expect(await client.pttl(key)).toBeGreaterThan(0);

@@ -406,7 +406,9 @@ describe.each(SDKS)('workosMagicAuthProvider with $name', ({ client, major }) =>
       expect(locked.retryAfter).toBeLessThanOrEqual(600);
       expect(authCalls()).toBe(0);
       // WorkOS saw none of the guesses, so it did not lock the code: the link in our email works.
-      await expect(provider.finish(sealedOf(link))).resolves.toMatchObject({ profile: { id: expect.any(String) } });
+      await expect(provider.finish(sealedOf(link))).resolves.toMatchObject({
+        profile: { id: expect.any(String) },
+      });
     });
 
     it('the right code after 4 wrong ones signs in', async () => {
