@@ -266,15 +266,10 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
         input.nonce ? 'Malformed code' : 'No pending cookie',
       );
     const binding = bindingOf(input.nonce);
-    // Each address a typed code is checked against is charged once, before any comparison:
-    // the relay and the provider may both look at one code, and must not charge it twice.
-    const charged = new Set<string>();
-    const reserve = async (email: string): Promise<void> => {
-      const key = budgetKey(email);
-      if (charged.has(key)) return;
-      charged.add(key);
-      await budget.reserve(key);
-    };
+    // Every comparison is charged before it is made: when the relay holds a sign-in and the
+    // provider has a code for this browser too, one typed code is checked against both, which
+    // is two chances at a guess, so it costs two.
+    const reserve = (email: string) => budget.reserve(budgetKey(email));
     const relayed = relay ? await relay.claim(binding, code, reserve) : null;
     if (relay && relayed) {
       try {
@@ -289,11 +284,17 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
       }
     }
     if (!provider.verifyCode) throw new MagicLinkError('ERR_CODE_INVALID', 'Wrong code');
-    const checked = await call(provider.verifyCode(binding, code, providerClient(input), reserve));
+    let charged = false;
+    const checked = await call(
+      provider.verifyCode(binding, code, providerClient(input), (email) => {
+        charged = true;
+        return reserve(email);
+      }),
+    );
     const payload = states.open(checked.state);
     // A provider that never said whose code it checked is charged now, and refused when the
     // address is locked, so its right code cannot sign in past the budget either.
-    if (charged.size === 0) await reserve(payload.e);
+    if (!charged) await reserve(payload.e);
     if ((await pending.spend(payload.i)) === null)
       throw new MagicLinkError('ERR_LINK_EXPIRED', 'No pending sign-in');
     return verified(payload, checked, 'code', holdsBinding(input.nonce, payload.b));
