@@ -21,6 +21,7 @@ export type {
   ProviderContext,
   ProviderSignIn,
   ProviderTokens,
+  ReserveCodeCheck,
   StartContext,
   StartResult,
 } from './providers/provider';

@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { MagicLinkError } from '../errors';
 import type { Store } from '../stores/store';
 
 /** At most `limit` requests in each fixed window of `windowMs` milliseconds. */
@@ -205,6 +206,61 @@ export function createRateLimiter(store: Store, options: RateLimitOptions = {}):
       }
       return keys.binding === undefined ? OK : consume('binding', 'binding', keys.binding);
     },
+  };
+}
+
+/**
+ * Failed code checks allowed per address until a sign-in succeeds, for every kind of code (the
+ * code in our email, the relay code, a WorkOS Magic Auth code), across every link, browser and
+ * IP. NIST SP 800-63B §3.2.2 caps failed attempts at 100.
+ */
+export const MAX_CODE_FAILURES_PER_ADDRESS = 100;
+
+/**
+ * The failure count lives at most a day from the first failure it counts, so the budget is at
+ * most {@link MAX_CODE_FAILURES_PER_ADDRESS} guesses per address per day: one chance in 10,000
+ * of hitting a 6-digit code.
+ */
+export const CODE_FAILURE_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/** One failure budget per address, shared by every kind of code (see {@link createCodeBudget}). */
+export interface CodeBudget {
+  /**
+   * Reserves one check for the address with this throttle key, before any code is compared:
+   * the count goes up first, then is compared, so parallel guesses cannot slip past the cap.
+   * Throws `ERR_CODE_LOCKED` once the budget is spent, even for the right code.
+   */
+  reserve(throttleKey: string): Promise<void>;
+  /** A sign-in for the address succeeded (by any means): its count starts again. */
+  reset(throttleKey: string): Promise<void>;
+}
+
+/**
+ * The per-address code budget, on the same {@link Store} as every other count (`Store.increment`
+ * is atomic, on Redis too), so every instance shares it. Addresses are stored only as SHA-256
+ * digests: `rl:code:<digest>`. It counts every check and is cleared by a successful sign-in,
+ * so what it holds is the checks that failed since the last sign-in.
+ *
+ * @example
+ * const budget = createCodeBudget(store);
+ * await budget.reserve(throttleKey); // throws ERR_CODE_LOCKED after 100 failures
+ */
+export function createCodeBudget(
+  store: Store,
+  limit = MAX_CODE_FAILURES_PER_ADDRESS,
+  windowMs = CODE_FAILURE_WINDOW_MS,
+): CodeBudget {
+  const key = (throttleKey: string) => `rl:code:${digest(throttleKey)}`;
+  return {
+    async reserve(throttleKey) {
+      const { count, resetMs } = await store.increment(key(throttleKey), windowMs);
+      if (count > limit) {
+        throw new MagicLinkError('ERR_CODE_LOCKED', 'Too many failed codes for this address', {
+          retryAfter: Math.max(1, Math.ceil(resetMs / 1000)),
+        });
+      }
+    },
+    reset: (throttleKey) => store.delete(key(throttleKey)),
   };
 }
 

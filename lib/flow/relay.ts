@@ -12,6 +12,8 @@ export type RelayFields =
 interface RelayRecord {
   /** The pending sign-in's id. */
   i: string;
+  /** The address the link went to: its code budget counts relay-code guesses too. */
+  e: string;
   f: RelayFields;
 }
 
@@ -22,18 +24,24 @@ export interface Relay {
    * Holds what the link carried, sealed, for the browser that holds `binding`, until the link
    * expires. The newest relayed sign-in of a browser replaces an older one.
    */
-  hold(binding: string, id: string, fields: RelayFields): Promise<void>;
+  hold(binding: string, id: string, fields: RelayFields, email: string): Promise<void>;
   /**
    * The fields held for `binding`, when `code` is that sign-in's relay code; spends them. A wrong
    * code counts; after {@link MAX_RELAY_ATTEMPTS} the held fields are dropped, so guessing needs
-   * the link to be opened again elsewhere.
+   * the link to be opened again elsewhere. Before the code is compared, `reserve` charges the
+   * address's code budget, and rejects (so nothing is compared) once it is spent.
    */
-  claim(binding: string, code: string): Promise<{ id: string; fields: RelayFields } | null>;
+  claim(
+    binding: string,
+    code: string,
+    reserve: (email: string) => Promise<void>,
+  ): Promise<{ id: string; email: string; fields: RelayFields } | null>;
 }
 
 function isRecord(value: unknown): value is RelayRecord {
   const v = value as Partial<RelayRecord> | null;
-  if (!v || typeof v.i !== 'string' || !v.f || typeof v.f !== 'object') return false;
+  if (!v || typeof v.i !== 'string' || typeof v.e !== 'string') return false;
+  if (!v.f || typeof v.f !== 'object') return false;
   const f = v.f as Partial<Record<string, unknown>>;
   return f.via === 'callback'
     ? typeof f.code === 'string' && typeof f.state === 'string'
@@ -66,19 +74,20 @@ export function createRelay(store: Store, secrets: readonly string[], ttlMs: num
 
   return {
     codeFor,
-    async hold(binding, id, fields) {
-      const record: RelayRecord = { i: id, f: fields };
+    async hold(binding, id, fields, email) {
+      const record: RelayRecord = { i: id, e: email, f: fields };
       await store.set(recordKey(binding), sealer.seal(record, ttlMs), ttlMs);
     },
-    async claim(binding, code) {
+    async claim(binding, code, reserve) {
       const record = await read(binding);
       if (!record) return null;
+      await reserve(record.e);
       const expected = Buffer.from(codeFor(record.i));
       const given = Buffer.from(code);
       if (given.length === expected.length && timingSafeEqual(given, expected)) {
         // Atomic, so two tabs typing the code at once finish one sign-in.
         const taken = await store.take(recordKey(binding));
-        return taken === null ? null : { id: record.i, fields: record.f };
+        return taken === null ? null : { id: record.i, email: record.e, fields: record.f };
       }
       const { count } = await store.increment(attemptsKey(binding, record.i), ttlMs);
       if (count >= MAX_RELAY_ATTEMPTS) await store.delete(recordKey(binding));

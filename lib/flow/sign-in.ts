@@ -6,6 +6,7 @@ import type { Provider, ProviderTokens, ResolvedCapabilities } from '../provider
 import type { Store } from '../stores/store';
 import { restorable, sameAddress } from './credential';
 import { parseEmail } from './email';
+import { createCodeBudget } from './rate-limit';
 import type { EmailResult } from './email';
 import type { Outcome, SignInMethod } from './outcomes';
 import { bindingOf, holdsBinding, maskEmail } from './pending';
@@ -111,6 +112,12 @@ export interface SignInFlow {
   resendSubject(state: unknown): ResendSubject;
 }
 
+/** The key an address's code budget is counted under: its throttle key, as for the email limits. */
+function budgetKey(address: string): string {
+  const parsed = parseEmail(address);
+  return parsed.ok ? parsed.throttleKey : address.trim().toLowerCase();
+}
+
 /**
  * The sign-in flow: plain values in, outcomes out. It never sees `req` or `res` and never names
  * a provider; what differs between providers is wired here once, from their capabilities.
@@ -133,6 +140,9 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
       })
     : null;
   const call = <T>(promise: Promise<T>) => withTimeout(promise, deps.providerTimeoutMs);
+  // One failure budget per address for every kind of code (email, relay, Magic Auth), kept
+  // here rather than in a provider so that no kind of code has a budget of its own (A11).
+  const budget = createCodeBudget(deps.store);
 
   const sender = createSender({
     provider,
@@ -186,13 +196,16 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     return verified(payload, { profile, tokens }, method, bound);
   }
 
-  function verified(
+  async function verified(
     payload: StatePayload,
     signIn: { profile: MagicLinkProfile; tokens?: ProviderTokens | null },
     method: SignInMethod,
     bound: boolean,
-  ): Outcome {
+  ): Promise<Outcome> {
     const { profile } = signIn;
+    // The address signed in: the code guesses against it start again from zero. A store that
+    // fails here leaves the count as it was (the safe side) and does not undo the sign-in.
+    await budget.reset(budgetKey(payload.e)).catch(() => undefined);
     return {
       kind: 'verified',
       profile,
@@ -212,7 +225,7 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
       throw new MagicLinkError('ERR_CROSS_DEVICE_DENIED', 'Link opened in another browser');
     const maskedEmail = maskEmail(payload.e);
     if (relay) {
-      await relay.hold(payload.b, payload.i, fields);
+      await relay.hold(payload.b, payload.i, fields, payload.e);
       return { kind: 'relay', code: relay.codeFor(payload.i), maskedEmail };
     }
     const { via, ...posted } = fields;
@@ -253,22 +266,35 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
         input.nonce ? 'Malformed code' : 'No pending cookie',
       );
     const binding = bindingOf(input.nonce);
-    const relayed = relay ? await relay.claim(binding, code) : null;
+    // Every comparison is charged before it is made: when the relay holds a sign-in and the
+    // provider has a code for this browser too, one typed code is checked against both, which
+    // is two chances at a guess, so it costs two.
+    const reserve = (email: string) => budget.reserve(budgetKey(email));
+    const relayed = relay ? await relay.claim(binding, code, reserve) : null;
     if (relay && relayed) {
       try {
         return await confirm({ ...input, ...relayed.fields, relayed: true });
       } catch (err) {
         // A passing failure spent nothing: the same code works again.
         if (restorable(err) && err.code !== 'ERR_LINK_INVALID')
-          await relay.hold(binding, relayed.id, relayed.fields).catch(() => undefined);
+          await relay
+            .hold(binding, relayed.id, relayed.fields, relayed.email)
+            .catch(() => undefined);
         throw err;
       }
     }
     if (!provider.verifyCode) throw new MagicLinkError('ERR_CODE_INVALID', 'Wrong code');
+    let charged = false;
     const checked = await call(
-      provider.verifyCode(bindingOf(input.nonce), code, providerClient(input)),
+      provider.verifyCode(binding, code, providerClient(input), (email) => {
+        charged = true;
+        return reserve(email);
+      }),
     );
     const payload = states.open(checked.state);
+    // A provider that never said whose code it checked is charged now, and refused when the
+    // address is locked, so its right code cannot sign in past the budget either.
+    if (!charged) await reserve(payload.e);
     if ((await pending.spend(payload.i)) === null)
       throw new MagicLinkError('ERR_LINK_EXPIRED', 'No pending sign-in');
     return verified(payload, checked, 'code', holdsBinding(input.nonce, payload.b));

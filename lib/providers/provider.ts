@@ -1,6 +1,12 @@
 import type { MagicLinkProfile } from '../profile';
 import type { Store } from '../stores/store';
 
+/**
+ * Reserves one code check against the address's failure budget; rejects with `ERR_CODE_LOCKED`
+ * when the budget is spent. The flow passes it to `verifyCode`.
+ */
+export type ReserveCodeCheck = (email: string) => Promise<void>;
+
 /** What `magicLinkRouter()` shares with its provider. */
 export interface ProviderContext {
   store: Store;
@@ -103,11 +109,17 @@ export interface Provider {
    * tokens issued with it. Spends the code. `client` is the browser that finishes.
    */
   finish(code: string, client?: ProviderClient): Promise<MagicLinkProfile | ProviderSignIn>;
-  /** Check a one-time code typed by the user in the browser that holds `binding`. Spends the link too. */
+  /**
+   * Check a one-time code typed by the user in the browser that holds `binding`. Spends the link
+   * too. Once it knows which address the code belongs to, and before it compares the code (or
+   * sends it to a third party), it awaits `reserve(address)`: the flow's one failure budget per
+   * address, which throws `ERR_CODE_LOCKED` when it is spent (threat model A11).
+   */
   verifyCode?(
     binding: string,
     code: string,
     client?: ProviderClient,
+    reserve?: ReserveCodeCheck,
   ): Promise<ProviderSignIn & { state: string }>;
   /**
    * For scanner-safe WorkOS links: follow the provider's link server-side and return the

@@ -5,19 +5,18 @@ import { deriveKey } from '../flow/seal';
 import { parseEmail } from '../flow/email';
 import type { MagicLinkProfile } from '../profile';
 import type { Store } from '../stores/store';
-import type { Provider, ProviderContext, StartContext, StartResult } from './provider';
+import type {
+  Provider,
+  ProviderClient,
+  ProviderContext,
+  ReserveCodeCheck,
+  StartContext,
+  StartResult,
+} from './provider';
 
 export const DEFAULT_TOKEN_TTL_MS = 15 * 60 * 1000;
 export const MAX_TOKEN_TTL_MS = 60 * 60 * 1000;
 export const DEFAULT_MAX_CODE_ATTEMPTS = 5;
-/**
- * Code checks allowed per address until a sign-in succeeds, across every link and browser
- * (NIST SP 800-63B §3.2.2 caps failed attempts at 100). The count lives at most a day, so the
- * guess budget is at most 100 per address per day: one chance in 10,000 of hitting a 6-digit code.
- */
-export const DEFAULT_MAX_CODE_FAILURES_PER_EMAIL = 100;
-const FAILURE_WINDOW_MS = 24 * 60 * 60 * 1000;
-
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const CODE = /^[0-9]{6}$/;
 
@@ -187,24 +186,16 @@ export function selfHostedProvider(options: SelfHostedProviderOptions = {}): Pro
     };
   }
 
-  /** The per-address count of code checks since the last sign-in, keyed by the user's id. */
-  function failuresKey(profile: MagicLinkProfile): string {
-    return `otpf:${sha256(profile.id)}`;
-  }
-
   async function finish(token: string): Promise<MagicLinkProfile> {
     if (!TOKEN.test(token)) throw new MagicLinkError('ERR_LINK_INVALID', 'Malformed token');
     const { store } = ready();
     const record = parseRecord(await store.take(`tok:${sha256(token)}`));
     if (!record) throw new MagicLinkError('ERR_LINK_INVALID', 'Unknown, used or expired token');
-    // One profile serves both: its id keys the failure count, and it is what signs in.
-    const profile = profileFor(record.e);
-    await store.delete(failuresKey(profile));
-    return profile;
+    return profileFor(record.e);
   }
 
   /** Reserves one check (increment first, then compare), so parallel guesses cannot slip through. */
-  async function reserve(key: string, limit: number, ttl: number, why: string): Promise<void> {
+  async function reserveCheck(key: string, limit: number, ttl: number, why: string): Promise<void> {
     const { count, resetMs } = await ready().store.increment(key, ttl);
     if (count > limit) {
       throw new MagicLinkError('ERR_CODE_LOCKED', why, {
@@ -216,25 +207,22 @@ export function selfHostedProvider(options: SelfHostedProviderOptions = {}): Pro
   async function verifyCode(
     binding: string,
     code: string,
+    _client?: ProviderClient,
+    reserve?: ReserveCodeCheck,
   ): Promise<{ profile: MagicLinkProfile; state: string }> {
     const { store } = ready();
     // Counted per browser before anything is looked up, so a browser whose address got no
     // email (allow() refused it) is locked after exactly as many wrong codes as one with a code
     // on record: the lock must not tell the two apart (threat model T7). The binding comes
     // from a MAC'd pending cookie, and the router's per-browser limit writes a counter anyway.
-    await reserve(`otpb:${binding}`, maxAttempts, ttlMs, 'Too many attempts in this browser');
+    await reserveCheck(`otpb:${binding}`, maxAttempts, ttlMs, 'Too many attempts in this browser');
     const hash = await store.get(`otp:${binding}`);
     const record = parseRecord(hash ? await store.get(`tok:${hash}`) : null);
     if (!hash || !record || !record.c)
       throw new MagicLinkError('ERR_CODE_INVALID', 'No pending code for this browser');
-    await reserve(`otpn:${hash}`, maxAttempts, ttlMs, 'Too many attempts for this link');
-    const failures = failuresKey(profileFor(record.e));
-    await reserve(
-      failures,
-      DEFAULT_MAX_CODE_FAILURES_PER_EMAIL,
-      FAILURE_WINDOW_MS,
-      'Too many failed codes for this address',
-    );
+    await reserveCheck(`otpn:${hash}`, maxAttempts, ttlMs, 'Too many attempts for this link');
+    // The address's budget, shared with every other kind of code, lives in the flow.
+    await reserve?.(record.e);
     const given = Buffer.from(CODE.test(code) ? codeDigest(code, hash) : '');
     const expected = Buffer.from(record.c);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
@@ -245,7 +233,6 @@ export function selfHostedProvider(options: SelfHostedProviderOptions = {}): Pro
       throw new MagicLinkError('ERR_CODE_INVALID', 'The link for this code was already used');
     await store.delete(`otp:${binding}`);
     await store.delete(`otpb:${binding}`);
-    await store.delete(failures);
     return { profile: profileFor(spent.e), state: spent.s };
   }
 

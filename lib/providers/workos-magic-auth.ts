@@ -9,20 +9,23 @@ import type {
   ProviderClient,
   ProviderContext,
   ProviderSignIn,
+  ReserveCodeCheck,
   StartContext,
   StartResult,
 } from './provider';
+import { createLiveCodes, sameCode } from './workos-magic-auth-codes';
+import type { LiveCode, LiveCodes } from './workos-magic-auth-codes';
+import { authenticateError, startError } from './workos-magic-auth-errors';
 import {
-  codeOf,
-  isMisconfigured,
-  misconfigured,
-  oauthError,
-  statusOf,
-  unavailable,
-} from './workos-errors';
+  WORKOS_MAGIC_AUTH_TTL_MS,
+  isSealedCode,
+  lifetimeOf,
+  parseRecord,
+  radar,
+} from './workos-magic-auth-records';
+import type { BindingRecord, SealedCode } from './workos-magic-auth-records';
 
-/** WorkOS Magic Auth codes live 10 minutes. */
-export const WORKOS_MAGIC_AUTH_TTL_MS = 10 * 60 * 1000;
+export { WORKOS_MAGIC_AUTH_TTL_MS };
 /** Codes typed in the browser that asked, per sign-in, before it is locked. */
 export const MAGIC_AUTH_MAX_CODE_ATTEMPTS = 5;
 
@@ -73,143 +76,6 @@ export interface WorkOSMagicAuthProviderOptions {
   clientId: string;
 }
 
-/** What `verifyCode` needs, stored under the browser's binding. Never the code. */
-interface BindingRecord {
-  /** address */
-  e: string;
-  /** sealed state */
-  s: string;
-  /** link id: names this sign-in's link marker and attempt counter */
-  n: string;
-}
-
-/** What the link carries, sealed. */
-interface SealedCode {
-  /** the Magic Auth code */
-  c: string;
-  /** address */
-  e: string;
-  /** link id */
-  n: string;
-}
-
-/** The 403 answers that ask for a further step (SDK 11's `AuthenticationException` codes). */
-const STEP_UP = new Set([
-  'email_verification_required',
-  'organization_selection_required',
-  'mfa_enrollment',
-  'mfa_challenge',
-  'mfa_verification',
-  'radar_email_challenge',
-  'radar_sms_challenge',
-  'sso_required',
-]);
-
-/** Refusals of a code that was right once: it expired, was used, or is locked at WorkOS. */
-const DEAD_CODE = new Set([
-  'one_time_code_expired',
-  'one_time_code_previously_used',
-  'one_time_code_too_many_attempts',
-]);
-
-/** Failures that are neither the visitor's nor the code's: a retry, or a fix, may succeed. */
-function infrastructure(err: unknown): MagicLinkError {
-  if (isMisconfigured(err)) return misconfigured(err);
-  if (oauthError(err) === 'authentication_method_not_allowed') {
-    return new MagicLinkError(
-      'ERR_PROVIDER_MISCONFIGURED',
-      'Magic Auth is not enabled for this WorkOS environment; enable it under Authentication in the WorkOS dashboard',
-      { cause: err },
-    );
-  }
-  return unavailable(err);
-}
-
-function startError(err: unknown): MagicLinkError {
-  const error = oauthError(err);
-  if (statusOf(err) === 400 && error === 'sign_up_not_allowed') {
-    // The flow has already answered the visitor; this only becomes an event.
-    return new MagicLinkError(
-      'ERR_SIGN_IN_REFUSED',
-      'WorkOS refused to create a user for this address (sign_up_not_allowed)',
-      { cause: err },
-    );
-  }
-  if (statusOf(err) === 400 && codeOf(err) === 'email_domain_not_deliverable') {
-    return new MagicLinkError(
-      'ERR_MAIL_FAILED',
-      'WorkOS cannot deliver email to this domain (email_domain_not_deliverable)',
-      { cause: err },
-    );
-  }
-  return infrastructure(err);
-}
-
-/** Maps a refused `authenticateWithMagicAuth`; `via` says whether a link or a typed code was checked. */
-function authenticateError(err: unknown, via: 'link' | 'code'): MagicLinkError {
-  const status = statusOf(err);
-  const code = codeOf(err);
-  if (status === 400 && code === 'invalid_one_time_code') {
-    return via === 'link'
-      ? new MagicLinkError('ERR_LINK_INVALID', 'WorkOS refused the code (invalid_one_time_code)', {
-          cause: err,
-        })
-      : new MagicLinkError('ERR_CODE_INVALID', 'Wrong code (invalid_one_time_code)', {
-          cause: err,
-        });
-  }
-  if (status === 400 && typeof code === 'string' && DEAD_CODE.has(code)) {
-    return new MagicLinkError('ERR_LINK_EXPIRED', `WorkOS refused the code (${code})`, {
-      cause: err,
-    });
-  }
-  const stepUp = code ?? oauthError(err);
-  if (status === 403 && typeof stepUp === 'string' && STEP_UP.has(stepUp)) {
-    return new MagicLinkError(
-      'ERR_SIGN_IN_REFUSED',
-      `WorkOS asks for a further step (${stepUp}) that a Magic Auth sign-in cannot finish here`,
-      { cause: err },
-    );
-  }
-  return infrastructure(err);
-}
-
-/** The browser's IP and user agent, for WorkOS Radar's risk checks. */
-function radar(client: ProviderClient | undefined): { ipAddress?: string; userAgent?: string } {
-  if (!client) return {};
-  return {
-    ipAddress: client.ip,
-    ...(client.userAgent !== null && { userAgent: client.userAgent }),
-  };
-}
-
-/** How long the code WorkOS issued lives by our clock: its `expiresAt`, at most 10 minutes. */
-function lifetimeOf(expiresAt: Date | string): number {
-  const left = new Date(expiresAt).getTime() - Date.now();
-  if (!Number.isFinite(left) || left <= 0) return WORKOS_MAGIC_AUTH_TTL_MS;
-  return Math.min(Math.floor(left), WORKOS_MAGIC_AUTH_TTL_MS);
-}
-
-function parseRecord(raw: string | null): BindingRecord | null {
-  if (!raw) return null;
-  try {
-    const record = JSON.parse(raw) as Partial<BindingRecord> | null;
-    return record &&
-      typeof record.e === 'string' &&
-      typeof record.s === 'string' &&
-      typeof record.n === 'string'
-      ? (record as BindingRecord)
-      : null;
-  } catch {
-    return null;
-  }
-}
-
-function isSealedCode(value: unknown): value is SealedCode {
-  const v = value as Partial<SealedCode> | null;
-  return !!v && typeof v.c === 'string' && typeof v.e === 'string' && typeof v.n === 'string';
-}
-
 /**
  * WorkOS Magic Auth (User Management): a 6-digit code, emailed by WorkOS (`delivery:
  * 'provider'`) or by the app. When the app sends the email, it also carries a link to the
@@ -243,14 +109,15 @@ export function workosMagicAuthProvider(options: WorkOSMagicAuthProviderOptions)
 
   let store: Store | null = null;
   let sealer: Sealer | null = null;
+  let codes: LiveCodes | null = null;
 
-  function ready(): { store: Store; sealer: Sealer } {
-    if (!store || !sealer) {
+  function ready(): { store: Store; sealer: Sealer; codes: LiveCodes } {
+    if (!store || !sealer || !codes) {
       throw new TypeError(
         'workosMagicAuthProvider: not initialised. Pass it to magicLinkRouter({ provider }) rather than calling it directly.',
       );
     }
-    return { store, sealer };
+    return { store, sealer, codes };
   }
 
   const recordKey = (binding: string) => `b:${binding}`;
@@ -309,8 +176,14 @@ export function workosMagicAuthProvider(options: WorkOSMagicAuthProviderOptions)
     if (record?.n === n) await store.delete(recordKey(binding));
   }
 
-  async function start(email: string, ctx: StartContext): Promise<StartResult> {
-    const { store, sealer } = ready();
+  /**
+   * The address's live code if it has one (see `LiveCodes` for why it is handed out again
+   * rather than replaced), else a new one from WorkOS, kept for the next request.
+   */
+  async function codeFor(email: string, ctx: StartContext): Promise<LiveCode> {
+    const { codes } = ready();
+    const live = await codes.reusable(email);
+    if (live) return live;
     let magicAuth: Awaited<
       ReturnType<WorkOSMagicAuthClientLike['userManagement']['createMagicAuth']>
     >;
@@ -319,10 +192,24 @@ export function workosMagicAuthProvider(options: WorkOSMagicAuthProviderOptions)
     } catch (err) {
       throw startError(err);
     }
-    const ttlMs = lifetimeOf(magicAuth.expiresAt);
-    const expiresAt = new Date(Date.now() + ttlMs);
+    const code = {
+      i: magicAuth.id,
+      c: magicAuth.code,
+      x: Date.now() + lifetimeOf(magicAuth.expiresAt),
+    };
+    await codes.keep(email, code);
+    return code;
+  }
+
+  async function start(email: string, ctx: StartContext): Promise<StartResult> {
+    const { store, sealer } = ready();
+    // With `delivery: 'provider'`, a reused code means WorkOS sends no new email: the owner's
+    // earlier email (whoever asked for it) still holds the code, and it still works.
+    const magicAuth = await codeFor(email, ctx);
+    const ttlMs = magicAuth.x - Date.now();
+    const expiresAt = new Date(magicAuth.x);
     const n = randomBytes(16).toString('base64url');
-    const record: BindingRecord = { e: email, s: ctx.state, n };
+    const record: BindingRecord = { e: email, s: ctx.state, n, m: magicAuth.i };
     await store.set(recordKey(ctx.binding), JSON.stringify(record), ttlMs);
     const revoke = async () => {
       await store.delete(linkKey(n));
@@ -331,15 +218,15 @@ export function workosMagicAuthProvider(options: WorkOSMagicAuthProviderOptions)
     if (ctx.providerSends) return { link: null, expiresAt, code: null, revoke };
 
     await store.set(linkKey(n), ctx.binding, ttlMs);
-    const sealed: SealedCode = { c: magicAuth.code, e: email, n };
+    const sealed: SealedCode = { c: magicAuth.c, e: email, n };
     const link = new URL(ctx.redirectUri);
     link.searchParams.set('code', sealer.seal(sealed, ttlMs));
     link.searchParams.set('state', ctx.state);
-    return { link: link.href, expiresAt, code: magicAuth.code, revoke };
+    return { link: link.href, expiresAt, code: magicAuth.c, revoke };
   }
 
   async function finish(token: string, client?: ProviderClient): Promise<ProviderSignIn> {
-    const { store, sealer } = ready();
+    const { store, sealer, codes } = ready();
     // Base64url has several spellings of the same bytes (unused trailing bits, a stray last
     // character); only the one we issued is accepted, so no forgery decodes to a genuine seal.
     const canonical =
@@ -366,9 +253,17 @@ export function workosMagicAuthProvider(options: WorkOSMagicAuthProviderOptions)
         // WorkOS spent nothing: the link may be retried.
         await store.set(linkKey(n), binding, left).catch(() => undefined);
       }
+      // The sealed code is genuine, so a refusal means WorkOS will not take it again (voided
+      // elsewhere, used or locked): stop handing it out.
+      if (
+        err instanceof MagicLinkError &&
+        (err.code === 'ERR_LINK_EXPIRED' || err.code === 'ERR_LINK_INVALID')
+      )
+        await codes.forget(e, (live) => sameCode(c, live)).catch(() => undefined);
       throw err;
     }
     await forget(binding, n);
+    await codes.forget(e, (live) => sameCode(c, live));
     return result;
   }
 
@@ -376,8 +271,9 @@ export function workosMagicAuthProvider(options: WorkOSMagicAuthProviderOptions)
     binding: string,
     code: string,
     client?: ProviderClient,
+    reserve?: ReserveCodeCheck,
   ): Promise<ProviderSignIn & { state: string }> {
-    const { store } = ready();
+    const { store, codes } = ready();
     // Reserved before the check (increment, then compare), so parallel guesses cannot slip
     // through; and per browser before the record is looked up, so a browser whose address got
     // no code (sign-up off, allow() refused it) locks exactly like one with a code: the lock
@@ -395,22 +291,33 @@ export function workosMagicAuthProvider(options: WorkOSMagicAuthProviderOptions)
     if (!record) throw new MagicLinkError('ERR_CODE_INVALID', 'No pending code for this browser');
     if (typeof code !== 'string' || !CODE.test(code))
       throw new MagicLinkError('ERR_CODE_INVALID', 'Malformed code');
+    // The address's budget (the flow's), before WorkOS sees the code (threat model A11).
+    await reserve?.(record.e);
+    // A wrong guess against the code we hold is refused here and never reaches WorkOS, so
+    // guesses cannot trip WorkOS's per-code lock and void the owner's code.
+    const live = record.m === undefined ? null : await codes.live(record.e);
+    if (live !== null && live.i === record.m && !sameCode(code, live))
+      throw new MagicLinkError('ERR_CODE_INVALID', 'Wrong code');
     let result;
     try {
       result = await authenticate(code, record.e, 'code', client);
     } catch (err) {
-      if (
-        err instanceof MagicLinkError &&
-        (err.code === 'ERR_LINK_EXPIRED' || err.code === 'ERR_SIGN_IN_REFUSED')
-      ) {
-        // WorkOS will never accept this code again: stop asking it.
+      if (!(err instanceof MagicLinkError)) throw err;
+      if (err.code === 'ERR_LINK_EXPIRED' || err.code === 'ERR_SIGN_IN_REFUSED') {
+        // WorkOS will never accept this code again: stop asking it, and stop handing it out.
         await store.delete(linkKey(record.n));
         await forget(binding, record.n);
+        await codes.forget(record.e, (held) => held.i === record.m);
+      } else if (err.code === 'ERR_CODE_INVALID' && live !== null) {
+        // The code we hold was typed, yet WorkOS no longer knows it (voided elsewhere): the
+        // next request must ask for a new one rather than hand this one out again.
+        await codes.forget(record.e, (held) => held.i === record.m);
       }
       throw err;
     }
     await store.delete(linkKey(record.n));
     await forget(binding, record.n);
+    await codes.forget(record.e, (held) => held.i === record.m);
     await store.delete(attemptsKey(binding));
     return { ...result, state: record.s };
   }
@@ -418,6 +325,7 @@ export function workosMagicAuthProvider(options: WorkOSMagicAuthProviderOptions)
   function init(context: ProviderContext): void {
     store = context.store;
     sealer = createSealer(context.secrets, SEAL_PURPOSE);
+    codes = createLiveCodes(store, createSealer(context.secrets, 'workos-magic-auth:live-code'));
   }
 
   return {

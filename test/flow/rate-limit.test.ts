@@ -7,12 +7,16 @@ import {
   DEFAULT_EMAIL_RULES,
   DEFAULT_IP_ATTEMPT_RULES,
   DEFAULT_IP_RULES,
+  CODE_FAILURE_WINDOW_MS,
   IPV6_SITE_FACTOR,
+  MAX_CODE_FAILURES_PER_ADDRESS,
+  createCodeBudget,
   createRateLimiter,
   ipKey,
   ipv6SiteKey,
 } from '../../lib/flow/rate-limit';
 import type { RateLimitOptions, RateLimitResult } from '../../lib/flow/rate-limit';
+import type { MagicLinkError } from '../../lib/errors';
 import { memoryStore } from '../../lib/stores/memory';
 import { redisStore } from '../../lib/stores/redis';
 import type { Store } from '../../lib/stores/store';
@@ -475,5 +479,47 @@ describeWithRedis('rate limits shared through Redis', (redis) => {
       clientA.disconnect();
       clientB.disconnect();
     }
+  });
+});
+
+describe('createCodeBudget: one failure budget per address for every kind of code (A11)', () => {
+  function budgetSetup() {
+    const clock = { now: 1_700_000_000_000 };
+    const store = memoryStore({ now: () => clock.now });
+    return { clock, store, budget: createCodeBudget(store) };
+  }
+
+  it(`allows ${MAX_CODE_FAILURES_PER_ADDRESS} checks, then refuses with ERR_CODE_LOCKED and a Retry-After of at most a day`, async () => {
+    const { budget } = budgetSetup();
+    for (let i = 0; i < MAX_CODE_FAILURES_PER_ADDRESS; i += 1) await budget.reserve('a@x.test');
+    const locked = await budget.reserve('a@x.test').then(
+      () => null,
+      (err: unknown) => err as MagicLinkError,
+    );
+    expect(locked?.code).toBe('ERR_CODE_LOCKED');
+    expect(locked?.retryAfter).toBeGreaterThan(0);
+    expect(locked?.retryAfter).toBeLessThanOrEqual(CODE_FAILURE_WINDOW_MS / 1000);
+    // Another address has its own budget.
+    await expect(budget.reserve('b@x.test')).resolves.toBeUndefined();
+  });
+
+  it('a sign-in (reset) gives the budget back; the window ends at most 24 h after the first check', async () => {
+    const { clock, store, budget } = budgetSetup();
+    for (let i = 0; i < MAX_CODE_FAILURES_PER_ADDRESS; i += 1) await budget.reserve('a@x.test');
+    await budget.reset('a@x.test');
+    for (let i = 0; i < MAX_CODE_FAILURES_PER_ADDRESS; i += 1) await budget.reserve('a@x.test');
+    await expect(budget.reserve('a@x.test')).rejects.toMatchObject({ code: 'ERR_CODE_LOCKED' });
+    clock.now += CODE_FAILURE_WINDOW_MS;
+    await expect(budget.reserve('a@x.test')).resolves.toBeUndefined();
+    // Stored only as a digest.
+    expect(await store.get('rl:code:a@x.test')).toBeNull();
+  });
+
+  it('increment first, then compare: 150 racing checks let exactly 100 through', async () => {
+    const { budget } = budgetSetup();
+    const results = await Promise.allSettled(
+      Array.from({ length: 150 }, () => budget.reserve('a@x.test')),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(100);
   });
 });

@@ -1,8 +1,11 @@
-// F06 / threat model A5 on Redis: the per-address cap on code checks is counted atomically
+// F06 / threat model A5 and A11 on Redis: the per-address budget on code checks (the flow's
+// createCodeBudget, which verifyCode charges before it compares) is counted atomically
 // (increment first, then compare), so parallel guesses cannot slip past it.
 import type Redis from 'ioredis';
 import { MagicLinkError, redisStore, selfHostedProvider } from '../../lib/index';
 import type { Provider } from '../../lib/index';
+import { createCodeBudget } from '../../lib/flow/rate-limit';
+import type { CodeBudget } from '../../lib/flow/rate-limit';
 import { connectIoredis, describeWithRedis } from '../helpers/redis';
 
 const SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
@@ -13,6 +16,9 @@ const CAP = 100;
 describeWithRedis('self-hosted code cap on Redis', (redis) => {
   let client: Redis;
   let provider: Provider;
+  let budget: CodeBudget;
+  /** What the flow hands verifyCode: the budget, keyed as the flow keys it. */
+  const reserve = (email: string) => budget.reserve(email.toLowerCase());
   beforeAll(async () => {
     client = await connectIoredis(redis().url);
   });
@@ -21,6 +27,7 @@ describeWithRedis('self-hosted code cap on Redis', (redis) => {
     await client.flushall();
     provider = selfHostedProvider();
     provider.init!({ store: redisStore(client), secrets: [SECRET] });
+    budget = createCodeBudget(redisStore(client));
   });
 
   async function startFor(binding: string): Promise<string> {
@@ -41,6 +48,8 @@ describeWithRedis('self-hosted code cap on Redis', (redis) => {
         provider.verifyCode!(
           binding,
           String((Number(codes[i]) + n) % 1_000_000).padStart(6, '0'),
+          undefined,
+          reserve,
         ).catch((err: unknown) => err),
       ),
     );
@@ -53,7 +62,9 @@ describeWithRedis('self-hosted code cap on Redis', (redis) => {
 
     // Locked for codes, even the right one; every key it wrote expires.
     const fresh = await startFor('binding-fresh');
-    await expect(provider.verifyCode!('binding-fresh', fresh)).rejects.toMatchObject({
+    await expect(
+      provider.verifyCode!('binding-fresh', fresh, undefined, reserve),
+    ).rejects.toMatchObject({
       code: 'ERR_CODE_LOCKED',
     });
     for (const key of await client.keys('*')) expect(await client.pttl(key)).toBeGreaterThan(0);

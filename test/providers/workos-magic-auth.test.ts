@@ -16,6 +16,7 @@ const REDIRECT = 'https://app.example.com/auth/callback';
 const SECRETS = ['magic-auth-provider-test-secret-0123456789abcdef'];
 const TEN_MINUTES = 10 * 60 * 1000;
 const AUTHENTICATE = '/user_management/authenticate';
+const CREATE = '/user_management/magic_auth';
 
 interface Sdk {
   name: string;
@@ -331,17 +332,23 @@ describe.each(SDKS)('workosMagicAuthProvider with $name', ({ client, major }) =>
       expect(authCalls()).toBe(calls);
     });
 
-    it('a newer code for the address supersedes the older link (invalid_one_time_code → ERR_LINK_INVALID)', async () => {
+    it('a second request for the address while its code lives reuses that code (G04): WorkOS is asked once, and the older link still works', async () => {
       const { provider } = make();
       const email = address();
       const first = await provider.start(email, context());
       const secondCtx = context();
       const second = await provider.start(email, secondCtx);
-      const err = await refusal(provider.finish(sealedOf(first.link)), 'ERR_LINK_INVALID');
-      expect(err.message).toContain('invalid_one_time_code');
-      await expect(provider.verifyCode!(secondCtx.binding, second.code!)).resolves.toMatchObject({
-        state: secondCtx.state,
+      expect(second.code).toBe(first.code);
+      expect(emulator.requests.filter((r) => r.path === CREATE)).toHaveLength(1);
+      await expect(provider.finish(sealedOf(first.link))).resolves.toMatchObject({
+        profile: { email },
       });
+      // That code is now used: the second browser's copy of it is dead, and the next request
+      // asks WorkOS for a new one.
+      await refusal(provider.verifyCode!(secondCtx.binding, second.code!), 'ERR_LINK_EXPIRED');
+      const third = await provider.start(email, context());
+      expect(emulator.requests.filter((r) => r.path === CREATE)).toHaveLength(2);
+      expect(third.code).not.toBeNull();
     });
   });
 
@@ -382,7 +389,7 @@ describe.each(SDKS)('workosMagicAuthProvider with $name', ({ client, major }) =>
   });
 
   describe('typed codes', () => {
-    it('5 wrong codes reach WorkOS as ERR_CODE_INVALID; then ERR_CODE_LOCKED, even for the right code, locally', async () => {
+    it('5 wrong codes are refused locally as ERR_CODE_INVALID, never reaching WorkOS; then ERR_CODE_LOCKED, even for the right code', async () => {
       const { provider } = make();
       const ctx = context();
       const { code, link } = await provider.start(address(), ctx);
@@ -391,16 +398,17 @@ describe.each(SDKS)('workosMagicAuthProvider with $name', ({ client, major }) =>
           provider.verifyCode!(ctx.binding, wrong(code!)),
           'ERR_CODE_INVALID',
         );
-        expect(err.message).toContain('invalid_one_time_code');
+        expect(err.message).toBe('Wrong code');
       }
-      expect(authCalls()).toBe(5);
+      expect(authCalls()).toBe(0);
       const locked = await refusal(provider.verifyCode!(ctx.binding, code!), 'ERR_CODE_LOCKED');
       expect(locked.retryAfter).toBeGreaterThanOrEqual(1);
       expect(locked.retryAfter).toBeLessThanOrEqual(600);
-      expect(authCalls()).toBe(5);
-      // WorkOS locked the code after 5 wrong ones, so the link in our email is dead too.
-      const err = await refusal(provider.finish(sealedOf(link)), 'ERR_LINK_EXPIRED');
-      expect(err.message).toContain('one_time_code_too_many_attempts');
+      expect(authCalls()).toBe(0);
+      // WorkOS saw none of the guesses, so it did not lock the code: the link in our email works.
+      await expect(provider.finish(sealedOf(link))).resolves.toMatchObject({
+        profile: { id: expect.any(String) },
+      });
     });
 
     it('the right code after 4 wrong ones signs in', async () => {
@@ -426,7 +434,7 @@ describe.each(SDKS)('workosMagicAuthProvider with $name', ({ client, major }) =>
       await refusal(provider.verifyCode!(ctx.binding, code!), 'ERR_CODE_LOCKED');
     });
 
-    it('10 parallel wrong guesses: increment-then-compare lets exactly 5 reach WorkOS', async () => {
+    it('10 parallel wrong guesses: increment-then-compare lets exactly 5 be compared, none at WorkOS', async () => {
       const { provider } = make();
       const ctx = context();
       const { code } = await provider.start(address(), ctx);
@@ -438,7 +446,7 @@ describe.each(SDKS)('workosMagicAuthProvider with $name', ({ client, major }) =>
       );
       expect(codes.filter((c) => c === 'ERR_CODE_INVALID')).toHaveLength(5);
       expect(codes.filter((c) => c === 'ERR_CODE_LOCKED')).toHaveLength(5);
-      expect(authCalls()).toBe(5);
+      expect(authCalls()).toBe(0);
     });
 
     it("a new code for the same browser shares the browser's 5 attempts; a sign-in resets them", async () => {
@@ -762,8 +770,9 @@ describe('workosMagicAuthProvider() conformance, through the real SDK and the em
   afterAll(() => emulator.close());
 
   /**
-   * WorkOS keeps one live Magic Auth code per user: a second code supersedes the first, so two
-   * links for one address can never both finish.
+   * WorkOS keeps one live Magic Auth code per user, so the provider hands the second request the
+   * live code rather than void it (G04): both links carry one code, and once one finishes the
+   * other meets a used code.
    */
   const SUPERSEDED = 'codes of two links for one address finish independently';
 
@@ -777,13 +786,13 @@ describe('workosMagicAuthProvider() conformance, through the real SDK and the em
       );
       for (const c of cases) if (c.name !== SUPERSEDED) it(c.name, c.run);
 
-      it(`"${SUPERSEDED}" fails, because WorkOS supersedes a user's older code`, async () => {
+      it(`"${SUPERSEDED}" fails, because the two links share the address's one live code`, async () => {
         const superseded = cases.find((c) => c.name === SUPERSEDED);
         expect(superseded).toBeDefined();
         await expect(superseded!.run()).rejects.toMatchObject({
           name: 'MagicLinkError',
-          code: 'ERR_LINK_INVALID',
-          message: 'WorkOS refused the code (invalid_one_time_code)',
+          code: 'ERR_LINK_EXPIRED',
+          message: 'WorkOS refused the code (one_time_code_previously_used)',
         });
       });
     });

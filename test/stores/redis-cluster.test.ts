@@ -89,7 +89,7 @@ describeWithRedisCluster('redisStore on a real Redis Cluster', { masters: 3 }, (
           `otp:${id}`,
           `rescue:${id}`,
           `otpn:${id}`,
-          `otpf:${id}`,
+          `rl:code:${id}`,
           `rl:ip:60000:127.0.0.1`,
           `rl:ip:3600000:127.0.0.1`,
           `rl:email:60000:${id}`,

@@ -92,7 +92,7 @@ describeWithRedis('redisStore: every key it writes has a TTL', (redis) => {
         await store.set(pending, binding!, PENDING_TTL_MS);
         await store.set(`rescue:${id22()}`, 'code', 10 * MINUTE);
         await store.increment(`otpn:${b64u43()}`, PENDING_TTL_MS);
-        await store.increment(`otpf:${b64u43()}`, 60 * MINUTE);
+        await store.increment(`rl:code:${b64u43()}`, 60 * MINUTE);
       }
 
       const keys = await scanAll(io);

@@ -33,6 +33,13 @@ export interface MagicAuthEmulatorOptions {
    */
   magicAuthAttempts?: number;
   /**
+   * Whether creating a Magic Auth code voids the address's earlier live code, as WorkOS does:
+   * on, only the newest code works; off, every code works until it expires, is used or is
+   * locked. The provider must be safe under both.
+   * @default true
+   */
+  magicAuthVoidsEarlierCode?: boolean;
+  /**
    * How long a Magic Auth code lives; valid while `now() < createdAt + magicAuthCodeTtlMs`.
    * @default 600_000 (10 minutes)
    */
@@ -55,6 +62,7 @@ export interface ResolvedMagicAuthOptions {
   allowSignUp: boolean;
   workosEmails: boolean;
   attempts: number;
+  voidsEarlierCode: boolean;
   codeTtlMs: number;
   users: readonly EmulatorUserSeed[];
   undeliverableDomains: ReadonlySet<string>;
@@ -73,6 +81,7 @@ export function resolveMagicAuthOptions(
       DEFAULT_EMULATOR_MAGIC_AUTH_ATTEMPTS,
       true,
     ),
+    voidsEarlierCode: flag('magicAuthVoidsEarlierCode', options.magicAuthVoidsEarlierCode, true),
     codeTtlMs: positiveNumber(
       'magicAuthCodeTtlMs',
       options.magicAuthCodeTtlMs,

@@ -19,6 +19,9 @@ interface StoredMagicAuth {
   failedAttempts: number;
 }
 
+/** Codes kept per user when a new code does not void the earlier ones. */
+const MAX_LIVE_CODES_PER_USER = 10;
+
 /** Why a Magic Auth code was refused, as the `code` of WorkOS's `400 { code, message }`. */
 export type OneTimeCodeProblem =
   | 'invalid_one_time_code'
@@ -47,8 +50,11 @@ export function magicAuthNotAllowed(): Answer {
 /** `POST /user_management/magic_auth`, `GET /user_management/magic_auth/:id`, and code checks. */
 export class MagicAuthApi {
   private readonly byId = new Map<string, StoredMagicAuth>();
-  /** A new code supersedes the user's previous one. */
-  private readonly latestByUser = new Map<string, StoredMagicAuth>();
+  /**
+   * Each user's codes that may still work, oldest first: only the newest when a new code voids
+   * the earlier ones (`magicAuthVoidsEarlierCode`, WorkOS's behaviour), else all of them.
+   */
+  private readonly codesByUser = new Map<string, StoredMagicAuth[]>();
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -125,14 +131,19 @@ export class MagicAuthApi {
    * counts as an attempt. Returns the problem, or `null` when the code was right.
    */
   verify(user: StoredUser | undefined, code: string): OneTimeCodeProblem | null {
-    const magicAuth = user && this.latestByUser.get(user.id);
-    if (!magicAuth) return 'invalid_one_time_code';
-    if (magicAuth.failedAttempts >= this.options.magicAuth.attempts) {
+    const codes = user && this.codesByUser.get(user.id);
+    const latest = codes?.[codes.length - 1];
+    if (!codes || !latest) return 'invalid_one_time_code';
+    if (latest.failedAttempts >= this.options.magicAuth.attempts) {
       return 'one_time_code_too_many_attempts';
     }
-    if (!sameCode(code, magicAuth.code)) {
-      magicAuth.failedAttempts += 1;
+    const magicAuth = codes.find((candidate) => sameCode(code, candidate.code));
+    if (!magicAuth) {
+      latest.failedAttempts += 1;
       return 'invalid_one_time_code';
+    }
+    if (magicAuth.failedAttempts >= this.options.magicAuth.attempts) {
+      return 'one_time_code_too_many_attempts';
     }
     if (magicAuth.used) return 'one_time_code_previously_used';
     if (this.options.now() >= magicAuth.expiresAt) return 'one_time_code_expired';
@@ -154,9 +165,18 @@ export class MagicAuthApi {
       failedAttempts: 0,
     };
     remember(this.byId, magicAuth.id, magicAuth, this.options.maxEntries);
+    const now = this.options.now();
+    const earlier = this.options.magicAuth.voidsEarlierCode
+      ? []
+      : (this.codesByUser.get(user.id) ?? []).filter((c) => !c.used && now < c.expiresAt);
     // Delete first, so the map's eviction order follows the latest code.
-    this.latestByUser.delete(user.id);
-    remember(this.latestByUser, user.id, magicAuth, this.options.maxEntries);
+    this.codesByUser.delete(user.id);
+    remember(
+      this.codesByUser,
+      user.id,
+      [...earlier.slice(-(MAX_LIVE_CODES_PER_USER - 1)), magicAuth],
+      this.options.maxEntries,
+    );
     return magicAuth;
   }
 }

@@ -197,6 +197,7 @@ describe('Magic Auth option checks', () => {
     [{ magicAuth: 'yes' }, /magicAuth must be true or false/],
     [{ allowSignUp: 1 }, /allowSignUp must be true or false/],
     [{ workosEmails: null }, /workosEmails must be true or false/],
+    [{ magicAuthVoidsEarlierCode: 'no' }, /magicAuthVoidsEarlierCode must be true or false/],
     [{ magicAuthAttempts: 0 }, /magicAuthAttempts must be a positive integer/],
     [{ magicAuthCodeTtlMs: Infinity }, /magicAuthCodeTtlMs must be a positive number/],
     [{ users: [{ name: 'x' }] }, /users must be an array of \{ email/],

@@ -364,6 +364,31 @@ describe.each(SDKS)('Magic Auth options with $name', ({ create, errors, major })
     });
   });
 
+  it.each([
+    { voids: true, first: 'invalid_one_time_code' },
+    { voids: false, first: null },
+  ])(
+    'magicAuthVoidsEarlierCode: $voids decides whether a new code voids the live earlier one',
+    async ({ voids, first }) => {
+      await withMagicAuth({ magicAuthVoidsEarlierCode: voids }, async (sdk, emulator) => {
+        const one = await sdk.userManagement.createMagicAuth({ email: EMAIL });
+        let two = await sdk.userManagement.createMagicAuth({ email: EMAIL });
+        // Two random codes may coincide (one in a million); draw again until they differ.
+        while (two.code === one.code)
+          two = await sdk.userManagement.createMagicAuth({ email: EMAIL });
+        const attempt = (c: string) =>
+          sdk.userManagement.authenticateWithMagicAuth({
+            clientId: emulator.clientId,
+            code: c,
+            email: EMAIL,
+          });
+        if (first === null) await expect(attempt(one.code)).resolves.toHaveProperty('user');
+        else expect(codeOf(await rejection(attempt(one.code)), major)).toBe(first);
+        await expect(attempt(two.code)).resolves.toHaveProperty('user');
+      });
+    },
+  );
+
   it('magicAuthCodeTtlMs sets expires_at and the lifetime', async () => {
     let clock = START;
     await withMagicAuth({ magicAuthCodeTtlMs: 60_000, now: () => clock }, async (sdk, emulator) => {
