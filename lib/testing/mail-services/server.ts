@@ -29,6 +29,8 @@ export interface ServiceRequest {
   headers: IncomingHttpHeaders;
   /** The parsed JSON body, or the raw text when it was not JSON. */
   body: unknown;
+  /** When the whole request had arrived (`Date.now()`). */
+  receivedAt: number;
 }
 
 /** What the next matching requests get instead of the service's normal answer. */
@@ -44,7 +46,9 @@ export type ServiceFault =
   /** Never answer; the socket stays open until `close()`. */
   | { hang: true }
   /** Destroy the connection as soon as the request has arrived. */
-  | { drop: true };
+  | { drop: true }
+  /** Accept the email, then destroy the connection: the service sent it, the answer is lost. */
+  | { lose: true };
 
 /** A service's answer, as a dialect builds it. */
 export interface WireAnswer {
@@ -177,6 +181,38 @@ export async function startWireServer(
     }
   }
 
+  /** The service's normal handling of a request: checks, then acceptance. */
+  function settle(body: unknown, req: IncomingMessage, reply: (a: WireAnswer) => void): void {
+    const path = (req.url ?? '/').split('?', 1)[0]!;
+    if (req.method !== dialect.method || path !== dialect.path) {
+      reply(dialect.refused('status', 404, `No route ${req.method} ${path}`));
+      return;
+    }
+    if (!dialect.authorized(req.headers, apiKey)) {
+      reply(dialect.refused('auth', 401));
+      return;
+    }
+    const parsed = dialect.parse(body);
+    if (typeof parsed === 'string') {
+      reply(dialect.refused('invalid', 422, parsed));
+      return;
+    }
+    if (!senderAllowed(parsed.from, options.verifiedSenders)) {
+      reply(dialect.refused('sender', 422));
+      return;
+    }
+    const key = req.headers['idempotency-key'];
+    const seen = typeof key === 'string' ? byKey.get(key) : undefined;
+    if (seen !== undefined) {
+      reply(dialect.accepted(seen));
+      return;
+    }
+    const email: ServiceEmail = { id: randomUUID(), ...parsed };
+    if (typeof key === 'string') byKey.set(key, email);
+    accept(email);
+    reply(dialect.accepted(email));
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const text = await readBody(req);
     let body: unknown = text;
@@ -186,12 +222,22 @@ export async function startWireServer(
       // Kept as text: the request is recorded as it came.
     }
     const path = (req.url ?? '/').split('?', 1)[0]!;
-    requests.push({ method: req.method ?? '', path, headers: req.headers, body });
+    requests.push({
+      method: req.method ?? '',
+      path,
+      headers: req.headers,
+      body,
+      receivedAt: Date.now(),
+    });
     const fault = faults.shift();
     if (fault !== undefined) {
       if ('hang' in fault) return;
       if ('drop' in fault) {
         req.socket.destroy();
+        return;
+      }
+      if ('lose' in fault) {
+        settle(body, req, () => req.socket.destroy());
         return;
       }
       const refused = dialect.refused('status', fault.status, fault.message);
@@ -201,33 +247,7 @@ export async function startWireServer(
       answer(res, refused);
       return;
     }
-    if (req.method !== dialect.method || path !== dialect.path) {
-      answer(res, dialect.refused('status', 404, `No route ${req.method} ${path}`));
-      return;
-    }
-    if (!dialect.authorized(req.headers, apiKey)) {
-      answer(res, dialect.refused('auth', 401));
-      return;
-    }
-    const parsed = dialect.parse(body);
-    if (typeof parsed === 'string') {
-      answer(res, dialect.refused('invalid', 422, parsed));
-      return;
-    }
-    if (!senderAllowed(parsed.from, options.verifiedSenders)) {
-      answer(res, dialect.refused('sender', 422));
-      return;
-    }
-    const key = req.headers['idempotency-key'];
-    const seen = typeof key === 'string' ? byKey.get(key) : undefined;
-    if (seen !== undefined) {
-      answer(res, dialect.accepted(seen));
-      return;
-    }
-    const email: ServiceEmail = { id: randomUUID(), ...parsed };
-    if (typeof key === 'string') byKey.set(key, email);
-    accept(email);
-    answer(res, dialect.accepted(email));
+    settle(body, req, (a) => answer(res, a));
   }
 
   const server = createServer((req, res) => {
