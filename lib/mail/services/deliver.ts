@@ -180,6 +180,8 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
   if (typeof value !== 'string' || value.trim() === '') return null;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // An HTTP date (RFC 9110 §5.6.7) ends in GMT; anything else (e.g. '-1') is unreadable.
+  if (!/ GMT$/.test(trimmed)) return null;
   const at = Date.parse(trimmed);
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
