@@ -15,6 +15,7 @@ import {
   workosMagicAuthProvider,
   workosProvider,
 } from 'express-magic-link';
+import { serviceMailerFrom } from './service-mailer.mjs';
 
 const PROVIDERS = ['workos', 'workos-magic-auth', 'self-hosted'];
 const SESSIONS = ['express-session', 'sealed'];
@@ -48,6 +49,9 @@ function secretFrom(env, name) {
  * - MAGIC_LINK_PROVIDER=self-hosted: no third party; email over SMTP_URL, or a local dev SMTP server;
  * - REDIS_URL: sessions, tokens and rate limits in Redis, shared by every instance;
  *   REDIS_CLUSTER_NODES=host:port,host:port,…: the same in a Redis Cluster.
+ * - MAILER=resend|postmark|ses|sendgrid + MAIL_FROM: email through that service's SDK, with its
+ *   usual variables (RESEND_API_KEY, POSTMARK_SERVER_TOKEN, AWS_REGION + AWS credentials,
+ *   SENDGRID_API_KEY); see example-app/service-mailer.mjs;
  * - SESSION=sealed: no express-session; the user lives in one sealed cookie
  *   (sealedCookieSession), and only its revocation list is kept in the store.
  */
@@ -94,13 +98,14 @@ export async function createExampleApp(env = process.env) {
     if (!sealed) sessionStore = new RedisStore({ client, prefix: 'example:sess:' });
   }
 
-  let mailer = null;
-  if (env.SMTP_URL) {
+  // MAILER picks an email service; otherwise SMTP_URL, or the development SMTP server.
+  let mailer = await serviceMailerFrom(env);
+  if (!mailer && env.SMTP_URL) {
     mailer = smtpMailer({
       transport: env.SMTP_URL,
       from: env.MAIL_FROM ?? 'Example <login@example.com>',
     });
-  } else if (dev && selfHosted) {
+  } else if (!mailer && dev && selfHosted) {
     // A development SMTP server on loopback: real SMTP end to end, messages shown in /dev/mailbox.
     const { startDevSmtp } = await import('./dev-smtp.mjs');
     const smtp = await startDevSmtp((message) => mailbox.record(message));
@@ -113,7 +118,8 @@ export async function createExampleApp(env = process.env) {
   if (selfHosted) {
     provider = selfHostedProvider();
     delivery = mailer;
-    if (!delivery) throw new Error('MAGIC_LINK_PROVIDER=self-hosted needs SMTP_URL in production.');
+    if (!delivery)
+      throw new Error('MAGIC_LINK_PROVIDER=self-hosted needs SMTP_URL or MAILER in production.');
   } else {
     const { WorkOS } = await import('@workos-inc/node');
     const create = providerName === 'workos-magic-auth' ? workosMagicAuthProvider : workosProvider;
