@@ -274,17 +274,18 @@ export function serviceMailer(adapter: ServiceAdapter, options: Resolved): Maile
       const started = Date.now();
       const expiry = message.expiresAt instanceof Date ? message.expiresAt.getTime() : Infinity;
       const deadline = Math.min(started + options.totalTimeoutMs, expiry);
+      const limit =
+        expiry <= started + options.totalTimeoutMs ? 'the link expires' : 'totalTimeoutMs';
       // One key for every attempt of this message, so the service keeps at most one of them.
       const idempotencyKey = `magic-link-${randomUUID()}`;
       for (let attempt = 1; ; attempt += 1) {
         const left = deadline - Date.now();
         if (left <= 0) {
-          throw failed(
-            adapter,
-            { status: null, reason: 'not sent' },
-            attempt - 1,
-            'the link expired first',
-          );
+          throw new MagicLinkError('ERR_MAIL_FAILED', 'The email could not be sent.', {
+            cause: new Error(
+              `${adapter.factory}: nothing sent to ${adapter.service} after ${attempt - 1} attempts; ${limit === 'totalTimeoutMs' ? 'totalTimeoutMs ran out' : 'the link has expired'}.`,
+            ),
+          });
         }
         let failure: ServiceFailure;
         try {
@@ -302,7 +303,7 @@ export function serviceMailer(adapter: ServiceAdapter, options: Resolved): Maile
         }
         const wait = asked ?? options.backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
         if (Date.now() + wait >= deadline) {
-          throw failed(adapter, failure, attempt, 'no time left to retry before the link expires');
+          throw failed(adapter, failure, attempt, `no time left to retry before ${limit}`);
         }
         await sleep(wait);
       }
