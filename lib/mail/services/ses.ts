@@ -58,6 +58,9 @@ function describe(error: unknown): ServiceFailure {
 }
 
 function fixFor({ status, reason }: ServiceFailure): string | undefined {
+  if (/Region is missing/i.test(reason)) {
+    return 'give the client a region: new SESv2Client({ region: process.env.AWS_REGION }), with AWS_REGION set to the region where the sender is verified.';
+  }
   if (status === 401 || status === 403 || reason.startsWith('CredentialsProviderError')) {
     return 'give the client AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile or a role) allowed ses:SendEmail, and set AWS_REGION to the region where the sender is verified.';
   }

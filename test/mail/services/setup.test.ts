@@ -129,6 +129,37 @@ describe.each(SERVICES)('%s mailer refuses a bad message before any request', (s
   });
 });
 
+describe('sesMailer: a client with no region', () => {
+  const saved = {
+    AWS_REGION: process.env.AWS_REGION,
+    AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION,
+  };
+  beforeEach(() => {
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+  });
+  afterEach(() => {
+    for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v;
+  });
+
+  it('fails on the first send, naming AWS_REGION', async () => {
+    const mailer = sesMailer({
+      client: new SESv2Client({
+        endpoint: 'http://127.0.0.1:9',
+        credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'x' },
+      }),
+      from: 'login@acme.test',
+    });
+    const err: unknown = await mailer
+      .send({ to: 'a@example.com', subject: 's', text: 't', html: 'h' })
+      .catch((e: unknown) => e);
+    expect(isMagicLinkError(err) && err.code).toBe('ERR_MAIL_FAILED');
+    expect(((err as Error).cause as Error).message).toMatch(
+      /Fix: give the client a region.*AWS_REGION/,
+    );
+  });
+});
+
 describe('sesMailer: configurationSetName', () => {
   it('is sent when given', async () => {
     const server = await startService('ses');
