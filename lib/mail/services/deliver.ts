@@ -71,6 +71,8 @@ export interface ServiceFailure {
   reason: string;
   /** The `Retry-After` header, when the SDK shows it. */
   retryAfter?: string | null;
+  /** Set by a service whose own words say to try again whatever the status. */
+  retryable?: boolean;
 }
 
 /** What one attempt gets: the signal to abort it, and the key that makes a retry a no-op. */
@@ -187,6 +189,7 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
 }
 
 function retryable(failure: ServiceFailure): boolean {
+  if (failure.retryable !== undefined) return failure.retryable;
   return failure.status === null || failure.status === 429 || failure.status >= 500;
 }
 

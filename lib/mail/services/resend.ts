@@ -104,6 +104,9 @@ export function resendMailer(options: ResendMailerOptions): Mailer {
             status: typeof error.statusCode === 'number' ? error.statusCode : null,
             reason: `${error.name}: ${error.message}`,
             retryAfter: headers?.['retry-after'] ?? null,
+            // A retry that arrives while the first attempt is still being processed (after a
+            // dropped connection): Resend says to try again later, and the key keeps it single.
+            ...(error.name === 'concurrent_idempotent_requests' ? { retryable: true } : {}),
           });
         }
       },

@@ -69,9 +69,11 @@ const resend: Dialect = {
                 status,
                 status === 429
                   ? 'rate_limit_exceeded'
-                  : status >= 500
-                    ? 'internal_server_error'
-                    : 'application_error',
+                  : status === 409
+                    ? 'concurrent_idempotent_requests'
+                    : status >= 500
+                      ? 'internal_server_error'
+                      : 'application_error',
                 `HTTP ${status}`,
               ];
     return { status: code, body: { statusCode: code, message: message ?? said, name } };
