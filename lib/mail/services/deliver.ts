@@ -286,7 +286,7 @@ export function serviceMailer(adapter: ServiceAdapter, options: Resolved): Maile
         if (left <= 0) {
           throw new MagicLinkError('ERR_MAIL_FAILED', 'The email could not be sent.', {
             cause: new Error(
-              `${adapter.factory}: nothing sent to ${adapter.service} after ${attempt - 1} attempts; ${limit === 'totalTimeoutMs' ? 'totalTimeoutMs ran out' : 'the link has expired'}.`,
+              `${adapter.factory}: not sent to ${adapter.service}: ${limit === 'totalTimeoutMs' ? 'totalTimeoutMs ran out' : 'the link has expired'}.`,
             ),
           });
         }

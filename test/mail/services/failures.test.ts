@@ -134,7 +134,7 @@ describe.each(['resend', 'postmark', 'sendgrid'] as const)(
       const { text } = await failure(
         mailerFor(server, QUICK).send(message({ expiresAt: new Date(Date.now() - 1) })),
       );
-      expect(text).toContain('nothing sent to');
+      expect(text).toContain('not sent to');
       expect(text).toContain('the link has expired');
       expect(server.requests).toHaveLength(0);
     });
