@@ -16,6 +16,7 @@ import {
   workosMagicAuthProvider,
   workosProvider,
 } from 'express-magic-link';
+import { serviceMailerFrom } from './service-mailer.mjs';
 
 const PROVIDERS = ['workos', 'workos-magic-auth', 'self-hosted'];
 const SESSIONS = ['express-session', 'sealed'];
@@ -51,6 +52,9 @@ function secretFrom(env, name) {
  *   REDIS_CLUSTER_NODES=host:port,host:port,…: the same in a Redis Cluster.
  * - DATABASE_URL (and no Redis): tokens and rate limits in Postgres (postgresStore), shared by
  *   every instance; sessions are sealed cookies (SESSION=sealed is implied).
+ * - MAILER=resend|postmark|ses|sendgrid + MAIL_FROM: email through that service's SDK, with its
+ *   usual variables (RESEND_API_KEY, POSTMARK_SERVER_TOKEN, AWS_REGION + AWS credentials,
+ *   SENDGRID_API_KEY); see example-app/service-mailer.mjs;
  * - SESSION=sealed: no express-session; the user lives in one sealed cookie
  *   (sealedCookieSession), and only its revocation list is kept in the store.
  */
@@ -106,13 +110,14 @@ export async function createExampleApp(env = process.env) {
     await store.ensureSchema();
   }
 
-  let mailer = null;
-  if (env.SMTP_URL) {
+  // MAILER picks an email service; otherwise SMTP_URL, or the development SMTP server.
+  let mailer = await serviceMailerFrom(env);
+  if (!mailer && env.SMTP_URL) {
     mailer = smtpMailer({
       transport: env.SMTP_URL,
       from: env.MAIL_FROM ?? 'Example <login@example.com>',
     });
-  } else if (dev && selfHosted) {
+  } else if (!mailer && dev && selfHosted) {
     // A development SMTP server on loopback: real SMTP end to end, messages shown in /dev/mailbox.
     const { startDevSmtp } = await import('./dev-smtp.mjs');
     const smtp = await startDevSmtp((message) => mailbox.record(message));
@@ -125,7 +130,8 @@ export async function createExampleApp(env = process.env) {
   if (selfHosted) {
     provider = selfHostedProvider();
     delivery = mailer;
-    if (!delivery) throw new Error('MAGIC_LINK_PROVIDER=self-hosted needs SMTP_URL in production.');
+    if (!delivery)
+      throw new Error('MAGIC_LINK_PROVIDER=self-hosted needs SMTP_URL or MAILER in production.');
   } else {
     const { WorkOS } = await import('@workos-inc/node');
     const create = providerName === 'workos-magic-auth' ? workosMagicAuthProvider : workosProvider;

@@ -93,7 +93,7 @@ function resolveDelivery(
       // The default template also gets the app's `messages` overrides.
       const message =
         template === defaultEmailTemplate ? renderDefaultEmail(data, t) : template(data);
-      await mailer.send({ to, ...message });
+      await mailer.send({ to, ...message, expiresAt });
     };
   }
   return fail(

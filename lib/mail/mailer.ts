@@ -6,6 +6,11 @@ export interface MailMessage {
   html: string;
   /** Extra headers; values must not contain CR or LF. */
   headers?: Record<string, string>;
+  /**
+   * When the link in the message stops working. Mailers that retry stop before it, so a late
+   * retry never delivers a dead link. Absent for messages that carry no link.
+   */
+  expiresAt?: Date;
 }
 
 /**

@@ -1,8 +1,8 @@
 import { createTransport } from 'nodemailer';
-import addressparser from 'nodemailer/lib/addressparser';
 import type Mail from 'nodemailer/lib/mailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { MagicLinkError } from '../errors';
+import { checkMessage, redactAddresses as redact, validateFrom } from './checks';
 import type { MailMessage, Mailer } from './mailer';
 
 /**
@@ -51,58 +51,12 @@ export const DEFAULT_SMTP_TIMEOUTS = Object.freeze({
   dnsTimeout: 10_000,
 });
 
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f\u2028\u2029]/;
-const BARE_ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+$/;
-const HEADER_NAME = /^[!-9;-~]+$/;
-const MAX_ADDRESS_LENGTH = 254;
-// Headers that decide who gets the message or how it is parsed belong to nodemailer alone.
-const RESERVED_HEADERS: ReadonlySet<string> = new Set([
-  'from',
-  'sender',
-  'reply-to',
-  'to',
-  'cc',
-  'bcc',
-  'subject',
-  'date',
-  'message-id',
-  'return-path',
-  'mime-version',
-  'content-type',
-  'content-transfer-encoding',
-]);
-
 function isTransporter(value: unknown): value is MailTransporter {
   return (
     typeof value === 'object' &&
     value !== null &&
     typeof (value as { sendMail?: unknown }).sendMail === 'function'
   );
-}
-
-function validateFrom(from: unknown): string {
-  const fix = "Fix: use one address, e.g. 'no-reply@example.com' or 'Acme <no-reply@example.com>'.";
-  if (typeof from !== 'string' || from.trim() === '') {
-    throw new TypeError(`smtpMailer: from is required and must be a string. ${fix}`);
-  }
-  if (CONTROL_CHARS.test(from)) {
-    throw new TypeError(
-      `smtpMailer: from must not contain line breaks or control characters. ${fix}`,
-    );
-  }
-  // Ask nodemailer's own parser, so what is checked here is exactly what it will send.
-  const parsed = addressparser(from);
-  const only = parsed.length === 1 ? parsed[0] : undefined;
-  if (
-    only === undefined ||
-    only.group !== undefined ||
-    only.address.length > MAX_ADDRESS_LENGTH ||
-    !BARE_ADDRESS.test(only.address)
-  ) {
-    throw new TypeError(`smtpMailer: from must be exactly one email address. ${fix}`);
-  }
-  return from.trim();
 }
 
 function resolveTransport(transport: SmtpMailerOptions['transport']): {
@@ -128,53 +82,6 @@ function resolveTransport(transport: SmtpMailerOptions['transport']): {
     );
   }
   return { transporter: createTransport({ ...DEFAULT_SMTP_TIMEOUTS, ...transport }), owned: true };
-}
-
-function refuse(reason: string, code: 'ERR_BAD_EMAIL' | 'ERR_MAIL_FAILED'): MagicLinkError {
-  return new MagicLinkError(code, 'The email could not be sent.', {
-    cause: new TypeError(`smtpMailer: ${reason}`),
-  });
-}
-
-// Returns the reason a message must not be handed to nodemailer, or null when it may be.
-function checkMessage(message: MailMessage): MagicLinkError | null {
-  const { to, subject, text, html, headers } = message;
-  if (
-    typeof to !== 'string' ||
-    CONTROL_CHARS.test(to) ||
-    to.length > MAX_ADDRESS_LENGTH ||
-    !BARE_ADDRESS.test(to)
-  ) {
-    return refuse('message.to must be one bare address with no line breaks.', 'ERR_BAD_EMAIL');
-  }
-  if (typeof subject !== 'string' || CONTROL_CHARS.test(subject)) {
-    return refuse(
-      'message.subject must be a string with no line breaks or control characters.',
-      'ERR_MAIL_FAILED',
-    );
-  }
-  if (typeof text !== 'string' || typeof html !== 'string') {
-    return refuse('message.text and message.html must be strings.', 'ERR_MAIL_FAILED');
-  }
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    if (!HEADER_NAME.test(name) || RESERVED_HEADERS.has(name.toLowerCase())) {
-      return refuse(`message.headers may not set ${JSON.stringify(name)}.`, 'ERR_MAIL_FAILED');
-    }
-    if (typeof value !== 'string' || CONTROL_CHARS.test(value)) {
-      return refuse(
-        `message.headers[${JSON.stringify(name)}] must be a string with no line breaks.`,
-        'ERR_MAIL_FAILED',
-      );
-    }
-  }
-  return null;
-}
-
-// Anything shaped like an address, as SMTP servers echo it ("550 5.1.1 <ada@example.com>: …").
-const ANY_ADDRESS = /[^\s<>()[\]\\,;:"'@]+@[^\s<>()[\]\\,;:"'@]+/g;
-
-function redact(text: string): string {
-  return text.replace(ANY_ADDRESS, '<address>');
 }
 
 /**
@@ -225,12 +132,12 @@ export function smtpMailer(options: SmtpMailerOptions): SmtpMailer {
       "smtpMailer: options are required. Fix: smtpMailer({ transport: 'smtp://…', from: 'no-reply@example.com' }).",
     );
   }
-  const from = validateFrom(options.from);
+  const from = validateFrom(options.from, 'smtpMailer');
   const { transporter, owned } = resolveTransport(options.transport);
 
   return {
     async send(message: MailMessage): Promise<void> {
-      const refused = checkMessage(message);
+      const refused = checkMessage(message, 'smtpMailer');
       if (refused !== null) throw refused;
       let info: unknown;
       try {

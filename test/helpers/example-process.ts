@@ -11,11 +11,11 @@ import type { ExampleProcess } from './processes';
  * await a.stop();
  */
 export function startExample(port: number, env: Record<string, string>): Promise<ExampleProcess> {
-  // Only what the test passes configures the app: no inherited WorkOS keys, Redis or SMTP.
+  // Only what the test passes configures the app: no inherited WorkOS keys, Redis, SMTP or mail service.
   const base = Object.fromEntries(
     Object.entries(process.env).filter(
       ([key]) =>
-        !/^(WORKOS_|REDIS_URL$|REDIS_CLUSTER_NODES$|SMTP_URL$|ORIGIN$|MAGIC_LINK_|SESSION_SECRET$|SESSION$)/.test(
+        !/^(WORKOS_|REDIS_URL$|REDIS_CLUSTER_NODES$|SMTP_URL$|ORIGIN$|MAGIC_LINK_|SESSION_SECRET$|SESSION$|MAILER$|MAIL_FROM$|RESEND_|POSTMARK_|SENDGRID_)/.test(
           key,
         ),
     ),

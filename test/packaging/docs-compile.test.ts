@@ -31,6 +31,11 @@ const DEPENDENCIES = [
   '@types/jest',
   'pg',
   '@types/pg',
+  'resend',
+  'postmark',
+  '@aws-sdk/client-sesv2',
+  '@sendgrid/mail',
+  '@sendgrid/client',
 ].map((name) => dep(name));
 
 const TSCONFIG = {
