@@ -14,8 +14,7 @@ import type { RateLimiter, RateLimitOptions, RateLimitScope } from './flow/rate-
 import type { SessionAdapter } from './sessions/adapter';
 import type { Store } from './stores/store';
 
-/** A secret must carry at least this many characters (≈ 256 bits of a random base64 string). */
-export const MIN_SECRET_LENGTH = 32;
+export { MIN_SECRET_LENGTH } from './option-checks';
 export const DEFAULT_BASE_PATH = '/auth';
 export const DEFAULT_AFTER_SIGN_IN = '/';
 export const DEFAULT_AFTER_SIGN_OUT = '/';

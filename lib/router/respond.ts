@@ -6,7 +6,7 @@ import { maskEmail } from '../flow/pending';
 import { appendSetCookie, redirect, sendHtml, sendJson, wantsJson } from '../http';
 import { confirmPage, relayPage } from '../pages/pages';
 import type { RouterKit } from './kit';
-import type { RouteContext } from './routes';
+import type { RouteContext } from './context';
 
 type WithUser = IncomingMessage & { user?: Express.User };
 
