@@ -22,7 +22,10 @@ function looksLikeRequest(value: unknown): boolean {
  * Mount `magicLinkRouter()` first.
  *
  * @example
- * app.get('/account', requireUser(), (req, res) => res.send(`Hello ${req.user!.email}`));
+ * app.get('/account', requireUser(), (req, res) => {
+ *   assertSignedIn(req); // types req.user as set
+ *   res.send(`Hello ${req.user.id}`);
+ * });
  */
 export function requireUser(options?: RequireUserOptions): MagicLinkMiddleware {
   if (looksLikeRequest(options)) {

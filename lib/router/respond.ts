@@ -12,7 +12,8 @@ type WithUser = IncomingMessage & { user?: Express.User };
 
 /** The address this browser is signed in as, when it is not the one the link is for. */
 function signedInAsOther(req: IncomingMessage, email: string): string | null {
-  const current = (req as WithUser).user?.email;
+  // An app's onSignIn may keep no address on its user: then there is nothing to compare.
+  const current = ((req as WithUser).user as { email?: unknown } | undefined)?.email;
   if (typeof current !== 'string') return null;
   const a = parseEmail(current);
   const b = parseEmail(email);
@@ -61,7 +62,8 @@ export function createResponder(
     kit.emitAt(ip, {
       type: 'sign_in',
       userId: user.id,
-      email: maskEmail(user.email),
+      // The profile's address: the app's user may not keep one.
+      email: maskEmail(outcome.profile.email),
       method: outcome.method,
     });
     if (wantsJson(req)) sendJson(res, 200, { status: 'signed_in', returnTo: outcome.returnTo });
