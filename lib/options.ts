@@ -36,6 +36,22 @@ export interface OutgoingLink {
 
 export type SendEmail = (message: OutgoingLink) => Promise<void>;
 
+/**
+ * A setup mistake that would otherwise fail silently, reported once per router with its fix:
+ * mounted under a path, a proxy Express does not trust (`trust_proxy_protocol`,
+ * `trust_proxy_forwarded_for`), a sign-in whose response set no session cookie or a
+ * `SameSite=Strict` one (withheld after a link opened from mail), and, in
+ * development, an origin that does not match the requests or refused a form as cross-site.
+ */
+export type SetupWarningCode =
+  | 'mounted_under_path'
+  | 'trust_proxy_protocol'
+  | 'trust_proxy_forwarded_for'
+  | 'session_cookie_not_set'
+  | 'session_cookie_strict'
+  | 'origin_mismatch'
+  | 'cross_site_refused';
+
 /** Everything the package reports, for logs and metrics. Never carries a token, code or full address. */
 export type MagicLinkEvent = { at: Date; ip: string } & (
   | { type: 'link_sent'; email: string }
@@ -68,6 +84,11 @@ export type MagicLinkEvent = { at: Date; ip: string } & (
   | { type: 'human_check_failed'; reason: string }
   | { type: 'provider_error'; reason: MagicLinkErrorCode; error: unknown }
   | { type: 'sign_out' }
+  /**
+   * A setup mistake (see {@link SetupWarningCode}), once per router; `message` names the fix.
+   * It also goes to `console.warn`.
+   */
+  | { type: 'setup_warning'; code: SetupWarningCode; message: string }
 );
 
 /** Options for `magicLinkRouter()`. Only `provider` and `secret` are required. */

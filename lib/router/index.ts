@@ -112,6 +112,7 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
   const context: RouterContext = { signInPath: kit.paths.signIn, origin: o.origin };
   const prefix = `${o.basePath}/`;
   const session = kit.session;
+  const warnings = kit.warnings;
 
   function proceed(
     req: IncomingMessage,
@@ -126,11 +127,13 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
     const path = pathOf(req);
     const methods = path.startsWith(prefix) ? dispatcher.match(path) : undefined;
     if (!methods) return next();
+    warnings.route(req);
     dispatcher.dispatch(req, res, next, path, methods).catch(next);
   }
 
   const middleware: MagicLinkMiddleware = function magicLinkRouter(req, res, next) {
     routerContexts.set(req, context);
+    warnings.request(req);
     let user: ReturnType<SessionAdapter['getUser']>;
     try {
       user = session.getUser(req, res);

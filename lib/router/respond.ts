@@ -56,6 +56,7 @@ export function createResponder(
     if (user === false)
       throw new MagicLinkError('ERR_SIGN_IN_REFUSED', 'onSignIn refused the user');
     await kit.session.signIn(req, res, user);
+    kit.warnings.signedIn(req, res);
     (req as WithUser).user = user;
     if (outcome.bound) appendSetCookie(res, kit.cookie.clear());
     // The address the dispatcher read once: Express computes req.ip anew on every read.
