@@ -11,6 +11,7 @@ export type {
   MagicLinkEvent,
   OutgoingLink,
   SendEmail,
+  SetupWarningCode,
   SignInDetails,
 } from './options';
 export { MagicLinkError, isMagicLinkError } from './errors';

@@ -170,8 +170,11 @@ export interface MagicLinkOptions {
   allow?: (email: string) => boolean | Promise<boolean>;
   /**
    * Map the provider's profile to the app's user, or return `false` to refuse the sign-in.
-   * `details` says how the sign-in finished and carries tokens the provider issued with it
-   * (WorkOS Magic Auth's access and refresh tokens); they reach this function only.
+   * The user needs a string `id`; declare its other fields on `Express.User` and `req.user` has
+   * them, e.g. `onSignIn: (p) => ({ id: p.id, email: p.email })` with
+   * `interface User { email: string }`. `details` says how the sign-in finished and carries
+   * tokens the provider issued with it (WorkOS Magic Auth's access and refresh tokens); they
+   * reach this function only.
    * @default the profile as is
    */
   onSignIn?: (
