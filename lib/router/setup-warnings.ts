@@ -31,9 +31,13 @@ export interface SetupWarningsContext {
   report(req: IncomingMessage, code: SetupWarningCode, message: string): void;
 }
 
+/** The longest header value quoted in a warning: headers are the client's to choose. */
+const MAX_QUOTED = 100;
+
 function headerOf(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.slice(0, MAX_QUOTED);
 }
 
 function firstListed(value: string): string {
