@@ -4,11 +4,14 @@ export { magicLinkRouter } from './router';
 export type { MagicLinkMiddleware, MagicLinkRouter } from './router';
 export { requireUser } from './require-user';
 export type { RequireUserOptions } from './require-user';
+export { assertSignedIn } from './assert-signed-in';
+export type { SignedInRequest } from './assert-signed-in';
 export type {
   MagicLinkOptions,
   MagicLinkEvent,
   OutgoingLink,
   SendEmail,
+  SetupWarningCode,
   SignInDetails,
 } from './options';
 export { MagicLinkError, isMagicLinkError } from './errors';

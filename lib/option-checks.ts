@@ -1,7 +1,9 @@
 import type { HumanCheckWidget, VerifyHuman } from './human/types';
-import { MIN_SECRET_LENGTH } from './options';
 
 /** Checks of single options, each throwing a TypeError that names the option and the fix. */
+
+/** A secret must carry at least this many characters (≈ 256 bits of a random base64 string). */
+export const MIN_SECRET_LENGTH = 32;
 
 export function fail(option: string, problem: string, fix: string): never {
   throw new TypeError(`magicLinkRouter: ${option} ${problem}. ${fix}`);

@@ -14,8 +14,7 @@ import type { RateLimiter, RateLimitOptions, RateLimitScope } from './flow/rate-
 import type { SessionAdapter } from './sessions/adapter';
 import type { Store } from './stores/store';
 
-/** A secret must carry at least this many characters (≈ 256 bits of a random base64 string). */
-export const MIN_SECRET_LENGTH = 32;
+export { MIN_SECRET_LENGTH } from './option-checks';
 export const DEFAULT_BASE_PATH = '/auth';
 export const DEFAULT_AFTER_SIGN_IN = '/';
 export const DEFAULT_AFTER_SIGN_OUT = '/';
@@ -36,6 +35,22 @@ export interface OutgoingLink {
 }
 
 export type SendEmail = (message: OutgoingLink) => Promise<void>;
+
+/**
+ * A setup mistake that would otherwise fail silently, reported once per router with its fix:
+ * mounted under a path, a proxy Express does not trust (`trust_proxy_protocol`,
+ * `trust_proxy_forwarded_for`), a sign-in whose response set no session cookie or a
+ * `SameSite=Strict` one (withheld after a link opened from mail), and, in
+ * development, an origin that does not match the requests or refused a form as cross-site.
+ */
+export type SetupWarningCode =
+  | 'mounted_under_path'
+  | 'trust_proxy_protocol'
+  | 'trust_proxy_forwarded_for'
+  | 'session_cookie_not_set'
+  | 'session_cookie_strict'
+  | 'origin_mismatch'
+  | 'cross_site_refused';
 
 /** Everything the package reports, for logs and metrics. Never carries a token, code or full address. */
 export type MagicLinkEvent = { at: Date; ip: string } & (
@@ -69,6 +84,11 @@ export type MagicLinkEvent = { at: Date; ip: string } & (
   | { type: 'human_check_failed'; reason: string }
   | { type: 'provider_error'; reason: MagicLinkErrorCode; error: unknown }
   | { type: 'sign_out' }
+  /**
+   * A setup mistake (see {@link SetupWarningCode}), once per router; `message` names the fix.
+   * It also goes to `console.warn`.
+   */
+  | { type: 'setup_warning'; code: SetupWarningCode; message: string }
 );
 
 /** Options for `magicLinkRouter()`. Only `provider` and `secret` are required. */
@@ -150,8 +170,11 @@ export interface MagicLinkOptions {
   allow?: (email: string) => boolean | Promise<boolean>;
   /**
    * Map the provider's profile to the app's user, or return `false` to refuse the sign-in.
-   * `details` says how the sign-in finished and carries tokens the provider issued with it
-   * (WorkOS Magic Auth's access and refresh tokens); they reach this function only.
+   * The user needs a string `id`; declare its other fields on `Express.User` and `req.user` has
+   * them, e.g. `onSignIn: (p) => ({ id: p.id, email: p.email })` with
+   * `interface User { email: string }`. `details` says how the sign-in finished and carries
+   * tokens the provider issued with it (WorkOS Magic Auth's access and refresh tokens); they
+   * reach this function only.
    * @default the profile as is
    */
   onSignIn?: (

@@ -22,7 +22,10 @@ function looksLikeRequest(value: unknown): boolean {
  * Mount `magicLinkRouter()` first.
  *
  * @example
- * app.get('/account', requireUser(), (req, res) => res.send(`Hello ${req.user!.email}`));
+ * app.get('/account', requireUser(), (req, res) => {
+ *   assertSignedIn(req); // types req.user as set
+ *   res.send(`Hello ${req.user.id}`);
+ * });
  */
 export function requireUser(options?: RequireUserOptions): MagicLinkMiddleware {
   if (looksLikeRequest(options)) {
@@ -45,7 +48,7 @@ export function requireUser(options?: RequireUserOptions): MagicLinkMiddleware {
     if (!context) {
       next(
         new TypeError(
-          'requireUser: magicLinkRouter() has not run for this request. Fix: app.use(magicLinkRouter({...})) before the routes that use requireUser().',
+          "requireUser: magicLinkRouter() has not run for this request. Fix: mount it at the root, before the routes that use requireUser(): app.use(magicLinkRouter({...})). Mounted under a path, as app.use('/auth', magicLinkRouter(...)), it sees only that path's requests: use its basePath option instead.",
         ),
       );
       return;

@@ -7,7 +7,12 @@ import session from 'express-session';
 import request from 'supertest';
 import { WorkOS } from '@workos-inc/node';
 import { magicLinkRouter, requireUser, workosProvider } from '../lib/index';
-import type { MagicLinkOptions, SessionAdapter, WorkOSClientLike } from '../lib/index';
+import type {
+  MagicLinkOptions,
+  MagicLinkProfile,
+  SessionAdapter,
+  WorkOSClientLike,
+} from '../lib/index';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const express4 = require('express4') as typeof express5;
@@ -110,10 +115,10 @@ describe.each([
     h = await start(express, (app) => {
       app.use(magicLinkRouter(routerOptions()));
       app.get('/account', requireUser(), (req, res) => {
-        res.json({ email: req.user!.email });
+        res.json({ email: (req.user as MagicLinkProfile).email });
       });
       app.get('/api/me', requireUser({ api: true }), (req, res) => {
-        res.json({ email: req.user!.email });
+        res.json({ email: (req.user as MagicLinkProfile).email });
       });
       const admin = express.Router();
       admin.get('/panel', requireUser(), (_req, res) => {
@@ -200,10 +205,13 @@ describe('req.user', () => {
       });
       app.use(magicLinkRouter(routerOptions()));
       app.get('/who', (req, res) => {
-        res.json({ user: req.user?.email ?? null, own: Object.hasOwn(req, 'user') });
+        res.json({
+          user: (req.user as MagicLinkProfile | undefined)?.email ?? null,
+          own: Object.hasOwn(req, 'user'),
+        });
       });
       app.get('/account', requireUser({ api: true }), (req, res) => {
-        res.json({ email: req.user!.email });
+        res.json({ email: (req.user as MagicLinkProfile).email });
       });
     });
     const anonymous = await request(h.url).get('/who');

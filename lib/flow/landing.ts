@@ -6,7 +6,7 @@ import { bindingOf, holdsBinding } from './pending';
 import type { StatePayload } from './pending';
 import type { PendingStore } from './pending-store';
 import type { Rescue } from './rescue';
-import type { Client, ConfirmInput, LandInput } from './sign-in';
+import type { Client, ConfirmInput, LandInput } from './inputs';
 import { RESEND_GRACE_MS } from './state';
 import type { StateCodec } from './state';
 import type { ThirdPartyLinks } from './third-party-link';

@@ -7,7 +7,7 @@ import type { Outcome } from './outcomes';
 import { bindingOf, maskEmail, newId, newNonce } from './pending';
 import type { StatePayload } from './pending';
 import type { PendingStore } from './pending-store';
-import type { Client, FlowEvent } from './sign-in';
+import type { Client, FlowEvent } from './inputs';
 import type { StateCodec } from './state';
 import type { ThirdPartyLinks } from './third-party-link';
 

@@ -1,5 +1,5 @@
 import { MagicLinkError } from '../errors';
-import type { MagicLinkEvent, SendEmail } from '../options';
+import type { SendEmail } from '../options';
 import type { MagicLinkProfile } from '../profile';
 import { providerClient, signInOf } from '../providers/provider';
 import type { Provider, ProviderTokens, ResolvedCapabilities } from '../providers/provider';
@@ -22,10 +22,9 @@ import { createLanding } from './landing';
 import { createSender } from './send';
 import { createThirdPartyLinks } from './third-party-link';
 import { withTimeout } from './timeout';
+import type { Client, ConfirmInput, FlowEvent, LandInput } from './inputs';
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-/** An event as the flow reports it; the router adds the time and the client IP. */
-export type FlowEvent = DistributiveOmit<MagicLinkEvent, 'at' | 'ip'>;
+export type { Client, ConfirmInput, FlowEvent, LandInput } from './inputs';
 
 export interface SignInFlowDeps {
   provider: Provider;
@@ -44,32 +43,6 @@ export interface SignInFlowDeps {
   providerTimeoutMs: number;
   emit: (event: FlowEvent, ip: string) => void;
 }
-
-/**
- * What every step is told about the browser: its pending nonce (if any), IP, user agent and
- * language. The router picks the language (from `Accept-Language` or the `locale` option); the
- * flow only carries the tag into the email.
- */
-export interface Client {
-  nonce: string | null;
-  ip: string;
-  userAgent?: string | null;
-  /** A shipped locale tag such as `'fr'`. @default 'en' */
-  locale?: string;
-}
-
-export type LandInput = Client & {
-  head: boolean;
-  /** The request carried query parameters the link never has (a `follow=true`-style probe). */
-  probe?: boolean;
-} & (
-    | { via: 'callback'; code?: string; state?: string; error?: string }
-    | { via: 'wrapped'; t?: string }
-  );
-export type ConfirmInput = Client & {
-  /** Finishing a relayed sign-in: the browser typed the code another browser was shown. */
-  relayed?: boolean;
-} & ({ via: 'callback'; code?: string; state?: string } | { via: 'wrapped'; t?: string });
 
 /**
  * A sign-in request's address, parsed once: the router counts its throttle key against the

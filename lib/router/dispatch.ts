@@ -165,8 +165,10 @@ export function createDispatcher(
   }
 
   async function run(route: RouteSpec, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (route.sameOrigin && !isSameOrigin(req.headers, kit.o.origin))
+    if (route.sameOrigin && !isSameOrigin(req.headers, kit.o.origin)) {
+      kit.warnings.crossSite(req);
       throw new MagicLinkError('ERR_CROSS_SITE', 'Cross-site request refused');
+    }
     const fields =
       route.body === 'fields'
         ? await bodyFields(req)

@@ -6,7 +6,7 @@ import { signInPage } from '../pages/pages';
 import type { RouterKit } from './kit';
 import { createResponder } from './respond';
 import type { Fields } from '../http';
-import type { Handler, Subject } from './routes';
+import type { Handler, Subject } from './context';
 
 type WithUser = IncomingMessage & { user?: Express.User };
 

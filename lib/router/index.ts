@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createSignInFlow } from '../flow/sign-in';
 import { resolveOptions } from '../resolve-options';
 import type { MagicLinkOptions } from '../options';
-import type { MagicLinkProfile } from '../profile';
 import type { SessionAdapter } from '../sessions/adapter';
 import { prefixedStore } from '../stores/prefix';
 import { createDispatcher } from './dispatch';
@@ -113,12 +112,13 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
   const context: RouterContext = { signInPath: kit.paths.signIn, origin: o.origin };
   const prefix = `${o.basePath}/`;
   const session = kit.session;
+  const warnings = kit.warnings;
 
   function proceed(
     req: IncomingMessage,
     res: ServerResponse,
     next: Next,
-    user: MagicLinkProfile | null,
+    user: Express.User | null,
   ): void {
     // `req.user` is read as `undefined` when absent: only write it when there is something to
     // set or to clear (see routerContexts on what a property of `req` costs).
@@ -127,11 +127,13 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
     const path = pathOf(req);
     const methods = path.startsWith(prefix) ? dispatcher.match(path) : undefined;
     if (!methods) return next();
+    warnings.route(req);
     dispatcher.dispatch(req, res, next, path, methods).catch(next);
   }
 
   const middleware: MagicLinkMiddleware = function magicLinkRouter(req, res, next) {
     routerContexts.set(req, context);
+    warnings.request(req);
     let user: ReturnType<SessionAdapter['getUser']>;
     try {
       user = session.getUser(req, res);
@@ -140,9 +142,9 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
     }
     // Most requests are not ours and most adapters answer synchronously: no promise, no tick.
     if (user !== null && typeof (user as Promise<unknown>).then === 'function') {
-      (user as Promise<MagicLinkProfile | null>).then((u) => proceed(req, res, next, u), next);
+      (user as Promise<Express.User | null>).then((u) => proceed(req, res, next, u), next);
     } else {
-      proceed(req, res, next, user as MagicLinkProfile | null);
+      proceed(req, res, next, user as Express.User | null);
     }
   };
   return Object.assign(middleware, { drain: () => flow.drain() });

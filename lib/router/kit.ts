@@ -7,6 +7,8 @@ import type { MagicLinkEvent, ResolvedOptions } from '../options';
 import { sentPage } from '../pages/pages';
 import type { SessionAdapter } from '../sessions/adapter';
 import type { PendingCookie } from './pending-cookie';
+import { createSetupWarnings } from './setup-warnings';
+import type { SetupWarnings } from './setup-warnings';
 
 /** The router's paths, all under `basePath`. */
 export interface Paths {
@@ -31,6 +33,8 @@ export interface RouterKit {
   sentPage(t: Translation, error: string | null): string;
   /** The request's language: chosen once per request, from the `locale` option or Accept-Language. */
   translation(req: IncomingMessage): Translation;
+  /** Setup mistakes, each reported once. */
+  warnings: SetupWarnings;
 }
 
 export function pathsUnder(base: string): Paths {
@@ -91,6 +95,15 @@ export function createKit(o: ResolvedOptions, cookie: PendingCookie): RouterKit 
     emit: (req, event) => emitAt(clientIp(req), event),
     emitAt,
     sentPage: (t, error) => sentPage({ ...sent, error }, t),
+    warnings: createSetupWarnings({
+      origin: o.origin,
+      basePath: o.basePath,
+      pendingCookie: cookie.name,
+      report(req, code, message) {
+        emitAt(clientIp(req), { type: 'setup_warning', code, message });
+        console.warn(message);
+      },
+    }),
     translation(req) {
       // Only the app's locale function needs remembering per request: it must run once.
       if (!o.languages.callsApp) return o.languages.choose(req);

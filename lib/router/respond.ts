@@ -6,13 +6,14 @@ import { maskEmail } from '../flow/pending';
 import { appendSetCookie, redirect, sendHtml, sendJson, wantsJson } from '../http';
 import { confirmPage, relayPage } from '../pages/pages';
 import type { RouterKit } from './kit';
-import type { RouteContext } from './routes';
+import type { RouteContext } from './context';
 
 type WithUser = IncomingMessage & { user?: Express.User };
 
 /** The address this browser is signed in as, when it is not the one the link is for. */
 function signedInAsOther(req: IncomingMessage, email: string): string | null {
-  const current = (req as WithUser).user?.email;
+  // An app's onSignIn may keep no address on its user: then there is nothing to compare.
+  const current = ((req as WithUser).user as { email?: unknown } | undefined)?.email;
   if (typeof current !== 'string') return null;
   const a = parseEmail(current);
   const b = parseEmail(email);
@@ -55,13 +56,15 @@ export function createResponder(
     if (user === false)
       throw new MagicLinkError('ERR_SIGN_IN_REFUSED', 'onSignIn refused the user');
     await kit.session.signIn(req, res, user);
+    kit.warnings.signedIn(req, res);
     (req as WithUser).user = user;
     if (outcome.bound) appendSetCookie(res, kit.cookie.clear());
     // The address the dispatcher read once: Express computes req.ip anew on every read.
     kit.emitAt(ip, {
       type: 'sign_in',
       userId: user.id,
-      email: maskEmail(user.email),
+      // The profile's address: the app's user may not keep one.
+      email: maskEmail(outcome.profile.email),
       method: outcome.method,
     });
     if (wantsJson(req)) sendJson(res, 200, { status: 'signed_in', returnTo: outcome.returnTo });

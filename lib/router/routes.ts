@@ -1,33 +1,15 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Fields } from '../http';
+import type { Handler, Subject } from './context';
 import type { Handlers } from './handlers';
 import type { Paths } from './kit';
+
+export type { Handler, RouteContext, Subject } from './context';
 
 /**
  * A limiter scope a route can be counted in: sign-in emails per IP and per address, credential
  * checks per IP and per browser binding.
  */
 export type LimitScope = 'ip' | 'address' | 'ip-attempts' | 'binding';
-
-/** What a request is about, read from its fields once, before the limits count it. */
-export interface Subject {
-  /** Counted in the `'address'` scope; `null` when the request names no valid address. */
-  readonly throttleKey: string | null;
-}
-
-/** What a handler is given: the request, its fields, and the browser's pending nonce. */
-export interface RouteContext {
-  req: IncomingMessage;
-  res: ServerResponse;
-  /** The body's fields for `body: 'fields'`, the query's otherwise. */
-  fields: Fields;
-  nonce: string | null;
-  ip: string;
-  /** What the route's `subject` made of the fields; `null` for a route without one. */
-  subject: Subject | null;
-}
-
-export type Handler = (ctx: RouteContext) => Promise<void> | void;
 
 /**
  * One row of the route table: everything the dispatcher applies before the handler runs. A

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { MagicLinkProfile } from '../profile';
 import type { Store } from '../stores/store';
 
 /** What `magicLinkRouter()` hands an adapter's optional `init` once, when it is built. */
@@ -37,8 +36,8 @@ export interface SessionAdapter {
   getUser(
     req: IncomingMessage,
     res?: ServerResponse,
-  ): MagicLinkProfile | null | Promise<MagicLinkProfile | null>;
-  signIn(req: IncomingMessage, res: ServerResponse, user: MagicLinkProfile): Promise<void>;
+  ): Express.User | null | Promise<Express.User | null>;
+  signIn(req: IncomingMessage, res: ServerResponse, user: Express.User): Promise<void>;
   signOut(req: IncomingMessage, res: ServerResponse): Promise<void>;
   init?(context: SessionContext): void;
 }

@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import { appendSetCookie, serializeCookie } from '../http';
-import type { MagicLinkProfile } from '../profile';
 import type { SessionAdapter } from './adapter';
 
 export const DEFAULT_SESSION_KEY = 'magicLinkUser';
@@ -61,7 +60,7 @@ export function expressSessionAdapter(options: ExpressSessionAdapterOptions = {}
   return {
     getUser(req) {
       const value = sessionOf(req)[key];
-      return value && typeof value === 'object' ? (value as MagicLinkProfile) : null;
+      return value && typeof value === 'object' ? (value as Express.User) : null;
     },
     async signIn(req, _res, user) {
       const session = sessionOf(req);

@@ -7,7 +7,6 @@ import { randomBytes } from '../flow/random';
 import { cookieFromHeader, serializeCookie } from '../http';
 import { checkSecretList } from '../option-checks';
 import { MIN_SECRET_LENGTH } from '../options';
-import type { MagicLinkProfile } from '../profile';
 import { prefixedStore } from '../stores/prefix';
 import type { Store } from '../stores/store';
 import type { SessionAdapter, SessionContext } from './adapter';
@@ -86,7 +85,7 @@ export interface SealedCookieSession extends SessionAdapter {
 /** What is sealed into the cookie. */
 interface Payload {
   /** The user. */
-  u: MagicLinkProfile;
+  u: Express.User;
   /** The session id: random, new at every sign-in; what sign-out revokes. */
   s: string;
   /** Issued at (sign-in), ms. */
@@ -321,7 +320,7 @@ export function sealedCookieSession(options: SealedCookieSessionOptions): Sealed
     res: ServerResponse | undefined,
     name: string,
     isSecure: boolean,
-  ): MagicLinkProfile | null {
+  ): Express.User | null {
     if (revoked !== null || payload.g < parseGeneration(generation)) return null;
     const at = now();
     if (res !== undefined && !res.headersSent && at - payload.t >= refreshMs) {

@@ -19,6 +19,7 @@ import {
 import type {
   MagicLinkEvent,
   MagicLinkOptions,
+  MagicLinkProfile,
   Provider,
   Store,
   WorkOSClientLike,
@@ -150,7 +151,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   });
   app.use(router);
   app.get('/account', requireUser(), (req, res) => {
-    res.json({ email: req.user!.email, id: req.user!.id });
+    res.json({ email: (req.user as MagicLinkProfile).email, id: req.user!.id });
   });
   app.get('/', (_req, res) => {
     res.send('home');

@@ -6,7 +6,7 @@ import express5 from 'express';
 import session from 'express-session';
 import request from 'supertest';
 import { magicLinkRouter, requireUser, selfHostedProvider } from '../../lib/index';
-import type { OutgoingLink } from '../../lib/index';
+import type { MagicLinkProfile, OutgoingLink } from '../../lib/index';
 import { TEST_SECRET } from '../helpers/app';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -33,7 +33,7 @@ async function appWith(express: typeof express5, before: express5.RequestHandler
     }),
   );
   app.get('/account', requireUser(), (req, res) => {
-    res.json({ email: req.user!.email });
+    res.json({ email: (req.user as MagicLinkProfile).email });
   });
   server.on('request', app);
   return {

@@ -7,7 +7,7 @@ import session from 'express-session';
 import { createClient } from 'redis';
 import request from 'supertest';
 import { magicLinkRouter, redisStore, requireUser, selfHostedProvider } from '../../lib/index';
-import type { OutgoingLink } from '../../lib/index';
+import type { MagicLinkProfile, OutgoingLink } from '../../lib/index';
 import { DEFAULT_PREFIX } from '../../lib/stores/redis';
 import { TEST_COMMAND_TIMEOUT_MS, describeWithRedis } from '../helpers/redis';
 
@@ -94,7 +94,7 @@ describeWithRedis(
         }),
       );
       app.get('/account', requireUser(), (req, res) => {
-        res.json({ email: req.user!.email });
+        res.json({ email: (req.user as MagicLinkProfile).email });
       });
       server.on('request', app);
     });

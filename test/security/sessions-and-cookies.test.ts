@@ -6,7 +6,7 @@ import session from 'express-session';
 import request from 'supertest';
 import { WorkOS } from '@workos-inc/node';
 import { magicLinkRouter, requireUser, workosProvider } from '../../lib/index';
-import type { MagicLinkRouter, WorkOSClientLike } from '../../lib/index';
+import type { MagicLinkProfile, MagicLinkRouter, WorkOSClientLike } from '../../lib/index';
 import { serializeCookie } from '../../lib/http';
 import { startWorkOSEmulator } from '../../lib/testing/workos-emulator';
 import type { WorkOSEmulator } from '../../lib/testing/workos-emulator';
@@ -165,7 +165,7 @@ describe('C1: cookies on an https origin', () => {
     });
     app.use(router);
     app.get('/account', requireUser(), (req, res) => {
-      res.json({ email: req.user!.email });
+      res.json({ email: (req.user as MagicLinkProfile).email });
     });
     server = createServer(app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
