@@ -18,6 +18,7 @@ export type MagicLinkErrorCode =
   | 'ERR_CODE_INVALID'
   | 'ERR_CODE_LOCKED'
   | 'ERR_CROSS_DEVICE_DENIED'
+  | 'ERR_RESEND_ELSEWHERE'
   | 'ERR_SIGN_IN_REFUSED'
   | 'ERR_RATE_LIMITED'
   | 'ERR_PROVIDER_UNAVAILABLE'
@@ -106,6 +107,9 @@ export const ERRORS: Readonly<Record<MagicLinkErrorCode, Readonly<ErrorRow>>> = 
     page: 'denied',
     event: 'sign_in_failed',
   },
+  // "Email me a new link" from a browser that does not hold the old link's binding: the
+  // sign-in form, where a person types the address (hardening round 2, G01).
+  ERR_RESEND_ELSEWHERE: { status: 400, ...EXPIRED, page: 'sign-in', event: 'sign_in_failed' },
   ERR_SIGN_IN_REFUSED: {
     status: 403,
     ...says('errSignInRefused'),

@@ -178,7 +178,7 @@ export function createDispatcher(
       req.headers.cookie,
       (req as { cookies?: Record<string, unknown> }).cookies,
     );
-    const subject = route.subject ? route.subject(fields) : null;
+    const subject = route.subject ? route.subject(fields, nonce) : null;
     if (route.human && kit.o.verifyHuman) {
       // The per-IP limits first, so a flood is refused before anyone calls the CAPTCHA
       // service; the address's limits only once the check has passed, so a bot that fails it
