@@ -29,7 +29,8 @@ export type MagicLinkErrorCode =
   | 'ERR_HUMAN_CHECK_FAILED'
   | 'ERR_HUMAN_CHECK_UNAVAILABLE'
   | 'ERR_HUMAN_CHECK_MISCONFIGURED'
-  | 'ERR_NOT_FOUND';
+  | 'ERR_NOT_FOUND'
+  | 'ERR_INTERNAL';
 
 /** Which page a failure shows a browser. */
 export type ErrorPage = 'expired' | 'sign-in' | 'sent' | 'denied' | 'error';
@@ -167,6 +168,10 @@ export const ERRORS: Readonly<Record<MagicLinkErrorCode, Readonly<ErrorRow>>> = 
     event: 'provider_error',
   },
   ERR_NOT_FOUND: { status: 404, ...says('errNotFound'), page: 'error', event: 'sign_in_failed' },
+  // Anything else that failed on one of our routes: a bug in an app callback (onSignIn
+  // throwing or returning no user, a custom page), in an adapter, or in the package. The
+  // visitor gets the generic page and never a stack; the event carries the error.
+  ERR_INTERNAL: { status: 500, ...TRY_AGAIN, page: 'error', event: 'provider_error' },
 };
 
 /** What an error's page needs, gathered where the error happened, so nothing re-reads the request. */

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MagicLinkError } from '../errors';
 import { createSignInFlow } from '../flow/sign-in';
 import { resolveOptions } from '../resolve-options';
 import type { MagicLinkOptions } from '../options';
@@ -130,17 +131,34 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
     dispatcher.dispatch(req, res, next, path, methods).catch(next);
   }
 
+  /**
+   * The session adapter could not load the user. On the app's own routes that is the app's to
+   * handle (`next(err)`); on ours it is answered with our page, as every failure there is.
+   */
+  function userFailed(req: IncomingMessage, res: ServerResponse, next: Next, err: unknown): void {
+    const path = pathOf(req);
+    if (!path.startsWith(prefix) || !dispatcher.match(path)) return next(err);
+    const failure =
+      err instanceof MagicLinkError || err instanceof TypeError
+        ? err
+        : new MagicLinkError('ERR_SESSION_FAILED', 'The session adapter failed', { cause: err });
+    dispatcher.fail(req, res, next, path, failure);
+  }
+
   const middleware: MagicLinkMiddleware = function magicLinkRouter(req, res, next) {
     routerContexts.set(req, context);
     let user: ReturnType<SessionAdapter['getUser']>;
     try {
       user = session.getUser(req, res);
     } catch (err) {
-      return next(err);
+      return userFailed(req, res, next, err);
     }
     // Most requests are not ours and most adapters answer synchronously: no promise, no tick.
     if (user !== null && typeof (user as Promise<unknown>).then === 'function') {
-      (user as Promise<MagicLinkProfile | null>).then((u) => proceed(req, res, next, u), next);
+      (user as Promise<MagicLinkProfile | null>).then(
+        (u) => proceed(req, res, next, u),
+        (err: unknown) => userFailed(req, res, next, err),
+      );
     } else {
       proceed(req, res, next, user as MagicLinkProfile | null);
     }
