@@ -19,6 +19,7 @@ import { safeReturnTo } from './return-to';
 import { createStateCodec } from './state';
 import { createLanding } from './landing';
 import { createSender } from './send';
+import type { DrainOptions, DrainResult } from './send';
 import { createThirdPartyLinks } from './third-party-link';
 import { withTimeout } from './timeout';
 
@@ -108,8 +109,8 @@ export interface SignInFlow {
   /** The confirmation page's button, in whichever browser pressed it. */
   confirm(input: ConfirmInput): Promise<Outcome>;
   verifyCode(input: Client & { code: unknown }): Promise<Outcome>;
-  /** Resolves once every background send started so far has finished. */
-  drain(): Promise<void>;
+  /** Resolves once every background send started so far has finished, or `timeoutMs` passed. */
+  drain(options?: DrainOptions): Promise<DrainResult>;
   /** What a sign-in request is about: its address, parsed. */
   requestSubject(email: unknown): RequestSubject;
   /**

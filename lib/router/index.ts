@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MagicLinkError } from '../errors';
 import { createSignInFlow } from '../flow/sign-in';
+import type { DrainOptions, DrainResult } from '../flow/send';
 import { resolveOptions } from '../resolve-options';
 import type { MagicLinkOptions } from '../options';
 import type { MagicLinkProfile } from '../profile';
@@ -40,9 +41,14 @@ export type MagicLinkMiddleware = (req: IncomingMessage, res: ServerResponse, ne
 export interface MagicLinkRouter extends MagicLinkMiddleware {
   /**
    * Resolves once every sign-in email started so far has been handed to the provider or mailer
-   * (or has failed, and its event was emitted). Await it on shutdown, after `server.close()`.
+   * (or has failed, and its event was emitted), or once `timeoutMs` has passed, so a hung mailer
+   * cannot hold a shutdown. Await it on shutdown, after `server.close()`.
+   *
+   * @example
+   * const { settled, pending } = await router.drain({ timeoutMs: 10_000 });
+   * if (!settled) console.warn(`${pending} sign-in emails were still being sent`);
    */
-  drain(): Promise<void>;
+  drain(options?: DrainOptions): Promise<DrainResult>;
 }
 
 function pathOf(req: IncomingMessage): string {
@@ -163,5 +169,5 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
       proceed(req, res, next, user as MagicLinkProfile | null);
     }
   };
-  return Object.assign(middleware, { drain: () => flow.drain() });
+  return Object.assign(middleware, { drain: (options?: DrainOptions) => flow.drain(options) });
 }
