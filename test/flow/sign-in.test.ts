@@ -502,7 +502,10 @@ describe('background send (timing, threat model A3)', () => {
   });
 
   it('drain() with nothing in flight resolves', async () => {
-    await expect(setup(stubProvider()).flow.drain()).resolves.toBeUndefined();
+    await expect(setup(stubProvider()).flow.drain()).resolves.toEqual({
+      settled: true,
+      pending: 0,
+    });
   });
 
   it('drain() waits for several sends, including one started while draining', async () => {
