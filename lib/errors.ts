@@ -18,6 +18,7 @@ export type MagicLinkErrorCode =
   | 'ERR_CODE_INVALID'
   | 'ERR_CODE_LOCKED'
   | 'ERR_CROSS_DEVICE_DENIED'
+  | 'ERR_RESEND_ELSEWHERE'
   | 'ERR_SIGN_IN_REFUSED'
   | 'ERR_RATE_LIMITED'
   | 'ERR_PROVIDER_UNAVAILABLE'
@@ -28,7 +29,8 @@ export type MagicLinkErrorCode =
   | 'ERR_HUMAN_CHECK_FAILED'
   | 'ERR_HUMAN_CHECK_UNAVAILABLE'
   | 'ERR_HUMAN_CHECK_MISCONFIGURED'
-  | 'ERR_NOT_FOUND';
+  | 'ERR_NOT_FOUND'
+  | 'ERR_INTERNAL';
 
 /** Which page a failure shows a browser. */
 export type ErrorPage = 'expired' | 'sign-in' | 'sent' | 'denied' | 'error';
@@ -106,6 +108,9 @@ export const ERRORS: Readonly<Record<MagicLinkErrorCode, Readonly<ErrorRow>>> = 
     page: 'denied',
     event: 'sign_in_failed',
   },
+  // "Email me a new link" from a browser that does not hold the old link's binding: the
+  // sign-in form, where a person types the address (hardening round 2, G01).
+  ERR_RESEND_ELSEWHERE: { status: 400, ...EXPIRED, page: 'sign-in', event: 'sign_in_failed' },
   ERR_SIGN_IN_REFUSED: {
     status: 403,
     ...says('errSignInRefused'),
@@ -163,6 +168,10 @@ export const ERRORS: Readonly<Record<MagicLinkErrorCode, Readonly<ErrorRow>>> = 
     event: 'provider_error',
   },
   ERR_NOT_FOUND: { status: 404, ...says('errNotFound'), page: 'error', event: 'sign_in_failed' },
+  // Anything else that failed on one of our routes: a bug in an app callback (onSignIn
+  // throwing or returning no user, a custom page), in an adapter, or in the package. The
+  // visitor gets the generic page and never a stack; the event carries the error.
+  ERR_INTERNAL: { status: 500, ...TRY_AGAIN, page: 'error', event: 'provider_error' },
 };
 
 /** What an error's page needs, gathered where the error happened, so nothing re-reads the request. */

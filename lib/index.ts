@@ -2,6 +2,7 @@ import './profile';
 
 export { magicLinkRouter } from './router';
 export type { MagicLinkMiddleware, MagicLinkRouter } from './router';
+export type { DrainOptions, DrainResult } from './flow/send';
 export { requireUser } from './require-user';
 export type { RequireUserOptions } from './require-user';
 export { assertSignedIn } from './assert-signed-in';

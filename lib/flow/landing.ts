@@ -160,18 +160,24 @@ export function createLanding(d: LandingDeps): {
     return complete(payload, code, methodOf(bound, input), input, bound);
   }
 
-  /** The state a failed link carried, if genuine, for the expired page's one-click resend. */
+  /**
+   * The state a failed link carried, if genuine, for the expired page's one-click resend: only
+   * in the browser that holds its binding. Any other browser is offered the sign-in form.
+   */
   function resendStateOf(
-    input: { via: 'callback'; state?: string } | { via: 'wrapped'; t?: string },
+    input: { nonce: string | null } & (
+      { via: 'callback'; state?: string } | { via: 'wrapped'; t?: string }
+    ),
   ) {
     try {
       if (input.via === 'wrapped') {
+        if (!links) return undefined;
         // An expired wrapped link still names the address; give it a fresh state for the form.
-        return links
-          ? states.seal(links.open(input.t, RESEND_GRACE_MS).p, RESEND_GRACE_MS)
-          : undefined;
+        const { p } = links.open(input.t, RESEND_GRACE_MS);
+        return holdsBinding(input.nonce, p.b) ? states.seal(p, RESEND_GRACE_MS) : undefined;
       }
-      return states.resendable(input.state) ? input.state : undefined;
+      const payload = states.resendable(input.state);
+      return payload && holdsBinding(input.nonce, payload.b) ? input.state : undefined;
     } catch {
       return undefined;
     }

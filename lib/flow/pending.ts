@@ -57,8 +57,12 @@ export function isStatePayload(value: unknown): value is StatePayload {
   );
 }
 
-/** `alice@example.com` → `a•••@example.com`, for pages that must name the account without revealing it. */
-export function maskEmail(address: string): string {
+/**
+ * `alice@example.com` → `a•••@example.com`, for pages that must name the account without
+ * revealing it. Anything that is not an address (a user kept without one) is `•••`.
+ */
+export function maskEmail(address: unknown): string {
+  if (typeof address !== 'string') return '•••';
   const at = address.lastIndexOf('@');
   if (at < 1) return '•••';
   return `${address[0]}•••${address.slice(at)}`;

@@ -74,6 +74,9 @@ export function createSealer(
   function decrypt(token: string): string | null {
     if (!BASE64URL.test(token)) return null;
     const raw = Buffer.from(token, 'base64url');
+    // Node ignores the spare low bits of the last character, so four spellings of one token
+    // would all open it (and each be cached apart): only the one we write is accepted.
+    if (raw.toString('base64url') !== token) return null;
     if (raw.length < 1 + IV_BYTES + TAG_BYTES + 1 || raw[0] !== VERSION) return null;
     const iv = raw.subarray(1, 1 + IV_BYTES);
     const tag = raw.subarray(raw.length - TAG_BYTES);

@@ -27,10 +27,37 @@ export interface SenderDeps {
   call: <T>(promise: Promise<T>) => Promise<T>;
 }
 
+/** How long `drain()` may wait. */
+export interface DrainOptions {
+  /**
+   * Stop waiting after this many milliseconds, even if a send is still running (a mailer that
+   * hangs). @default no limit: wait for every send
+   */
+  timeoutMs?: number;
+}
+
+/** What `drain()` found. */
+export interface DrainResult {
+  /** `true` when every send had finished; `false` when `timeoutMs` passed first. */
+  settled: boolean;
+  /** Sends still running when `drain()` resolved: 0 when settled. */
+  pending: number;
+}
+
+function checkDrainTimeout(options: DrainOptions): number | undefined {
+  const value = (options as DrainOptions | null)?.timeoutMs;
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    throw new TypeError(
+      `drain: timeoutMs must be a finite number of milliseconds, 0 or more (got ${String(value)}). Pass e.g. router.drain({ timeoutMs: 10_000 }).`,
+    );
+  return value;
+}
+
 /** Sends sign-in links in the background, after the answer (see `send`). */
 export function createSender(o: SenderDeps): {
   send(email: Extract<EmailResult, { ok: true }>, returnTo: string, client: Client): Outcome;
-  drain(): Promise<void>;
+  drain(options?: DrainOptions): Promise<DrainResult>;
 } {
   async function deliver(
     address: string,
@@ -144,15 +171,31 @@ export function createSender(o: SenderDeps): {
     return { kind: 'sent', nonce };
   }
 
-  /** Resolves once no send is running: those started before the call, and any started since. */
-  async function drain(): Promise<void> {
-    if (running === 0) return;
+  /**
+   * Resolves once no send is running (those started before the call, and any started since),
+   * or once `timeoutMs` has passed, whichever is first, so a hung mailer cannot hold a shutdown.
+   */
+  async function drain(options: DrainOptions = {}): Promise<DrainResult> {
+    const timeoutMs = checkDrainTimeout(options);
+    if (running === 0) return { settled: true, pending: 0 };
     if (idle === null) {
       let resolve!: () => void;
       const promise = new Promise<void>((r) => (resolve = r));
       idle = { promise, resolve };
     }
-    await idle.promise;
+    if (timeoutMs === undefined) {
+      await idle.promise;
+      return { settled: true, pending: 0 };
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const first = await Promise.race([idle.promise, timedOut]);
+    clearTimeout(timer);
+    return first === 'timeout'
+      ? { settled: false, pending: running }
+      : { settled: true, pending: 0 };
   }
 
   return { send, drain };

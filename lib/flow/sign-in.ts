@@ -20,6 +20,7 @@ import { safeReturnTo } from './return-to';
 import { createStateCodec } from './state';
 import { createLanding } from './landing';
 import { createSender } from './send';
+import type { DrainOptions, DrainResult } from './send';
 import { createThirdPartyLinks } from './third-party-link';
 import { withTimeout } from './timeout';
 import type { Client, ConfirmInput, FlowEvent, LandInput } from './inputs';
@@ -56,12 +57,17 @@ export interface RequestSubject {
 
 /** A resend's state, opened once: the router counts the throttle key, then `resend` uses it. */
 export interface ResendSubject {
-  /** The throttle key of the address in the state; `null` when there is none to count. */
+  /**
+   * The throttle key of the address in the state; `null` when there is none to count, or when
+   * the browser does not hold the state's binding (it is refused without costing the address).
+   */
   readonly throttleKey: string | null;
   /** The state's payload, if it is genuine and expired less than a day ago. */
   readonly payload: StatePayload | null;
   /** The payload's address, parsed; `null` without a payload. */
   readonly email: EmailResult | null;
+  /** Whether the browser holds the state's binding: only that browser may have a new link. */
+  readonly bound: boolean;
 }
 
 export interface SignInFlow {
@@ -77,12 +83,15 @@ export interface SignInFlow {
   /** The confirmation page's button, in whichever browser pressed it. */
   confirm(input: ConfirmInput): Promise<Outcome>;
   verifyCode(input: Client & { code: unknown }): Promise<Outcome>;
-  /** Resolves once every background send started so far has finished. */
-  drain(): Promise<void>;
+  /** Resolves once every background send started so far has finished, or `timeoutMs` passed. */
+  drain(options?: DrainOptions): Promise<DrainResult>;
   /** What a sign-in request is about: its address, parsed. */
   requestSubject(email: unknown): RequestSubject;
-  /** What a resend is about: its state, opened for a resend, and the address in it. */
-  resendSubject(state: unknown): ResendSubject;
+  /**
+   * What a resend is about: its state, opened for a resend, the address in it, and whether the
+   * browser with `nonce` holds its binding.
+   */
+  resendSubject(state: unknown, nonce: string | null): ResendSubject;
 }
 
 /** The key an address's code budget is counted under: its throttle key, as for the email limits. */
@@ -278,10 +287,11 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     return { throttleKey: email.ok ? email.throttleKey : null, email };
   }
 
-  function resendSubject(state: unknown): ResendSubject {
+  function resendSubject(state: unknown, nonce: string | null): ResendSubject {
     const payload = states.resendable(state);
     const email = payload ? parseEmail(payload.e) : null;
-    return { throttleKey: email?.ok ? email.throttleKey : null, payload, email };
+    const bound = payload !== null && holdsBinding(nonce, payload.b);
+    return { throttleKey: bound && email?.ok ? email.throttleKey : null, payload, email, bound };
   }
 
   return {
@@ -295,9 +305,18 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
       }
       return sender.send(email, returnTo, input);
     },
-    async resend(input, subject = resendSubject(input.state)) {
+    async resend(input, subject = resendSubject(input.state, input.nonce)) {
       const { payload, email } = subject;
       if (!payload || !email) throw new MagicLinkError('ERR_STATE_INVALID', 'Resend state invalid');
+      // The new link goes to the address in the state, so only the browser that asked for the
+      // old one may have it: bound to any other browser, an attacker's own link opened in a
+      // victim's browser would sign the victim in as the attacker (login CSRF), and a mail
+      // scanner's jar would get links the owner can never use. Others type an address instead.
+      if (!subject.bound)
+        throw new MagicLinkError(
+          'ERR_RESEND_ELSEWHERE',
+          'Resend from a browser without the binding',
+        );
       if (!email.ok) throw new MagicLinkError('ERR_STATE_INVALID', 'Resend state names no address');
       return sender.send(email, safeReturnTo(payload.r, deps.origin, deps.afterSignIn), input);
     },

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { MagicLinkError } from '../errors';
+import { ERRORS, MagicLinkError } from '../errors';
 import { bindingOf } from '../flow/pending';
 import { safeReturnTo } from '../flow/return-to';
 import type { RateLimiter } from '../flow/rate-limit';
@@ -30,8 +30,7 @@ type Methods = ReadonlyMap<string, RouteSpec>;
 /**
  * The one dispatcher: for every route of the table it applies, in order, the response headers,
  * 405 with `Allow`, HEAD as GET, the same-origin rule, body parsing, the limits and the human
- * check, and only then runs the handler. A `MagicLinkError` becomes its page or JSON; anything else goes to
- * `next(err)`.
+ * check, and only then runs the handler. Every failure becomes the package's own page or JSON.
  */
 export function createDispatcher(
   kit: RouterKit,
@@ -52,6 +51,8 @@ export function createDispatcher(
     path: string,
     methods: Methods,
   ): Promise<void>;
+  /** Answers a failure that came before dispatch (loading the user) with our own page. */
+  fail(req: IncomingMessage, res: ServerResponse, next: Next, path: string, err: unknown): void;
 } {
   const byPath = new Map<string, Map<string, RouteSpec>>();
   for (const route of table) {
@@ -180,7 +181,7 @@ export function createDispatcher(
       req.headers.cookie,
       (req as { cookies?: Record<string, unknown> }).cookies,
     );
-    const subject = route.subject ? route.subject(fields) : null;
+    const subject = route.subject ? route.subject(fields, nonce) : null;
     if (route.human && kit.o.verifyHuman) {
       // The per-IP limits first, so a flood is refused before anyone calls the CAPTCHA
       // service; the address's limits only once the check has passed, so a bot that fails it
@@ -210,25 +211,66 @@ export function createDispatcher(
       // chunked body (HEAD or DELETE with a body, say) leaves Node's parser unable to reuse the
       // socket; one microtask later it drains the body as usual.
       await undefined;
-      res.setHeader('Cache-Control', 'no-store');
-      res.setHeader('Pragma', 'no-cache');
-      res.setHeader('Referrer-Policy', 'no-referrer');
-      forbidFraming(res);
-      // Pages and emails follow Accept-Language unless the app fixed the language.
-      if (kit.o.languages.negotiates) {
-        // appendHeader validates twice; most answers have no Vary yet.
-        if (res.hasHeader('Vary')) res.appendHeader('Vary', 'Accept-Language');
-        else res.setHeader('Vary', 'Accept-Language');
-      }
+      ourHeaders(res);
       const route = methods.get(req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET'));
       try {
         res.setHeader('Content-Language', kit.translation(req).locale);
         if (!route) throw notAllowed(res, methods);
         await run(route, req, res);
       } catch (err) {
-        if (res.headersSent || !(err instanceof MagicLinkError)) return next(err);
-        presentError(req, res, err, path);
+        fail(req, res, next, path, err);
       }
     },
+    fail(req, res, next, path, err) {
+      if (!res.headersSent) ourHeaders(res);
+      fail(req, res, next, path, err);
+    },
   };
+
+  /** The headers every answer of ours carries, set before anything can fail. */
+  function ourHeaders(res: ServerResponse): void {
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Pragma', 'no-cache');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    forbidFraming(res);
+    // Pages and emails follow Accept-Language unless the app fixed the language.
+    if (kit.o.languages.negotiates) {
+      // appendHeader validates twice; most answers have no Vary yet.
+      if (res.hasHeader('Vary')) res.appendHeader('Vary', 'Accept-Language');
+      else res.setHeader('Vary', 'Accept-Language');
+    }
+  }
+
+  /**
+   * Answers a failure on one of our routes with our own page or JSON, in every NODE_ENV: never
+   * Express's error page, which shows the stack outside production. What is not a
+   * MagicLinkError (an app callback or an adapter that threw) becomes ERR_INTERNAL, its
+   * original in the event. Only an answer already under way goes on to `next`.
+   */
+  function fail(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: Next,
+    path: string,
+    err: unknown,
+  ): void {
+    if (res.headersSent) return next(err);
+    const known =
+      err instanceof MagicLinkError
+        ? err
+        : new MagicLinkError('ERR_INTERNAL', 'Unexpected failure', { cause: err });
+    try {
+      presentError(req, res, known, path);
+    } catch (failure) {
+      // The page itself failed (a custom page or the app's locale function threw): a bare one.
+      kit.emit(req, { type: 'provider_error', reason: 'ERR_INTERNAL', error: failure });
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      res.statusCode = 500;
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.end(ERRORS.ERR_INTERNAL.message);
+    }
+  }
 }

@@ -19,7 +19,7 @@ export interface Handlers {
   verify: Handler;
   resend: Handler;
   /** The subject of a resend, which `resend` is given back. */
-  resendSubject: (fields: Fields) => Subject;
+  resendSubject: (fields: Fields, nonce: string | null) => Subject;
   openGet: Handler;
   openPost: Handler;
   callbackGet: Handler;
@@ -87,7 +87,7 @@ export function createHandlers(kit: RouterKit, flow: SignInFlow): Handlers {
       );
       await respond(c, outcome);
     },
-    resendSubject: (fields) => flow.resendSubject(fields.state),
+    resendSubject: (fields, nonce) => flow.resendSubject(fields.state, nonce),
     async resend(c) {
       const subject = (c.subject as ResendSubject | null) ?? undefined;
       await respond(c, await flow.resend({ ...client(c), state: c.fields.state }, subject));

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MagicLinkError } from '../errors';
 import { createSignInFlow } from '../flow/sign-in';
+import type { DrainOptions, DrainResult } from '../flow/send';
 import { resolveOptions } from '../resolve-options';
 import type { MagicLinkOptions } from '../options';
 import type { SessionAdapter } from '../sessions/adapter';
@@ -38,9 +40,14 @@ export type MagicLinkMiddleware = (req: IncomingMessage, res: ServerResponse, ne
 export interface MagicLinkRouter extends MagicLinkMiddleware {
   /**
    * Resolves once every sign-in email started so far has been handed to the provider or mailer
-   * (or has failed, and its event was emitted). Await it on shutdown, after `server.close()`.
+   * (or has failed, and its event was emitted), or once `timeoutMs` has passed, so a hung mailer
+   * cannot hold a shutdown. Await it on shutdown, after `server.close()`.
+   *
+   * @example
+   * const { settled, pending } = await router.drain({ timeoutMs: 10_000 });
+   * if (!settled) console.warn(`${pending} sign-in emails were still being sent`);
    */
-  drain(): Promise<void>;
+  drain(options?: DrainOptions): Promise<DrainResult>;
 }
 
 function pathOf(req: IncomingMessage): string {
@@ -131,6 +138,20 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
     dispatcher.dispatch(req, res, next, path, methods).catch(next);
   }
 
+  /**
+   * The session adapter could not load the user. On the app's own routes that is the app's to
+   * handle (`next(err)`); on ours it is answered with our page, as every failure there is.
+   */
+  function userFailed(req: IncomingMessage, res: ServerResponse, next: Next, err: unknown): void {
+    const path = pathOf(req);
+    if (!path.startsWith(prefix) || !dispatcher.match(path)) return next(err);
+    const failure =
+      err instanceof MagicLinkError || err instanceof TypeError
+        ? err
+        : new MagicLinkError('ERR_SESSION_FAILED', 'The session adapter failed', { cause: err });
+    dispatcher.fail(req, res, next, path, failure);
+  }
+
   const middleware: MagicLinkMiddleware = function magicLinkRouter(req, res, next) {
     routerContexts.set(req, context);
     warnings.request(req);
@@ -138,14 +159,17 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
     try {
       user = session.getUser(req, res);
     } catch (err) {
-      return next(err);
+      return userFailed(req, res, next, err);
     }
     // Most requests are not ours and most adapters answer synchronously: no promise, no tick.
     if (user !== null && typeof (user as Promise<unknown>).then === 'function') {
-      (user as Promise<Express.User | null>).then((u) => proceed(req, res, next, u), next);
+      (user as Promise<Express.User | null>).then(
+        (u) => proceed(req, res, next, u),
+        (err: unknown) => userFailed(req, res, next, err),
+      );
     } else {
       proceed(req, res, next, user as Express.User | null);
     }
   };
-  return Object.assign(middleware, { drain: () => flow.drain() });
+  return Object.assign(middleware, { drain: (options?: DrainOptions) => flow.drain(options) });
 }

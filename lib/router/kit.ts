@@ -9,6 +9,7 @@ import type { SessionAdapter } from '../sessions/adapter';
 import type { PendingCookie } from './pending-cookie';
 import { createSetupWarnings } from './setup-warnings';
 import type { SetupWarnings } from './setup-warnings';
+import { redactError } from './redact';
 
 /** The router's paths, all under `basePath`. */
 export interface Paths {
@@ -69,7 +70,10 @@ function guardSession(session: SessionAdapter): SessionAdapter {
 export function createKit(o: ResolvedOptions, cookie: PendingCookie): RouterKit {
   function emitAt(ip: string, event: FlowEvent): void {
     try {
-      o.onEvent({ ...event, at: new Date(), ip } as MagicLinkEvent);
+      // A provider's (or adapter's) message may echo the address or a code: never pass it on.
+      const safe =
+        event.type === 'provider_error' ? { ...event, error: redactError(event.error) } : event;
+      o.onEvent({ ...safe, at: new Date(), ip } as MagicLinkEvent);
     } catch {
       // A failing log hook must never break a sign-in.
     }

@@ -41,9 +41,14 @@ export function createPendingCookie(options: {
     if (typeof value !== 'string') return null;
     const match = VALUE.exec(value);
     if (!match || !isNonce(match[1])) return null;
-    const given = Buffer.from(match[2]!, 'base64url');
-    if (given.length !== 16) return null;
-    return keys.some((key) => timingSafeEqual(mac(key, match[1]!), given)) ? match[1]! : null;
+    // Compared as written, not decoded: Node ignores the spare bits of the last character, so a
+    // decoded comparison would accept 16 spellings of one MAC.
+    const given = Buffer.from(match[2]!, 'latin1');
+    return keys.some((key) =>
+      timingSafeEqual(Buffer.from(mac(key, match[1]!).toString('base64url'), 'latin1'), given),
+    )
+      ? match[1]!
+      : null;
   }
 
   return {

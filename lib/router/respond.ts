@@ -21,6 +21,28 @@ function signedInAsOther(req: IncomingMessage, email: string): string | null {
   return same ? null : current;
 }
 
+/** What `onSignIn` must return to sign someone in: an object with a non-empty string id. */
+function isUser(value: unknown): value is Express.User {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    typeof (value as { id?: unknown }).id === 'string' &&
+    (value as { id: string }).id !== ''
+  );
+}
+
+/** What kind of value `onSignIn` returned, without the value itself (it may hold an address). */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value !== 'object')
+    return typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`;
+  const id = (value as { id?: unknown }).id;
+  if (id === undefined) return 'an object without an id';
+  return id === '' ? 'an object with an empty id' : `an object whose id is a ${typeof id}`;
+}
+
 /** Answers with a page for browsers and JSON for API clients. */
 function render(
   req: IncomingMessage,
@@ -49,24 +71,34 @@ export function createResponder(
     outcome: Outcome & { kind: 'verified' },
     ip: string,
   ): Promise<void> {
-    const user = await o.onSignIn(outcome.profile, req, {
+    const user: unknown = await o.onSignIn(outcome.profile, req, {
       method: outcome.method,
       tokens: outcome.tokens,
     });
     if (user === false)
       throw new MagicLinkError('ERR_SIGN_IN_REFUSED', 'onSignIn refused the user');
+    // Checked before the session is touched: a session with no user id in it could be neither
+    // reported nor ended by signOutEverywhere (hardening round 2, G05).
+    if (!isUser(user)) {
+      throw new MagicLinkError('ERR_INTERNAL', 'onSignIn returned no user', {
+        cause: new TypeError(
+          `magicLinkRouter: onSignIn must return an object with a non-empty string id, or false to refuse the sign-in (it returned ${kindOf(user)}). Return the profile, or e.g. (p) => ({ id: p.id, email: p.email }).`,
+        ),
+      });
+    }
     await kit.session.signIn(req, res, user);
     kit.warnings.signedIn(req, res);
-    (req as WithUser).user = user;
-    if (outcome.bound) appendSetCookie(res, kit.cookie.clear());
-    // The address the dispatcher read once: Express computes req.ip anew on every read.
+    // Reported as soon as the session is set, whatever happens next. The address is the one
+    // that signed in (the profile's), since the app's user need not keep one. The IP is the one
+    // the dispatcher read once: Express computes req.ip anew on every read.
     kit.emitAt(ip, {
       type: 'sign_in',
       userId: user.id,
-      // The profile's address: the app's user may not keep one.
       email: maskEmail(outcome.profile.email),
       method: outcome.method,
     });
+    (req as WithUser).user = user;
+    if (outcome.bound) appendSetCookie(res, kit.cookie.clear());
     if (wantsJson(req)) sendJson(res, 200, { status: 'signed_in', returnTo: outcome.returnTo });
     else redirect(res, outcome.returnTo);
   }

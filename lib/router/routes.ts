@@ -27,8 +27,9 @@ export interface RouteSpec {
   /**
    * Reads what the request is about, once: the `'address'` scope counts its throttle key, and
    * the handler gets it as `subject`, so an address is parsed (or a state opened) only once.
+   * `nonce` is the browser's pending nonce, for a subject that only its binding may claim.
    */
-  subject?: (fields: Fields) => Subject;
+  subject?: (fields: Fields, nonce: string | null) => Subject;
   /**
    * Ask `verifyHuman` (when the app set one) after the limits, before the handler: the routes
    * that make the provider or the mailer send an email.

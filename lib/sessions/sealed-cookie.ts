@@ -1,74 +1,44 @@
-import { hash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MagicLinkError } from '../errors';
-import { fifoCache } from '../fifo-cache';
 import { createSealer } from '../flow/seal';
+import type { Sealer } from '../flow/seal';
 import { randomBytes } from '../flow/random';
 import { cookieFromHeader, serializeCookie } from '../http';
-import { checkSecretList } from '../option-checks';
-import { MIN_SECRET_LENGTH } from '../options';
 import { prefixedStore } from '../stores/prefix';
 import type { Store } from '../stores/store';
 import type { SessionAdapter, SessionContext } from './adapter';
+import { fail, MAX_COOKIE_BYTES, resolveSealedCookieOptions } from './sealed-cookie-options';
+import type { SealedCookieSessionOptions } from './sealed-cookie-options';
+import {
+  generationKey,
+  isPayload,
+  keepPrivate,
+  parseGeneration,
+  revokedKey,
+  sessionSealPurpose,
+} from './sealed-cookie-payload';
+import type { Payload } from './sealed-cookie-payload';
 
-/** The most bytes of `name=value` a browser is sure to keep for one cookie. */
-export const MAX_COOKIE_BYTES = 4096;
-export const DEFAULT_SESSION_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
-export const DEFAULT_SESSION_IDLE_MS = 24 * 60 * 60 * 1000;
-export const DEFAULT_REFRESH_AFTER = 0.25;
+export {
+  DEFAULT_REFRESH_AFTER,
+  DEFAULT_SESSION_COOKIE,
+  DEFAULT_SESSION_IDLE_MS,
+  DEFAULT_SESSION_MAX_AGE_MS,
+  MAX_COOKIE_BYTES,
+} from './sealed-cookie-options';
+export type { SealedCookieSessionOptions } from './sealed-cookie-options';
+
 /** How much longer than idleMs a revocation is kept: see revoke(). */
 export const REVOCATION_MARGIN_MS = 5 * 60 * 1000;
-export const DEFAULT_SESSION_COOKIE = 'mlsession';
-/** Chrome caps a cookie's lifetime at 400 days; a longer session would end early anyway. */
-const MAX_LIFETIME_MS = 400 * 24 * 60 * 60 * 1000;
-const MIN_LIFETIME_MS = 60 * 1000;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Session cookies whose plaintext is remembered (about 1 kB each), so most requests decrypt nothing. */
 const OPENED_COOKIES = 1000;
 
-const KNOWN_OPTIONS = [
-  'secret',
-  'store',
-  'secure',
-  'cookieName',
-  'maxAgeMs',
-  'idleMs',
-  'refreshAfter',
-  'now',
-];
-
-/** Options for {@link sealedCookieSession}. */
-export interface SealedCookieSessionOptions {
-  /**
-   * Seals the cookie (AES-256-GCM, with a key derived for this purpose alone, so it may be the
-   * router's own secret). An array rotates: the first seals, every one opens. At least 32
-   * characters each.
-   */
-  secret: string | readonly string[];
-  /**
-   * Where the revocation list and the per-user generations live, under the `session:` prefix.
-   * @default the router's `store`
-   */
-  store?: Store;
-  /**
-   * Whether the cookie is `Secure` and `__Host-` prefixed.
-   * @default true when the router's `origin` is https
-   */
-  secure?: boolean;
-  /** The cookie's name; `__Host-` is prepended when secure. @default 'mlsession' */
-  cookieName?: string;
-  /** The absolute lifetime of a session, from sign-in. @default 7 days */
-  maxAgeMs?: number;
-  /** A session not used for this long ends. At most `maxAgeMs`. @default 24 hours */
-  idleMs?: number;
-  /**
-   * The fraction of `idleMs` that must pass since the cookie was last sealed before a request
-   * reseals it (pushing the idle deadline back). `0` reseals on every request.
-   * @default 0.25 (with the default idleMs: at most one new cookie every 6 hours)
-   */
-  refreshAfter?: number;
-  /** The clock, in milliseconds. Inject one in tests. @default Date.now */
-  now?: () => number;
+/** What every step needs once the router (or the options) supplied the store and the origin. */
+interface Ready {
+  store: Store;
+  secure: boolean;
+  name: string;
+  sealer: Sealer;
 }
 
 /** The adapter {@link sealedCookieSession} returns: a `SessionAdapter`, and more. */
@@ -80,107 +50,6 @@ export interface SealedCookieSession extends SessionAdapter {
    * generation it was issued in, and this moves the generation on.
    */
   signOutEverywhere(userId: string): Promise<void>;
-}
-
-/** What is sealed into the cookie. */
-interface Payload {
-  /** The user. */
-  u: Express.User;
-  /** The session id: random, new at every sign-in; what sign-out revokes. */
-  s: string;
-  /** Issued at (sign-in), ms. */
-  i: number;
-  /** Absolute expiry, ms. */
-  a: number;
-  /** The user's generation when this session was issued. */
-  g: number;
-  /** When this cookie was last sealed, ms: the idle deadline is `t + idleMs`. */
-  t: number;
-}
-
-function fail(option: string, problem: string, fix: string): never {
-  throw new TypeError(`sealedCookieSession: ${option} ${problem}. ${fix}`);
-}
-
-function show(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
-}
-
-function checkSecrets(value: unknown): string[] {
-  return checkSecretList(
-    value,
-    fail,
-    'SESSION_SECRET',
-    `Pass a random string of at least ${MIN_SECRET_LENGTH} characters, e.g. secret: process.env.SESSION_SECRET. Generate one with \`openssl rand -base64 32\`.`,
-  );
-}
-
-function checkDuration(value: unknown, option: string, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (
-    !Number.isSafeInteger(value) ||
-    (value as number) < MIN_LIFETIME_MS ||
-    (value as number) > max
-  )
-    fail(
-      option,
-      `must be a whole number of milliseconds between ${MIN_LIFETIME_MS} and ${max} (got ${show(value)})`,
-      `Pass e.g. ${option}: ${fallback}, or leave it out for the default.`,
-    );
-  return value as number;
-}
-
-function checkStore(value: unknown): Store | undefined {
-  if (value === undefined) return undefined;
-  const record = value as Record<string, unknown> | null;
-  if (!record || typeof record.get !== 'function' || typeof record.set !== 'function')
-    fail(
-      'store',
-      'must be a Store (with get and set)',
-      "Pass memoryStore(), redisStore(client), or leave it out to use the router's store.",
-    );
-  return value as Store;
-}
-
-/** Whether `value` looks like what {@link seal} put in. */
-function isPayload(value: unknown): value is Payload {
-  if (!value || typeof value !== 'object') return false;
-  const p = value as Record<string, unknown>;
-  return (
-    !!p.u &&
-    typeof p.u === 'object' &&
-    typeof (p.u as { id?: unknown }).id === 'string' &&
-    typeof p.s === 'string' &&
-    Number.isSafeInteger(p.i) &&
-    Number.isSafeInteger(p.a) &&
-    Number.isSafeInteger(p.g) &&
-    Number.isSafeInteger(p.t)
-  );
-}
-
-/** A generation as stored: a non-negative safe integer, or missing (0). */
-function parseGeneration(value: string | null): number {
-  if (value === null) return 0;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0 || String(n) !== value)
-    throw new MagicLinkError(
-      'ERR_SESSION_FAILED',
-      `sealedCookieSession: the stored generation ${show(value)} is not a number`,
-    );
-  return n;
-}
-
-const revokedKey = (sid: string) => `revoked:${sid}`;
-/** At most 1000 user ids keep their hashed key, first in first out. */
-const generationKeys = fifoCache<string, string>(1000);
-function generationKey(userId: string): string {
-  const known = generationKeys.get(userId);
-  if (known !== undefined) return known;
-  // A user id can be long or odd; its hash keeps keys short and safe for any store.
-  const key = `gen:${hash('sha256', userId, 'base64url')}`;
-  // The ids come from cookies we sealed ourselves; only short ones are kept, and only so many.
-  if (userId.length <= 256) generationKeys.set(userId, key);
-  return key;
 }
 
 /**
@@ -210,77 +79,32 @@ function generationKey(userId: string): string {
  * }));
  */
 export function sealedCookieSession(options: SealedCookieSessionOptions): SealedCookieSession {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(
-      'sealedCookieSession: options are required. Call sealedCookieSession({ secret: process.env.SESSION_SECRET }).',
-    );
-  }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.includes(key))
-      fail(
-        key,
-        'is not a known option',
-        `Check the spelling; known options are: ${KNOWN_OPTIONS.join(', ')}.`,
-      );
-  }
-  const secrets = checkSecrets(options.secret);
-  const maxAgeMs = checkDuration(
-    options.maxAgeMs,
-    'maxAgeMs',
-    DEFAULT_SESSION_MAX_AGE_MS,
-    MAX_LIFETIME_MS,
-  );
-  const idleMs = checkDuration(
-    options.idleMs,
-    'idleMs',
-    Math.min(DEFAULT_SESSION_IDLE_MS, maxAgeMs),
-    maxAgeMs,
-  );
-  const refreshAfter = options.refreshAfter ?? DEFAULT_REFRESH_AFTER;
-  if (typeof refreshAfter !== 'number' || !(refreshAfter >= 0 && refreshAfter < 1))
-    fail(
-      'refreshAfter',
-      `must be a number from 0 up to (not including) 1 (got ${show(refreshAfter)})`,
-      'Pass e.g. refreshAfter: 0.25 to reseal once a quarter of idleMs has passed.',
-    );
-  const baseName = options.cookieName ?? DEFAULT_SESSION_COOKIE;
-  if (typeof baseName !== 'string' || !TOKEN.test(baseName) || /^__(host|secure)-/i.test(baseName))
-    fail(
-      'cookieName',
-      `must be a cookie name token without a __Host- or __Secure- prefix (got ${show(baseName)})`,
-      "Pass e.g. cookieName: 'session'; __Host- is added on https.",
-    );
-  if (options.secure !== undefined && typeof options.secure !== 'boolean')
-    fail(
-      'secure',
-      `must be a boolean (got ${show(options.secure)})`,
-      'Pass true, false, or leave it out.',
-    );
-  const now = options.now ?? (() => Date.now());
-  if (typeof now !== 'function')
-    fail(
-      'now',
-      `must be a function (got ${show(now)})`,
-      'Pass e.g. () => Date.now(), or leave it out.',
-    );
-
-  // The same cookie comes back on every request until it is resealed: open each one only once.
-  const sealer = createSealer(secrets, 'session-cookie', { now, cache: OPENED_COOKIES });
+  const resolved = resolveSealedCookieOptions(options);
+  const { secrets, maxAgeMs, idleMs, refreshAfter, baseName, now } = resolved;
   const refreshMs = refreshAfter * idleMs;
-  const own = checkStore(options.store);
-  let store: Store | undefined = own && prefixedStore(own, 'session:');
-  let secure: boolean | undefined = options.secure;
+  let store: Store | undefined = resolved.store && prefixedStore(resolved.store, 'session:');
+  let secure = resolved.secure;
+  let origin = resolved.origin;
   let report: SessionContext['report'] = () => undefined;
+  /** Made once the origin and the cookie's name are known: both are sealed into every cookie. */
+  let sealer: Sealer | null = null;
 
   const nameFor = (isSecure: boolean) => (isSecure ? `__Host-${baseName}` : baseName);
   const notReady = (what: string) =>
     new TypeError(
-      `sealedCookieSession: no ${what}. Pass it as magicLinkRouter's session option (it then uses the router's store and origin), or pass { store, secure } yourself.`,
+      `sealedCookieSession: no ${what}. Pass it as magicLinkRouter's session option (it then uses the router's store and origin), or pass { store, origin } yourself.`,
     );
-  function ready(): { store: Store; secure: boolean; name: string } {
+  function ready(): Ready {
     if (store === undefined) throw notReady('store');
+    if (origin === undefined) throw notReady('origin');
     if (secure === undefined) throw notReady('secure flag');
-    return { store, secure, name: nameFor(secure) };
+    const name = nameFor(secure);
+    // The same cookie comes back on every request until it is resealed: open each one only once.
+    sealer ??= createSealer(secrets, sessionSealPurpose(origin, name), {
+      now,
+      cache: OPENED_COOKIES,
+    });
+    return { store, secure, name, sealer };
   }
 
   function read(req: IncomingMessage, name: string): string | null {
@@ -288,10 +112,10 @@ export function sealedCookieSession(options: SealedCookieSessionOptions): Sealed
     return typeof parsed === 'string' ? parsed : cookieFromHeader(req.headers.cookie, name);
   }
 
-  function open(req: IncomingMessage, name: string): Payload | null {
-    const raw = read(req, name);
+  function open(req: IncomingMessage, c: Ready): Payload | null {
+    const raw = read(req, c.name);
     if (raw === null || raw === '') return null;
-    const opened = sealer.unseal<unknown>(raw);
+    const opened = c.sealer.unseal<unknown>(raw);
     if (!opened.ok || !isPayload(opened.value)) return null;
     return now() < opened.value.a ? opened.value : null;
   }
@@ -304,12 +128,12 @@ export function sealedCookieSession(options: SealedCookieSessionOptions): Sealed
     res.setHeader('Set-Cookie', [...lines.filter((l) => !l.startsWith(`${name}=`)), line]);
   }
 
-  function sealed(payload: Payload, name: string, isSecure: boolean): string {
+  function sealed(payload: Payload, c: Ready): string {
     const expiresAt = Math.min(payload.t + idleMs, payload.a);
-    const value = sealer.seal(payload, expiresAt - payload.t);
-    return serializeCookie(name, value, {
+    const value = c.sealer.seal(payload, expiresAt - payload.t);
+    return serializeCookie(c.name, value, {
       maxAgeSeconds: Math.ceil((expiresAt - payload.t) / 1000),
-      secure: isSecure,
+      secure: c.secure,
     });
   }
 
@@ -318,13 +142,14 @@ export function sealedCookieSession(options: SealedCookieSessionOptions): Sealed
     revoked: string | null,
     generation: string | null,
     res: ServerResponse | undefined,
-    name: string,
-    isSecure: boolean,
+    c: Ready,
   ): Express.User | null {
     if (revoked !== null || payload.g < parseGeneration(generation)) return null;
     const at = now();
     if (res !== undefined && !res.headersSent && at - payload.t >= refreshMs) {
-      setCookie(res, name, sealed({ ...payload, t: at }, name, isSecure));
+      setCookie(res, c.name, sealed({ ...payload, t: at }, c));
+      // The reseal rides on the app's own answer, which the app may mark cacheable.
+      keepPrivate(res);
     }
     return payload.u;
   }
@@ -347,21 +172,31 @@ export function sealedCookieSession(options: SealedCookieSessionOptions): Sealed
     },
 
     init(context) {
-      if (options.secure !== undefined && options.secure !== context.secure) {
+      if (resolved.secure !== undefined && resolved.secure !== context.secure) {
         fail(
           'secure',
-          `is ${options.secure}, but the router's origin is ${context.origin}`,
+          `is ${resolved.secure}, but the router's origin is ${context.origin}`,
           "Leave secure out: it follows the router's origin.",
         );
       }
+      if (resolved.origin !== undefined && resolved.origin !== context.origin) {
+        fail(
+          'origin',
+          `is ${resolved.origin}, but the router's origin is ${context.origin}`,
+          "Leave origin out: it follows the router's origin.",
+        );
+      }
       secure = context.secure;
+      origin = context.origin;
       store ??= context.store;
       report = context.report;
+      sealer = null;
     },
 
     getUser(req, res) {
-      const { store: s, secure: isSecure, name } = ready();
-      const payload = open(req, name);
+      const c = ready();
+      const s = c.store;
+      const payload = open(req, c);
       if (payload === null) return null;
       const rKey = revokedKey(payload.s);
       const gKey = generationKey(payload.u.id);
@@ -371,19 +206,20 @@ export function sealedCookieSession(options: SealedCookieSessionOptions): Sealed
       };
       if (typeof s.getSync === 'function') {
         try {
-          return decide(payload, s.getSync(rKey), s.getSync(gKey), res, name, isSecure);
+          return decide(payload, s.getSync(rKey), s.getSync(gKey), res, c);
         } catch (err) {
           return failClosed(err);
         }
       }
       // Both reads go out together: one round trip.
       return Promise.all([s.get(rKey), s.get(gKey)])
-        .then(([revoked, generation]) => decide(payload, revoked, generation, res, name, isSecure))
+        .then(([revoked, generation]) => decide(payload, revoked, generation, res, c))
         .catch(failClosed);
     },
 
     async signIn(req, res, user) {
-      const { store: s, secure: isSecure, name } = ready();
+      const c = ready();
+      const s = c.store;
       if (!user || typeof user !== 'object' || typeof user.id !== 'string' || user.id === '') {
         throw new MagicLinkError('ERR_SESSION_FAILED', 'The user has no id', {
           cause: new TypeError(
@@ -391,7 +227,7 @@ export function sealedCookieSession(options: SealedCookieSessionOptions): Sealed
           ),
         });
       }
-      const previous = open(req, name);
+      const previous = open(req, c);
       const generation = parseGeneration(await s.get(generationKey(user.id)));
       const at = now();
       const payload: Payload = {
@@ -402,7 +238,7 @@ export function sealedCookieSession(options: SealedCookieSessionOptions): Sealed
         g: generation,
         t: at,
       };
-      const line = sealed(payload, name, isSecure);
+      const line = sealed(payload, c);
       const bytes = Buffer.byteLength(line.slice(0, line.indexOf(';')));
       if (bytes > MAX_COOKIE_BYTES) {
         throw new MagicLinkError('ERR_SESSION_FAILED', 'The user is too large for a cookie', {
@@ -414,15 +250,15 @@ export function sealedCookieSession(options: SealedCookieSessionOptions): Sealed
       }
       // The session this browser had (another user's, perhaps) ends here, as regenerate() does.
       if (previous !== null) await revoke(previous.s, previous.a, s);
-      setCookie(res, name, line);
+      setCookie(res, c.name, line);
     },
 
     async signOut(req, res) {
-      const { store: s, secure: isSecure, name } = ready();
-      const payload = open(req, name);
+      const c = ready();
+      const payload = open(req, c);
       // Revoke first: if the store fails, the cookie stays and the error says to try again.
-      if (payload !== null) await revoke(payload.s, payload.a, s);
-      setCookie(res, name, serializeCookie(name, '', { maxAgeSeconds: 0, secure: isSecure }));
+      if (payload !== null) await revoke(payload.s, payload.a, c.store);
+      setCookie(res, c.name, serializeCookie(c.name, '', { maxAgeSeconds: 0, secure: c.secure }));
     },
 
     async signOutEverywhere(userId) {

@@ -502,7 +502,10 @@ describe('background send (timing, threat model A3)', () => {
   });
 
   it('drain() with nothing in flight resolves', async () => {
-    await expect(setup(stubProvider()).flow.drain()).resolves.toBeUndefined();
+    await expect(setup(stubProvider()).flow.drain()).resolves.toEqual({
+      settled: true,
+      pending: 0,
+    });
   });
 
   it('drain() waits for several sends, including one started while draining', async () => {
@@ -948,7 +951,8 @@ describe("crossDevice: 'deny'", () => {
         s.flow.land(landCallback(nonce, link)),
         'ERR_CROSS_DEVICE_DENIED',
       );
-      expect(landed.context.resendState).toBe(link.state);
+      // Only the browser that asked may have a new link (hardening round 2, G01).
+      expect(landed.context.resendState).toBeUndefined();
       await rejection(
         s.flow.confirm({ via: 'callback', nonce, ip: IP, code: link.code, state: link.state }),
         'ERR_CROSS_DEVICE_DENIED',
@@ -1196,22 +1200,40 @@ describe('resend grace period', () => {
       'ERR_STATE_INVALID',
     );
     expect(provider.starts).toHaveLength(1);
-    expect(s.flow.resendSubject(first.state)).toEqual({
+    expect(s.flow.resendSubject(first.state, first.nonce)).toEqual({
       throttleKey: null,
       payload: null,
       email: null,
+      bound: false,
     });
   });
 
-  it('resend from another browser binds the new link to that browser', async () => {
+  // Hardening round 2, G01: a new link bound to another browser is login CSRF.
+  it('resend from another browser is refused, and nothing is sent', async () => {
     const provider = stubProvider();
     const s = setup(provider);
     const first = await ask(s);
-    const outcome = await s.flow.resend({ state: first.state, nonce: null, ip: IP });
-    const nonce = sentNonce(outcome);
-    expect(nonce).not.toBe(first.nonce);
+    for (const nonce of [null, newNonce()]) {
+      await rejection(s.flow.resend({ state: first.state, nonce, ip: IP }), 'ERR_RESEND_ELSEWHERE');
+      expect(s.flow.resendSubject(first.state, nonce)).toMatchObject({
+        throttleKey: null,
+        bound: false,
+      });
+    }
     await s.flow.drain();
-    expect(provider.starts[1]!.binding).toBe(bindingOf(nonce));
+    expect(provider.starts).toHaveLength(1);
+  });
+
+  it('a failed land offers the resend only to the browser that holds the binding', async () => {
+    const s = setup(stubProvider());
+    const first = await ask(s);
+    expect((await s.flow.land(landCallback(first.nonce, first))).kind).toBe('verified');
+    const own = await rejection(s.flow.land(landCallback(first.nonce, first)), 'ERR_LINK_EXPIRED');
+    expect(own.context.resendState).toBe(first.state);
+    for (const nonce of [null, newNonce()]) {
+      const other = await rejection(s.flow.land(landCallback(nonce, first)), 'ERR_LINK_EXPIRED');
+      expect(other.context.resendState).toBeUndefined();
+    }
   });
 
   it('a forged state does not resend', async () => {
@@ -1466,15 +1488,17 @@ describe('rate-limit subjects', () => {
 
   it("resendSubject reads the state's payload and address", async () => {
     const s = setup(stubProvider());
-    const { state } = await ask(s, 'Bob+x@example.com');
-    const subject = s.flow.resendSubject(state);
+    const { state, nonce } = await ask(s, 'Bob+x@example.com');
+    const subject = s.flow.resendSubject(state, nonce);
+    expect(subject.bound).toBe(true);
     expect(subject.throttleKey).toBe('bob@example.com');
     expect(subject.payload).toMatchObject({ e: 'Bob+x@example.com' });
     expect(subject.email).toEqual(parseEmail('Bob+x@example.com'));
-    expect(s.flow.resendSubject('forged')).toEqual({
+    expect(s.flow.resendSubject('forged', nonce)).toEqual({
       throttleKey: null,
       payload: null,
       email: null,
+      bound: false,
     });
   });
 
@@ -1483,7 +1507,7 @@ describe('rate-limit subjects', () => {
     const { state, nonce } = await ask(s, 'bob@example.com');
     const subject = s.flow.requestSubject('carol@example.com');
     await s.flow.request({ email: 'ignored', returnTo: '/', nonce: null, ip: IP }, subject);
-    await s.flow.resend({ state: 'ignored', nonce, ip: IP }, s.flow.resendSubject(state));
+    await s.flow.resend({ state: 'ignored', nonce, ip: IP }, s.flow.resendSubject(state, nonce));
     await s.flow.drain();
     expect(s.mail.map((m) => m.to)).toEqual([
       'bob@example.com',

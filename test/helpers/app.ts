@@ -165,7 +165,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     smtp,
     events,
     store,
-    settled: () => router.drain(),
+    settled: async () => {
+      await router.drain();
+    },
     async outbox() {
       await router.drain();
       if (!emulator) throw new Error('This test app has no WorkOS emulator');

@@ -56,6 +56,14 @@ describe('C4: every page works under helmet', () => {
     const relay = await request(t.url).get(callback);
     expect(relay.text).toContain('Finish signing in where you asked');
     pages.push(['relay', 200, relay]);
+    // Signing in clears the pending cookie; her browser before it did is what the expired page's
+    // one-click resend is offered to (hardening round 2, G01).
+    const pending = alice.jar.getCookie('mlink', {
+      domain: '127.0.0.1',
+      path: '/',
+      secure: false,
+      script: false,
+    })!.value;
     expect((await alice.get(callback)).status).toBe(303);
 
     const confirming = await createTestApp({ helmet: true, router: { crossDevice: 'confirm' } });
@@ -69,9 +77,13 @@ describe('C4: every page works under helmet', () => {
       await confirming.close();
     }
 
-    const expired = await request(t.url).get(callback);
+    const expired = await request(t.url).get(callback).set('Cookie', `mlink=${pending}`);
     expect(expired.text).toContain('Email me a new link');
     pages.push(['expired', 400, expired]);
+    const elsewhere = await request(t.url).get(callback);
+    expect(elsewhere.text).toContain('Ask for a new link');
+    expect(elsewhere.text).not.toContain('Email me a new link');
+    pages.push(['expired elsewhere', 400, elsewhere]);
     pages.push([
       'bad email',
       400,

@@ -32,7 +32,7 @@ describeWithRedis('sealedCookieSession on redisStore', (redis) => {
           prefix: 'conformance:',
           commandTimeoutMs: TEST_COMMAND_TIMEOUT_MS,
         }),
-        secure: false,
+        origin: 'http://127.0.0.1',
       }));
     const proxy: SealedCookieSession = {
       get cookieName() {

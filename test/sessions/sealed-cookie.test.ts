@@ -9,6 +9,7 @@ import type {
   Store,
 } from '../../lib/index';
 import { createSealer } from '../../lib/flow/seal';
+import { sessionSealPurpose } from '../../lib/sessions/sealed-cookie-payload';
 import { sessionAdapterConformanceCases } from '../../lib/testing/index';
 
 const SECRET = 'sealed-cookie-test-secret-0123456789abcdef';
@@ -17,6 +18,8 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 const NAME = 'mlsession';
+/** The origin every adapter here is built for, standalone or through init. */
+const ORIGIN = 'http://localhost';
 
 function user(n = 1, extra: Partial<MagicLinkProfile> = {}): MagicLinkProfile {
   return {
@@ -60,7 +63,14 @@ function harness(options: Partial<SealedCookieSessionOptions> = {}) {
   const clock = { now: 1_700_000_000_000 };
   const now = () => clock.now;
   const store = memoryStore({ now });
-  const adapter = sealedCookieSession({ secret: SECRET, store, secure: false, now, ...options });
+  const adapter = sealedCookieSession({
+    secret: SECRET,
+    store,
+    secure: false,
+    origin: ORIGIN,
+    now,
+    ...options,
+  });
 
   async function signIn(
     as: MagicLinkProfile = user(),
@@ -96,7 +106,11 @@ function harness(options: Partial<SealedCookieSessionOptions> = {}) {
 }
 
 describe('sealedCookieSession meets the SessionAdapter contract', () => {
-  const adapter = sealedCookieSession({ secret: SECRET, store: memoryStore(), secure: false });
+  const adapter = sealedCookieSession({
+    secret: SECRET,
+    store: memoryStore(),
+    origin: ORIGIN,
+  });
   for (const c of sessionAdapterConformanceCases({ adapter, mount: (probe) => probe })) {
     it(c.name, c.run);
   }
@@ -151,13 +165,13 @@ describe('sealedCookieSession: options are checked at construction', () => {
     ).not.toThrow();
   });
 
-  it('without a router, it says to pass a store and the secure flag', () => {
+  it('without a router, it says to pass a store and the origin', () => {
     const alone = sealedCookieSession({ secret: SECRET });
     expect(() => alone.getUser(requestWith(), response())).toThrow(
       /no store\. Pass it as magicLinkRouter's session option/,
     );
-    const noSecure = sealedCookieSession({ secret: SECRET, store: memoryStore() });
-    expect(() => noSecure.getUser(requestWith(), response())).toThrow(/no secure flag/);
+    const noOrigin = sealedCookieSession({ secret: SECRET, store: memoryStore(), secure: false });
+    expect(() => noOrigin.getUser(requestWith(), response())).toThrow(/no origin/);
   });
 
   it("refuses a secure flag that contradicts the router's origin", () => {
@@ -263,12 +277,15 @@ describe('sealedCookieSession: forged, tampered and foreign cookies are signed o
   it('a value sealed with the same secret for another purpose is signed out', () => {
     const { userOf, now } = harness();
     const payload = { u: user(), s: 'sid', i: now(), a: now() + DAY, g: 0, t: now() };
-    for (const purpose of ['state', 'relay', 'open-link', 'session']) {
+    for (const purpose of ['state', 'relay', 'open-link', 'session', 'session-cookie']) {
       const value = createSealer([SECRET], purpose, { now }).seal(payload, HOUR);
       expect(userOf(`${NAME}=${value}`).user).toBeNull();
     }
     // The same payload under the adapter's own purpose does open: the purpose is what differs.
-    const own = createSealer([SECRET], 'session-cookie', { now }).seal(payload, HOUR);
+    const own = createSealer([SECRET], sessionSealPurpose(ORIGIN, NAME), { now }).seal(
+      payload,
+      HOUR,
+    );
     expect(userOf(`${NAME}=${own}`).user?.id).toBe('user_1');
   });
 });
@@ -548,14 +565,14 @@ describe('sealedCookieSession: secret rotation', () => {
     const rotated = sealedCookieSession({
       secret: [SECRET, OTHER_SECRET],
       store: before.store,
-      secure: false,
+      origin: ORIGIN,
       now: before.now,
       refreshAfter: 0,
     });
     const newOnly = sealedCookieSession({
       secret: SECRET,
       store: before.store,
-      secure: false,
+      origin: ORIGIN,
       now: before.now,
     });
     before.advance(1);
@@ -606,7 +623,7 @@ describe('sealedCookieSession: the revocation check fails closed', () => {
       adapter.init!({
         store: flaky,
         secure: false,
-        origin: 'http://localhost',
+        origin: ORIGIN,
         report: (_req, err) => reports.push(err),
       });
       const ask = async () => {
@@ -643,7 +660,7 @@ describe('sealedCookieSession: the revocation check fails closed', () => {
     const adapter = sealedCookieSession({
       secret: SECRET,
       store: { ...memoryStore(), set: async () => Promise.reject(new Error('store down')) },
-      secure: false,
+      origin: ORIGIN,
       now,
     });
     const res = response();
@@ -673,7 +690,12 @@ describe('sealedCookieSession: one round trip on a store without getSync', () =>
       increment: (k, t) => store.increment(k, t),
       delete: (k) => store.delete(k),
     };
-    const adapter = sealedCookieSession({ secret: SECRET, store: slow, secure: false, now });
+    const adapter = sealedCookieSession({
+      secret: SECRET,
+      store: slow,
+      origin: ORIGIN,
+      now,
+    });
     const answer = adapter.getUser(requestWith(cookie), response());
     expect(answer).toBeInstanceOf(Promise);
     expect(pending.map((p) => p.key.split(':').slice(0, 2).join(':'))).toEqual([
