@@ -13,6 +13,8 @@ import type { OpenClassification } from './flow/telemetry';
 import type { RateLimiter, RateLimitOptions, RateLimitScope } from './flow/rate-limit';
 import type { SessionAdapter } from './sessions/adapter';
 import type { Store } from './stores/store';
+import type { Instrumentation } from './telemetry/instrumentation';
+import type { Telemetry } from './telemetry/otel-api';
 
 /** A secret must carry at least this many characters (≈ 256 bits of a random base64 string). */
 export const MIN_SECRET_LENGTH = 32;
@@ -203,6 +205,13 @@ export interface MagicLinkOptions {
    * Keys are those of the English catalogue; an override may use only its message's placeholders.
    */
   messages?: Partial<Record<Locale, Partial<Messages>>>;
+  /**
+   * OpenTelemetry traces and metrics: `openTelemetry(api)`, with the app's
+   * `import * as api from '@opentelemetry/api'`. Without it nothing is instrumented; with it but
+   * no SDK registered, the API's no-ops answer. See docs/telemetry.md.
+   * @default none
+   */
+  telemetry?: Telemetry;
 }
 
 export interface ResolvedOptions {
@@ -233,4 +242,6 @@ export interface ResolvedOptions {
   /** What the default pages show for the human check; `null` for none. */
   humanCheckWidget: HumanCheckWidget | null;
   languages: Languages;
+  /** The telemetry decorators, or the identity when the `telemetry` option is absent. */
+  instrumentation: Instrumentation;
 }

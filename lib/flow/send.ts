@@ -25,6 +25,8 @@ export interface SenderDeps {
   allow: (email: string) => boolean | Promise<boolean>;
   emit: (event: FlowEvent, ip: string) => void;
   call: <T>(promise: Promise<T>) => Promise<T>;
+  /** Runs the send after the answer (telemetry's span for it, or just the call). */
+  background: (job: () => Promise<void>) => Promise<void>;
 }
 
 /** Sends sign-in links in the background, after the answer (see `send`). */
@@ -139,7 +141,7 @@ export function createSender(o: SenderDeps): {
     const nonce = client.nonce ?? newNonce();
     const payload: StatePayload = { i: newId(), b: bindingOf(nonce), r: returnTo, e: address };
     running += 1;
-    void sendInBackground(address, email.canonical, payload, client);
+    void o.background(() => sendInBackground(address, email.canonical, payload, client));
     return { kind: 'sent', nonce };
   }
 
