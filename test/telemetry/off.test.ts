@@ -1,0 +1,97 @@
+import * as api from '@opentelemetry/api';
+import request from 'supertest';
+import { magicLinkRouter, openTelemetry, selfHostedProvider } from '../../lib/index';
+import type { OpenTelemetryApi } from '../../lib/index';
+import { createTestApp, pathOf, TEST_SECRET } from '../helpers/app';
+import type { TestApp } from '../helpers/app';
+import { registerOtel } from '../helpers/otel';
+import type { TestOtel } from '../helpers/otel';
+import { askForLink, nextEmail } from '../helpers/sign-in';
+
+// Telemetry stays out of the way: wired with no SDK registered, the sign-in works and nothing is
+// recorded (until an SDK is registered); with an SDK registered but no `telemetry` option, the
+// package makes no span and no metric.
+
+async function signIn(t: TestApp, email: string): Promise<void> {
+  const agent = request.agent(t.url);
+  await askForLink(agent, email);
+  const { link } = await nextEmail(t, email);
+  await t.settled();
+  const landed = await agent.get(pathOf(link));
+  expect(landed.status).toBe(303);
+  expect((await agent.get('/account').set('Accept', 'application/json')).body.email).toBe(email);
+}
+
+describe('telemetry wired, no SDK registered', () => {
+  let t: TestApp;
+  let otel: TestOtel | null = null;
+  beforeAll(async () => {
+    t = await createTestApp({
+      provider: 'self-hosted',
+      router: { telemetry: openTelemetry(api) },
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    await otel?.shutdown();
+  });
+
+  it('signs in without an error or an event beyond the usual, and records nothing until an SDK is registered', async () => {
+    await signIn(t, 'nosdk@example.com');
+    const bad = await request(t.url).post('/auth/magic-link').type('form').send({ email: 'x' });
+    expect(bad.status).toBe(400);
+    expect(t.events.map((e) => e.type)).toEqual(['link_sent', 'sign_in', 'sign_in_failed']);
+    // Registered now: the spans of the requests above went nowhere; the next request's arrive
+    // (the tracer is the API's proxy, which follows a provider registered later).
+    otel = registerOtel();
+    expect(otel.ours()).toEqual([]);
+    await request(t.url).get('/auth/magic-link');
+    expect(otel.ours().map((s) => s.name)).toEqual(['magic_link GET /auth/magic-link']);
+  });
+});
+
+describe('SDK registered, no telemetry option', () => {
+  let t: TestApp;
+  let otel: TestOtel;
+  beforeAll(async () => {
+    otel = registerOtel();
+    t = await createTestApp({ provider: 'self-hosted', first: [otel.serverSpan] });
+  });
+  afterAll(async () => {
+    await t.close();
+    await otel.shutdown();
+  });
+
+  it('makes no span and no metric of its own', async () => {
+    await signIn(t, 'off@example.com');
+    await request(t.url).post('/auth/magic-link').type('form').send({ email: 'x' });
+    // The app's own server spans are there: the SDK works, and it is the package that is quiet.
+    expect(otel.spans.getFinishedSpans().length).toBeGreaterThanOrEqual(4);
+    expect(otel.ours()).toEqual([]);
+    expect(await otel.metrics()).toEqual([]);
+  });
+});
+
+describe('setup errors', () => {
+  it('openTelemetry() without the API module names the fix', () => {
+    expect(() => openTelemetry({} as OpenTelemetryApi)).toThrow(
+      new TypeError(
+        "openTelemetry: api.trace is missing. Pass the API module itself: import * as api from '@opentelemetry/api'; openTelemetry(api).",
+      ),
+    );
+    expect(() => openTelemetry(api, { meterProvider: {} as never })).toThrow(
+      /^openTelemetry: meterProvider must have getMeter\(\)/,
+    );
+  });
+
+  it('magicLinkRouter() refuses a telemetry option that openTelemetry() did not make', () => {
+    expect(() =>
+      magicLinkRouter({
+        provider: selfHostedProvider(),
+        secret: TEST_SECRET,
+        delivery: async () => {},
+        telemetry: { kind: 'opentelemetry' },
+      }),
+    ).toThrow(/^magicLinkRouter: telemetry must be what openTelemetry\(api\) returns\. /);
+  });
+});
