@@ -25,6 +25,11 @@ export interface Tel {
   base: OtelAttributes;
   /** The provider's name, for its calls. */
   provider: OtelAttributes;
+  /**
+   * A meter provider was registered: latencies are worth timing. Decided at setup; without it,
+   * a call whose span records nothing costs a span start and nothing else.
+   */
+  metered: boolean;
 }
 
 /**
@@ -78,9 +83,17 @@ function clientCall<T>(
   const options: OtelSpanOptions = { kind: SPAN_KIND.client, attributes };
   if (hooks.links) options.links = hooks.links;
   const span = tracer.startSpan(name, options);
+  const recording = span.isRecording();
+  if (!recording && !tel.metered) {
+    span.end();
+    return call();
+  }
   let pending: Promise<T>;
   try {
-    pending = api.context.with(api.trace.setSpan(api.context.active(), span), call);
+    // A span that records nothing (sampled out) has no children to adopt.
+    pending = recording
+      ? api.context.with(api.trace.setSpan(api.context.active(), span), call)
+      : call();
   } catch (err) {
     pending = Promise.reject(err);
   }

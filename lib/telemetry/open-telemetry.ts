@@ -3,7 +3,7 @@ import { instrumentDelivery, instrumentHuman, instrumentProvider, instrumentStor
 import type { Tel } from './calls';
 import { NO_INSTRUMENTATION } from './instrumentation';
 import type { Instrumentation } from './instrumentation';
-import { ATTR, createInstruments } from './names';
+import { ATTR, METRICS, createInstruments } from './names';
 import type { OpenTelemetryApi, OpenTelemetryOptions, Telemetry } from './otel-api';
 import {
   instrumentBackground,
@@ -78,10 +78,13 @@ export function openTelemetry(
     const tracer = (options.tracerProvider ?? api.trace).getTracer(INSTRUMENTATION_NAME);
     const meter = (options.meterProvider ?? api.metrics).getMeter(INSTRUMENTATION_NAME);
     const provider = { [ATTR.provider]: setup.provider };
+    const m = createInstruments(meter);
+    const noop = api.createNoopMeter?.().createHistogram(METRICS.storeDuration.name);
     const tel: Tel = {
       api,
       tracer,
-      m: createInstruments(meter),
+      m,
+      metered: noop === undefined || m.storeDuration !== noop,
       provider,
       base: { ...provider, [ATTR.crossDevice]: setup.crossDevice },
     };

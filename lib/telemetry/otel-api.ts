@@ -82,6 +82,11 @@ export interface OpenTelemetryApi {
     with<T>(context: OtelContext, fn: () => T): T;
   };
   metrics: OtelMeterProvider;
+  /**
+   * The API's no-op meter (API 1.3 and later), to tell at setup that no meter provider was
+   * registered: the API's metrics have no proxy, so such a meter stays a no-op for good.
+   */
+  createNoopMeter?(): OtelMeter;
 }
 
 /** Options for `openTelemetry()`. */

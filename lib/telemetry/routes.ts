@@ -41,11 +41,13 @@ function endRun(run: Run, fallback: string, status?: number): void {
 export function instrumentDispatch<M>(tel: Tel, dispatch: Dispatch<M>): Dispatch<M> {
   const { api, tracer } = tel;
   // Bounded: only matched paths reach the dispatcher, and methods fold into four names.
-  const routes = new Map<string, { name: string; options: OtelSpanOptions }>();
+  const routes = new Map<string, Map<string, { name: string; options: OtelSpanOptions }>>();
   function routeOf(method: string, path: string) {
-    const key = `${method} ${path}`;
-    let route = routes.get(key);
+    let byMethod = routes.get(path);
+    if (byMethod === undefined) routes.set(path, (byMethod = new Map()));
+    let route = byMethod.get(method);
     if (route === undefined) {
+      const key = `${method} ${path}`;
       const attributes: OtelAttributes = {
         ...tel.base,
         [ATTR.route]: key,
@@ -53,7 +55,7 @@ export function instrumentDispatch<M>(tel: Tel, dispatch: Dispatch<M>): Dispatch
         [ATTR.httpMethod]: method,
       };
       route = { name: `magic_link ${key}`, options: { kind: SPAN_KIND.internal, attributes } };
-      routes.set(key, route);
+      byMethod.set(method, route);
     }
     return route;
   }
@@ -62,6 +64,11 @@ export function instrumentDispatch<M>(tel: Tel, dispatch: Dispatch<M>): Dispatch
     const route = routeOf(method, path);
     const parent = api.context.active();
     const span = tracer.startSpan(route.name, route.options, parent);
+    // Nothing records it (no SDK, or sampled out): nothing to report on, nothing to link to.
+    if (!span.isRecording()) {
+      span.end();
+      return dispatch(req, res, next, path, methods);
+    }
     const run = newRun(span, false);
     const context = api.trace.setSpan(parent, span).setValue(RUN, run);
     const tappedNext = (err?: unknown) => {
@@ -125,6 +132,10 @@ export function instrumentBackground(tel: Tel): (job: () => Promise<void>) => Pr
     };
     if (request !== null) options.links = [{ context: request }];
     const span = tracer.startSpan('magic_link send', options);
+    if (!span.isRecording()) {
+      span.end();
+      return job();
+    }
     const run = newRun(span, true, request);
     const context = api.trace.setSpan(parent, span).setValue(RUN, run);
     return api.context.with(context, job).finally(() => endRun(run, 'done'));
