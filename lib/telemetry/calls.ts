@@ -79,7 +79,6 @@ function clientCall<T>(
   } = {},
 ): Promise<T> {
   const { api, tracer } = tel;
-  const started = performance.now();
   const options: OtelSpanOptions = { kind: SPAN_KIND.client, attributes };
   if (hooks.links) options.links = hooks.links;
   const span = tracer.startSpan(name, options);
@@ -88,6 +87,7 @@ function clientCall<T>(
     span.end();
     return call();
   }
+  const started = performance.now();
   let pending: Promise<T>;
   try {
     // A span that records nothing (sampled out) has no children to adopt.
