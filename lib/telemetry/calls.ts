@@ -139,31 +139,37 @@ export function instrumentStore(tel: Tel, store: Store): Store {
   return wrapped;
 }
 
-/** A span `magic_link provider <operation>` per call, keeping which methods the provider has. */
+/**
+ * A span `magic_link provider <operation>` per call. A proxy, so everything else the provider
+ * has (its name, capabilities, `init`, methods added later) reads as before, and which optional
+ * methods exist is unchanged.
+ */
 export function instrumentProvider(tel: Tel, provider: Provider): Provider {
   const attrs = (op: string): OtelAttributes => ({ ...tel.provider, [ATTR.operation]: op });
   const call = <T>(op: string, a: OtelAttributes, run: () => Promise<T>) =>
     clientCall(tel, `magic_link provider ${op}`, a, tel.m.providerDuration, run);
   const start = attrs('start');
   const finish = attrs('finish');
-  const wrapped: Provider = {
-    name: provider.name,
-    linkTtlMs: provider.linkTtlMs,
-    ...(provider.capabilities ? { capabilities: provider.capabilities } : {}),
+  const calls: Partial<Provider> = {
     start: (email, ctx) => call('start', start, () => provider.start(email, ctx)),
     finish: (code, client) => call('finish', finish, () => provider.finish(code, client)),
   };
-  if (provider.init) wrapped.init = (context) => provider.init!(context);
-  if (provider.verifyCode) {
+  if (typeof provider.verifyCode === 'function') {
     const a = attrs('verify_code');
-    wrapped.verifyCode = (binding, code, client) =>
+    calls.verifyCode = (binding, code, client) =>
       call('verify_code', a, () => provider.verifyCode!(binding, code, client));
   }
-  if (provider.follow) {
+  if (typeof provider.follow === 'function') {
     const a = attrs('follow');
-    wrapped.follow = (link) => call('follow', a, () => provider.follow!(link));
+    calls.follow = (link) => call('follow', a, () => provider.follow!(link));
   }
-  return wrapped;
+  return new Proxy(provider, {
+    get(target, key) {
+      if (Object.hasOwn(calls, key)) return calls[key as keyof Provider];
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+  });
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Outcome } from '../flow/outcomes';
 import type { MagicLinkEvent } from '../options';
 import { RUN, currentRun } from './calls';
@@ -22,11 +22,12 @@ function newRun(span: Run['span'], background: boolean, request: Run['request'] 
   return { span, outcome: null, errorType: null, failed: false, background, request };
 }
 
-function endRun(run: Run, fallback: string, status?: number): void {
+function endRun(run: Run, fallback: string, res?: ServerResponse): void {
   const { span } = run;
   if (span.isRecording()) {
     span.setAttribute(ATTR.outcome, run.outcome ?? fallback);
-    if (status !== undefined) span.setAttribute(ATTR.httpStatus, status);
+    // An error passed to next() is answered later, by the app's error handler.
+    if (res?.headersSent) span.setAttribute(ATTR.httpStatus, res.statusCode);
     if (run.errorType !== null) span.setAttribute(ATTR.errorType, run.errorType);
     if (run.failed) span.setStatus({ code: STATUS_ERROR, message: run.errorType ?? '_OTHER' });
   }
@@ -82,7 +83,7 @@ export function instrumentDispatch<M>(tel: Tel, dispatch: Dispatch<M>): Dispatch
     const fallback = method === 'POST' ? 'done' : 'page';
     return api.context
       .with(context, () => dispatch(req, res, tappedNext, path, methods))
-      .finally(() => endRun(run, fallback, res.statusCode));
+      .finally(() => endRun(run, fallback, res));
   };
 }
 

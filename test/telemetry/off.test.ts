@@ -4,6 +4,8 @@ import { magicLinkRouter, openTelemetry, selfHostedProvider } from '../../lib/in
 import type { OpenTelemetryApi } from '../../lib/index';
 import { createTestApp, pathOf, TEST_SECRET } from '../helpers/app';
 import type { TestApp } from '../helpers/app';
+import { resolveOptions } from '../../lib/resolve-options';
+import { NO_INSTRUMENTATION } from '../../lib/telemetry/instrumentation';
 import { registerOtel } from '../helpers/otel';
 import type { TestOtel } from '../helpers/otel';
 import { askForLink, nextEmail } from '../helpers/sign-in';
@@ -69,6 +71,38 @@ describe('SDK registered, no telemetry option', () => {
     expect(otel.spans.getFinishedSpans().length).toBeGreaterThanOrEqual(4);
     expect(otel.ours()).toEqual([]);
     expect(await otel.metrics()).toEqual([]);
+  });
+});
+
+describe('decided at setup', () => {
+  const base = {
+    provider: selfHostedProvider(),
+    secret: TEST_SECRET,
+    delivery: async () => {},
+    verifyHuman: async () => true,
+    humanCheckWidget: false as const,
+  };
+
+  it('without the option, nothing is wrapped: the same functions as before, no decorators', () => {
+    const o = resolveOptions(base);
+    expect(o.instrumentation).toBe(NO_INSTRUMENTATION);
+    expect(o.delivery).toBe(base.delivery);
+    expect(o.verifyHuman).toBe(base.verifyHuman);
+    const store = {
+      get: jest.fn(),
+      set: jest.fn(),
+      take: jest.fn(),
+      increment: jest.fn(),
+      delete: jest.fn(),
+    };
+    expect(NO_INSTRUMENTATION.store(store)).toBe(store);
+  });
+
+  it('with the option, the delivery, human check and store are decorated', () => {
+    const o = resolveOptions({ ...base, telemetry: openTelemetry(api) });
+    expect(o.instrumentation.enabled).toBe(true);
+    expect(o.delivery).not.toBe(base.delivery);
+    expect(o.verifyHuman).not.toBe(base.verifyHuman);
   });
 });
 
