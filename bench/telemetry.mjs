@@ -2,13 +2,15 @@
 // link (`POST /auth/magic-link`) with `telemetry: openTelemetry(api)` against the same stack
 // without the option. Run by `npm run bench` after bench/timing.mjs, or alone:
 //
-//   npm run build && node bench/telemetry.mjs [--blocks=40] [--block=2000] [--rounds=12] [--seconds=2]
+//   npm run build && node bench/telemetry.mjs [--pairs=30] [--blocks-per-pair=4] [--block=2000]
+//                                             [--rounds=12] [--seconds=2] [--aa=1]
 //
 // Two paired, interleaved comparisons, each side in its own process, pinned to one core where
 // taskset exists; each pair runs back to back in alternating order (A B, B A, …), so machine
 // noise and drift land on both alike, and the overhead is the median of the pairs' CPU ratios.
 // - In-process (the target): bench/telemetry-worker.mjs calls the router directly with
-//   in-memory requests, so only the package's own work is timed. Its CPU per request is well
+//   in-memory requests, so only the package's own work is timed; a fresh pair of processes for
+//   each pair of figures (see inProcess()), since two processes differ by a few per cent. Its CPU per request is well
 //   under the HTTP figure, so the same added microseconds read as a larger share: a bound.
 // - Over HTTP: bench/server.mjs's `sealed` and `sealed-otel` stacks under autocannon, the
 //   server's CPU per answered request. End to end, but on a shared machine the rounds scatter
@@ -34,8 +36,10 @@ import {
   startServer,
 } from './stacks.mjs';
 
-const BLOCKS = args.blocks ?? 40;
+const PAIRS = args.pairs ?? 30;
+const BLOCKS_PER_PAIR = args['blocks-per-pair'] ?? 4;
 const BLOCK = args.block ?? 2000;
+const AA = args.aa === 1;
 const ROUNDS = args.rounds ?? 12;
 const SECONDS = args.seconds ?? 2;
 const CONNECTIONS = args.connections ?? 10;
@@ -75,31 +79,50 @@ function summary(results, plain, otel) {
   };
 }
 
-/** In-process: each side's worker asks for BLOCK links per round. */
+/**
+ * In-process. Two processes running the same code differ by a few per cent for as long as they
+ * live (their memory layout and JIT decisions differ), so each pair is a fresh pair of
+ * processes: warmed up, then BLOCKS_PER_PAIR alternating blocks of BLOCK requests each; the
+ * pair's ratio is that of the two processes' median block. With --aa=1 both sides run without
+ * telemetry, which shows what the method itself reads as a difference.
+ */
 async function inProcess() {
-  const workers = {};
-  for (const side of ['plain', 'otel']) {
-    const child = fork(new URL('./telemetry-worker.mjs', import.meta.url), [side]);
+  const sides = ['plain', AA ? 'plain' : 'otel'];
+  const start = async (variant) => {
+    const child = fork(new URL('./telemetry-worker.mjs', import.meta.url), [variant]);
     pin(child.pid, SERVER_CORE);
     await once(child, 'message');
-    workers[side] = child;
-  }
-  const ask = async (side) => {
-    workers[side].send({ block: BLOCK });
-    const [answer] = await once(workers[side], 'message');
-    if (answer.error) fail(`in-process ${side}: ${answer.error}`);
+    return child;
+  };
+  const ask = async (child) => {
+    child.send({ block: BLOCK });
+    const [answer] = await once(child, 'message');
+    if (answer.error) fail(`in-process: ${answer.error}`);
     return answer.cpuPerRequest ?? NaN;
   };
-  try {
-    for (const side of ['plain', 'otel']) await ask(side);
-    return summary(await paired(['plain', 'otel'], BLOCKS, ask), 'plain', 'otel');
-  } finally {
-    for (const child of Object.values(workers)) {
-      const exited = once(child, 'exit');
-      child.disconnect();
-      await exited;
+  const results = { plain: [], otel: [] };
+  for (let pair = 0; pair < PAIRS; pair++) {
+    // Forked in alternating order too: the first and the second process need not be alike.
+    const children = [];
+    for (const side of pair % 2 === 0 ? [0, 1] : [1, 0]) children[side] = await start(sides[side]);
+    try {
+      for (const child of children) await ask(child);
+      const blocks = [[], []];
+      for (let i = 0; i < BLOCKS_PER_PAIR; i++) {
+        const order = (pair + i) % 2 === 0 ? [0, 1] : [1, 0];
+        for (const side of order) blocks[side].push(await ask(children[side]));
+      }
+      results.plain.push(median(blocks[0]));
+      results.otel.push(median(blocks[1]));
+    } finally {
+      for (const child of children) {
+        const exited = once(child, 'exit');
+        child.disconnect();
+        await exited;
+      }
     }
   }
+  return summary(results, 'plain', 'otel');
 }
 
 /** Over HTTP: one autocannon run per side per round; the server's CPU per answered request. */
@@ -143,7 +166,7 @@ const machine = `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${
 const table = [
   '| Comparison | without telemetry, CPU µs/request | wired, no SDK | overhead (median of paired ratios) | pairs |',
   '| --- | ---: | ---: | ---: | ---: |',
-  `| In-process: the router alone, ${BLOCK} requests per round | ${local.plain.toFixed(1)} | ${local.otel.toFixed(1)} | ${pct(local.ratio)} | ${BLOCKS} |`,
+  `| In-process: the router alone${AA ? ' (A/A: both sides without telemetry)' : ''}, fresh processes per pair, ${BLOCKS_PER_PAIR} × ${BLOCK} requests each | ${local.plain.toFixed(1)} | ${local.otel.toFixed(1)} | ${pct(local.ratio)} | ${PAIRS} |`,
   `| Over HTTP: ${LABEL.sealed}, server process | ${http.plain.toFixed(1)} | ${http.otel.toFixed(1)} | ${pct(http.ratio)} | ${ROUNDS} |`,
   '',
   `Target: the in-process overhead at most ${pct(TARGET)}: ${met ? 'met' : '**MISSED**'}.`,
