@@ -48,8 +48,10 @@ export interface Run {
   request: OtelSpanContext | null;
 }
 
+/** The context key of the current {@link Run}. */
 export const RUN = Symbol('express-magic-link.telemetry.run');
 
+/** The run (route request or background send) the active context belongs to, if any. */
 export function currentRun(tel: Tel): Run | undefined {
   return tel.api.context.active().getValue(RUN) as Run | undefined;
 }

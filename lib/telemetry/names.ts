@@ -78,6 +78,7 @@ export const METRICS = {
   },
 } as const;
 
+/** The instruments of one router, created once from the meter. */
 export interface Instruments {
   linksSent: OtelCounter;
   signIns: OtelCounter;
@@ -89,6 +90,7 @@ export interface Instruments {
   humanCheckDuration: OtelHistogram;
 }
 
+/** Creates every metric of {@link METRICS} on `meter`; histograms advise second buckets. */
 export function createInstruments(meter: OtelMeter): Instruments {
   const counter = (m: { name: string; unit: string; description: string }) =>
     meter.createCounter(m.name, { unit: m.unit, description: m.description });

@@ -6,6 +6,7 @@
 
 /** An attribute value: only strings, numbers and booleans are ever set. */
 export type OtelAttributeValue = string | number | boolean;
+/** `api.Attributes`, as this package sets them. */
 export type OtelAttributes = Record<string, OtelAttributeValue>;
 
 /** `api.Context`: an immutable map of values, keyed by symbols. */
@@ -40,33 +41,40 @@ export interface OtelSpanOptions {
   root?: boolean;
 }
 
+/** `api.Tracer`. */
 export interface OtelTracer {
   startSpan(name: string, options?: OtelSpanOptions, context?: OtelContext): OtelSpan;
 }
 
+/** `api.Counter`. */
 export interface OtelCounter {
   add(value: number, attributes?: OtelAttributes): void;
 }
 
+/** `api.Histogram`. */
 export interface OtelHistogram {
   record(value: number, attributes?: OtelAttributes): void;
 }
 
+/** `api.MetricOptions`. */
 export interface OtelMetricOptions {
   description?: string;
   unit?: string;
   advice?: { explicitBucketBoundaries?: number[] };
 }
 
+/** `api.Meter`, the instruments this package creates. */
 export interface OtelMeter {
   createCounter(name: string, options?: OtelMetricOptions): OtelCounter;
   createHistogram(name: string, options?: OtelMetricOptions): OtelHistogram;
 }
 
+/** `api.TracerProvider`, or `api.trace` itself. */
 export interface OtelTracerProvider {
   getTracer(name: string, version?: string): OtelTracer;
 }
 
+/** `api.MeterProvider`, or `api.metrics` itself. */
 export interface OtelMeterProvider {
   getMeter(name: string, version?: string): OtelMeter;
 }
