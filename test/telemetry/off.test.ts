@@ -1,4 +1,15 @@
 import * as api from '@opentelemetry/api';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import request from 'supertest';
 import { magicLinkRouter, openTelemetry, selfHostedProvider } from '../../lib/index';
 import type { OpenTelemetryApi } from '../../lib/index';
@@ -103,6 +114,52 @@ describe('decided at setup', () => {
     expect(o.instrumentation.enabled).toBe(true);
     expect(o.delivery).not.toBe(base.delivery);
     expect(o.verifyHuman).not.toBe(base.verifyHuman);
+  });
+});
+
+describe('providers given to openTelemetry()', () => {
+  let t: TestApp;
+  const spans = new InMemorySpanExporter();
+  const tracerProvider = new BasicTracerProvider({
+    spanProcessors: [new SimpleSpanProcessor(spans)],
+  });
+  const metrics = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const reader = new PeriodicExportingMetricReader({
+    exporter: metrics,
+    exportIntervalMillis: 3_600_000,
+  });
+  const meterProvider = new MeterProvider({ readers: [reader] });
+  beforeAll(async () => {
+    t = await createTestApp({
+      provider: 'self-hosted',
+      router: { telemetry: openTelemetry(api, { tracerProvider, meterProvider }) },
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    await tracerProvider.shutdown();
+    await meterProvider.shutdown();
+  });
+
+  it('records there, with nothing registered globally', async () => {
+    await signIn(t, 'own@example.com');
+    const names = spans.getFinishedSpans().map((s) => s.name);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'magic_link POST /auth/magic-link',
+        'magic_link send',
+        'magic_link GET /auth/callback',
+      ]),
+    );
+    await reader.forceFlush();
+    const exported = metrics
+      .getMetrics()
+      .flatMap((r) => r.scopeMetrics)
+      .flatMap((s) => s.metrics)
+      .map((m) => m.descriptor.name);
+    expect(exported).toEqual(
+      expect.arrayContaining(['magic_link.links.sent', 'magic_link.sign_ins']),
+    );
   });
 });
 
