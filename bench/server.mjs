@@ -20,9 +20,11 @@ import session from 'express-session';
 import passport from 'passport';
 import { Strategy as MagicLinkStrategy } from 'passport-magic-link';
 import { createClient } from 'redis';
+import * as otelApi from '@opentelemetry/api';
 import {
   magicLinkRouter,
   memoryStore,
+  openTelemetry,
   redisStore,
   requireUser,
   sealedCookieSession,
@@ -70,7 +72,7 @@ function sessions(store) {
 }
 
 /** express-magic-link, with express-session (the default adapter) or sealedCookieSession. */
-function magicLinkApp(origin, { sealed, store }) {
+function magicLinkApp(origin, { sealed, store, telemetry = false }) {
   const app = express();
   if (!sealed) app.use(sessions());
   const router = magicLinkRouter({
@@ -82,6 +84,8 @@ function magicLinkApp(origin, { sealed, store }) {
     delivery: async (message) => deliver(message.link),
     // Rate limits are off so that one address can be used throughout.
     dangerouslyDisableRateLimit: true,
+    // Wired, but no SDK is registered in this process: the API's no-ops answer.
+    ...(telemetry ? { telemetry: openTelemetry(otelApi) } : {}),
     onEvent: (event) => {
       events[event.type] = (events[event.type] ?? 0) + 1;
     },
@@ -141,6 +145,8 @@ function passportApp(strategy) {
 const STACKS = {
   'magic-link': (origin) => magicLinkApp(origin, { sealed: false, store: bigMemoryStore() }),
   sealed: (origin) => magicLinkApp(origin, { sealed: true, store: bigMemoryStore() }),
+  'sealed-otel': (origin) =>
+    magicLinkApp(origin, { sealed: true, store: bigMemoryStore(), telemetry: true }),
   'sealed-redis': async (origin) =>
     magicLinkApp(origin, { sealed: true, store: redisStore(await redisClient()) }),
   'hand-guard': () => handGuardApp(undefined),

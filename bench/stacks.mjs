@@ -28,6 +28,7 @@ export function pin(pid, core) {
 export const REQUEST = {
   'magic-link': { path: '/auth/magic-link', form: true, status: 303 },
   sealed: { path: '/auth/magic-link', form: true, status: 303 },
+  'sealed-otel': { path: '/auth/magic-link', form: true, status: 303 },
   'sealed-redis': { path: '/auth/magic-link', form: true, status: 303 },
   bare: { path: '/auth/magic-link', form: true, status: 303 },
   'passport-magic-link': { path: '/auth/magiclink', form: true, status: 303 },
@@ -36,6 +37,8 @@ export const REQUEST = {
 export const LABEL = {
   'magic-link': 'express-magic-link, express-session',
   sealed: 'express-magic-link, `sealedCookieSession`',
+  'sealed-otel':
+    'express-magic-link, `sealedCookieSession`, `telemetry: openTelemetry(api)` with no SDK registered',
   'sealed-redis': 'express-magic-link, `sealedCookieSession` + `redisStore`',
   'hand-guard': 'express-session + a hand-written guard',
   'hand-guard-redis': 'express-session + connect-redis + a hand-written guard',
@@ -43,7 +46,7 @@ export const LABEL = {
   'passport-magic-link': 'passport 0.7 + passport-magic-link 3.0 + express-session',
   'passport-magic-login': 'passport 0.7 + passport-magic-login 1.2 + express-session',
 };
-export const OURS = new Set(['magic-link', 'sealed', 'sealed-redis']);
+export const OURS = new Set(['magic-link', 'sealed', 'sealed-otel', 'sealed-redis']);
 
 export async function startServer(stack, options = {}) {
   const child = fork(new URL('./server.mjs', import.meta.url), [stack, JSON.stringify(options)], {

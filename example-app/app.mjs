@@ -7,6 +7,7 @@ import {
   devMailbox,
   magicLinkRouter,
   memoryStore,
+  openTelemetry,
   postgresStore,
   redisStore,
   requireUser,
@@ -57,6 +58,7 @@ function secretFrom(env, name) {
  *   SENDGRID_API_KEY); see example-app/service-mailer.mjs;
  * - SESSION=sealed: no express-session; the user lives in one sealed cookie
  *   (sealedCookieSession), and only its revocation list is kept in the store.
+ * - OTEL=console: the package's OpenTelemetry spans printed to the console.
  */
 export async function createExampleApp(env = process.env) {
   const port = Number(env.PORT ?? 3000);
@@ -155,6 +157,28 @@ export async function createExampleApp(env = process.env) {
     }
   }
 
+  let telemetry;
+  if (env.OTEL) {
+    if (env.OTEL !== 'console')
+      throw new Error(`OTEL=${env.OTEL} is not an exporter. Use OTEL=console.`);
+    // The SDK is registered before the router is built; a real app would use NodeSDK and OTLP.
+    const api = await import('@opentelemetry/api');
+    const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+    const { BasicTracerProvider, ConsoleSpanExporter, SimpleSpanProcessor } =
+      await import('@opentelemetry/sdk-trace-base');
+    api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    const tracerProvider = new BasicTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(new ConsoleSpanExporter())],
+    });
+    api.trace.setGlobalTracerProvider(tracerProvider);
+    cleanup.push(async () => {
+      await tracerProvider.shutdown();
+      api.trace.disable();
+      api.context.disable();
+    });
+    telemetry = openTelemetry(api);
+  }
+
   const app = express();
   if (env.TRUST_PROXY) app.set('trust proxy', env.TRUST_PROXY);
   const https = origin.startsWith('https:');
@@ -203,6 +227,7 @@ export async function createExampleApp(env = process.env) {
     origin,
     appName: 'Example',
     afterSignIn: '/account',
+    ...(telemetry ? { telemetry } : {}),
   });
   app.use(router);
   if (mailbox) app.use('/dev', mailbox.handler());

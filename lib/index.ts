@@ -84,3 +84,5 @@ export type { HumanCheck, HumanCheckWidget, HumanVerdict, VerifyHuman } from './
 export { LOCALES } from './i18n/catalogues';
 export type { Locale } from './i18n/catalogues';
 export type { MessageKey, Messages } from './i18n/locales/en';
+export { openTelemetry } from './telemetry/open-telemetry';
+export type { OpenTelemetryApi, OpenTelemetryOptions, Telemetry } from './telemetry/otel-api';

@@ -13,6 +13,8 @@ import type { OpenClassification } from './flow/telemetry';
 import type { RateLimiter, RateLimitOptions, RateLimitScope } from './flow/rate-limit';
 import type { SessionAdapter } from './sessions/adapter';
 import type { Store } from './stores/store';
+import type { Instrumentation } from './telemetry/instrumentation';
+import type { Telemetry } from './telemetry/otel-api';
 
 export { MIN_SECRET_LENGTH } from './option-checks';
 export const DEFAULT_BASE_PATH = '/auth';
@@ -226,6 +228,13 @@ export interface MagicLinkOptions {
    * Keys are those of the English catalogue; an override may use only its message's placeholders.
    */
   messages?: Partial<Record<Locale, Partial<Messages>>>;
+  /**
+   * OpenTelemetry traces and metrics: `openTelemetry(api)`, with the app's
+   * `import * as api from '@opentelemetry/api'`. Without it nothing is instrumented; with it but
+   * no SDK registered, the API's no-ops answer. See docs/telemetry.md.
+   * @default none
+   */
+  telemetry?: Telemetry;
 }
 
 export interface ResolvedOptions {
@@ -256,4 +265,6 @@ export interface ResolvedOptions {
   /** What the default pages show for the human check; `null` for none. */
   humanCheckWidget: HumanCheckWidget | null;
   languages: Languages;
+  /** The telemetry decorators, or the identity when the `telemetry` option is absent. */
+  instrumentation: Instrumentation;
 }

@@ -28,6 +28,7 @@ import type { SessionAdapter } from './sessions/adapter';
 import { guardStore } from './stores/guard';
 import { memoryStore } from './stores/memory';
 import type { Store } from './stores/store';
+import { instrumentationFor } from './telemetry/open-telemetry';
 
 const KNOWN_OPTIONS = new Set<string>([
   'provider',
@@ -56,6 +57,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'locale',
   'locales',
   'messages',
+  'telemetry',
 ]);
 
 function resolveDelivery(
@@ -245,7 +247,14 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   checkFunction(options.onEvent, 'onEvent');
 
   const languages = resolveLanguages(options);
-  const { session, store } = resolveStorage(options);
+  // Decided once: absent, every decorator below is the identity.
+  const instrumentation = instrumentationFor(options.telemetry, {
+    provider: provider.name,
+    crossDevice,
+  });
+  const storage = resolveStorage(options);
+  const session = storage.session;
+  const store = instrumentation.store(storage.store);
   const providerTimeoutMs = options.providerTimeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS;
   if (
     !Number.isInteger(providerTimeoutMs) ||
@@ -259,19 +268,27 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     );
   }
 
+  const delivery = resolveDelivery(
+    options.delivery,
+    provider,
+    capabilities,
+    template,
+    branding,
+    languages,
+  );
+  const rateLimiter = resolveRateLimiter(options, store);
+  const humanCheck = resolveHumanCheck(
+    options.verifyHuman,
+    options.humanCheckWidget,
+    options.signInPage,
+  );
+
   return {
     provider,
     secrets,
     origin,
     secureCookies: origin.startsWith('https:'),
-    delivery: resolveDelivery(
-      options.delivery,
-      provider,
-      capabilities,
-      template,
-      branding,
-      languages,
-    ),
+    delivery: delivery === 'provider' ? delivery : instrumentation.delivery(delivery),
     capabilities,
     session,
     store,
@@ -284,10 +301,12 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     signInPage,
     allow: options.allow ?? (() => true),
     onSignIn: options.onSignIn ?? ((profile) => profile),
-    onEvent: options.onEvent ?? defaultOnEvent,
-    rateLimiter: resolveRateLimiter(options, store),
+    onEvent: instrumentation.events(options.onEvent ?? defaultOnEvent),
+    rateLimiter,
     providerTimeoutMs,
-    ...resolveHumanCheck(options.verifyHuman, options.humanCheckWidget, options.signInPage),
+    verifyHuman: humanCheck.verifyHuman && instrumentation.human(humanCheck.verifyHuman),
+    humanCheckWidget: humanCheck.humanCheckWidget,
     languages,
+    instrumentation,
   };
 }

@@ -25,6 +25,8 @@ export interface SenderDeps {
   allow: (email: string) => boolean | Promise<boolean>;
   emit: (event: FlowEvent, ip: string) => void;
   call: <T>(promise: Promise<T>) => Promise<T>;
+  /** Runs the send after the answer (telemetry's span for it, or just the call). */
+  background: (job: () => Promise<void>) => Promise<void>;
 }
 
 /** How long `drain()` may wait. */
@@ -167,7 +169,7 @@ export function createSender(o: SenderDeps): {
     const nonce = client.nonce ?? newNonce();
     const payload: StatePayload = { i: newId(), b: bindingOf(nonce), r: returnTo, e: address };
     running += 1;
-    void sendInBackground(address, email.canonical, payload, client);
+    void o.background(() => sendInBackground(address, email.canonical, payload, client));
     return { kind: 'sent', nonce };
   }
 

@@ -43,6 +43,12 @@ export interface SignInFlowDeps {
   afterSignIn: string;
   providerTimeoutMs: number;
   emit: (event: FlowEvent, ip: string) => void;
+  /**
+   * Runs a send that goes on after the answer. Telemetry gives it a span of its own, linked to
+   * the request's; without telemetry it just calls the job.
+   * @default calls the job
+   */
+  background?: (job: () => Promise<void>) => Promise<void>;
 }
 
 /**
@@ -139,6 +145,7 @@ export function createSignInFlow(deps: SignInFlowDeps): SignInFlow {
     allow: deps.allow,
     emit: deps.emit,
     call,
+    background: deps.background ?? ((job) => job()),
   });
 
   /** Spends the pending record, then the provider's code; gives the record back where `restorable`. */

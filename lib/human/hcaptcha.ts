@@ -1,6 +1,6 @@
 import { escapeHtml } from '../html';
 import { MAX_BODY_BYTES } from '../http';
-import { adapterOptions, siteverify } from './siteverify';
+import { adapterOptions, siteverify, tagService } from './siteverify';
 import type { HumanCheck, HumanCheckWidget } from './types';
 
 export const HCAPTCHA_SITEVERIFY_URL = 'https://api.hcaptcha.com/siteverify';
@@ -64,8 +64,11 @@ export function hcaptcha(options: HCaptchaOptions): HumanCheck {
       return null;
     },
   };
-  const verify = (req: Parameters<HumanCheck>[0], fields: Parameters<HumanCheck>[1]) =>
-    siteverify(config, req, fields);
+  const verify = tagService(
+    (req: Parameters<HumanCheck>[0], fields: Parameters<HumanCheck>[1]) =>
+      siteverify(config, req, fields),
+    'hcaptcha',
+  );
   if (sitekey === undefined) return verify;
   const widget: HumanCheckWidget = {
     scriptSrc: HCAPTCHA_SCRIPT_SRC,

@@ -4,6 +4,17 @@ import { MagicLinkError } from '../errors';
 import { clientIp } from '../http';
 import type { HumanVerdict } from './types';
 
+/**
+ * Names the service of a `verifyHuman` made by `turnstile()` or `hcaptcha()`, so telemetry can
+ * call its span `magic_link siteverify`. A registered symbol: both builds of the package agree.
+ */
+export const HUMAN_CHECK_SERVICE = Symbol.for('express-magic-link.human-check.service');
+
+/** Tags a verifier with its service (see {@link HUMAN_CHECK_SERVICE}). */
+export function tagService<F extends object>(verify: F, service: 'turnstile' | 'hcaptcha'): F {
+  return Object.defineProperty(verify, HUMAN_CHECK_SERVICE, { value: service });
+}
+
 /** A siteverify answer is a few hundred bytes; anything past this is not one. */
 export const MAX_ANSWER_BYTES = 16 * 1024;
 export const DEFAULT_HUMAN_TIMEOUT_MS = 5_000;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { escapeHtml } from '../html';
-import { adapterOptions, siteverify } from './siteverify';
+import { adapterOptions, siteverify, tagService } from './siteverify';
 import type { HumanCheck, HumanCheckWidget } from './types';
 
 export const TURNSTILE_SITEVERIFY_URL = 'https://challenges.cloudflare.com/turnstile/v0/siteverify';
@@ -63,8 +63,11 @@ export function turnstile(options: TurnstileOptions): HumanCheck {
       return null;
     },
   };
-  const verify = (req: Parameters<HumanCheck>[0], fields: Parameters<HumanCheck>[1]) =>
-    siteverify(config, req, fields);
+  const verify = tagService(
+    (req: Parameters<HumanCheck>[0], fields: Parameters<HumanCheck>[1]) =>
+      siteverify(config, req, fields),
+    'turnstile',
+  );
   if (sitekey === undefined) return verify;
   const action = expectedAction === undefined ? '' : ` data-action="${escapeHtml(expectedAction)}"`;
   const widget: HumanCheckWidget = {

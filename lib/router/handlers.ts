@@ -45,7 +45,7 @@ function probes(fields: Record<string, string>, own: ReadonlySet<string>): boole
 /** Per route: read the fields, call the flow, hand the outcome to the responder. */
 export function createHandlers(kit: RouterKit, flow: SignInFlow): Handlers {
   const { o, paths } = kit;
-  const respond = createResponder(kit);
+  const respond = o.instrumentation.responder(createResponder(kit));
   const client = (c: { req: IncomingMessage; nonce: string | null; ip: string }) => ({
     nonce: c.nonce,
     ip: c.ip,

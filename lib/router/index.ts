@@ -78,7 +78,8 @@ function pathOf(req: IncomingMessage): string {
  */
 export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
   const o = resolveOptions(options);
-  const provider = o.provider;
+  const telemetry = o.instrumentation;
+  const provider = telemetry.provider(o.provider);
   const providerKeys = `p:${provider.name.replace(/[^A-Za-z0-9_-]/g, '_')}:`;
   provider.init?.({ store: prefixedStore(o.store, providerKeys), secrets: o.secrets });
   const cookie = createPendingCookie({
@@ -108,6 +109,7 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
     afterSignIn: o.afterSignIn,
     providerTimeoutMs: o.providerTimeoutMs,
     emit: (event, ip) => kit.emitAt(ip, event),
+    background: telemetry.background,
   });
   const table = routeTable(kit.paths, createHandlers(kit, flow), {
     signInPage: o.signInPage !== false,
@@ -115,7 +117,13 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
     checksCodes: o.capabilities.checksCodes || o.crossDevice === 'relay',
     followsLinks: o.capabilities.followsLinks,
   });
-  const dispatcher = createDispatcher(kit, table, o.rateLimiter, createErrorPresenter(kit));
+  const dispatcher = createDispatcher(
+    kit,
+    table,
+    o.rateLimiter,
+    telemetry.presenter(createErrorPresenter(kit)),
+  );
+  const dispatch = telemetry.dispatch(dispatcher.dispatch);
   const context: RouterContext = { signInPath: kit.paths.signIn, origin: o.origin };
   const prefix = `${o.basePath}/`;
   const session = kit.session;
@@ -135,7 +143,7 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
     const methods = path.startsWith(prefix) ? dispatcher.match(path) : undefined;
     if (!methods) return next();
     warnings.route(req);
-    dispatcher.dispatch(req, res, next, path, methods).catch(next);
+    dispatch(req, res, next, path, methods).catch(next);
   }
 
   /**

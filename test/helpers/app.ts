@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express5 from 'express';
 import session from 'express-session';
@@ -69,6 +69,8 @@ export interface TestAppOptions {
   expressSession?: boolean;
   /** Rate limits stay on unless a test turns them off. @default true */
   rateLimit?: boolean;
+  /** Middleware mounted before everything else (e.g. a stand-in for an HTTP server span). */
+  first?: ((req: IncomingMessage, res: ServerResponse, next: () => void) => void)[];
 }
 
 export interface TestApp {
@@ -135,6 +137,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const express = options.express === 4 ? express4 : express5;
   const app = express();
   if (options.trustProxy) app.set('trust proxy', true);
+  for (const middleware of options.first ?? []) app.use(middleware);
   if (options.helmet) app.use(helmet());
   if (options.expressSession !== false) {
     app.use(session({ secret: TEST_SECRET, resave: false, saveUninitialized: false, name: 'sid' }));

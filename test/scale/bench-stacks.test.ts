@@ -3,9 +3,9 @@ import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { redisServerAvailable } from '../helpers/redis';
 
-// `npm run bench` measures eight stacks: ours with express-session, sealedCookieSession in memory
-// and on Redis, express-session with a hand guard in memory and on connect-redis, bare Express,
-// and the passport-magic-link and passport-magic-login peers. bench/smoke.mjs signs in once
+// `npm run bench` measures nine stacks: ours with express-session, sealedCookieSession in memory
+// (also with telemetry wired and no SDK registered) and on Redis, express-session with a hand
+// guard in memory and on connect-redis, bare Express, and the passport-magic-link and passport-magic-login peers. bench/smoke.mjs signs in once
 // through each of them, as the bench does before it measures, so a broken stack (a peer's new
 // major version, a changed route of ours) fails here rather than in the next benchmark run.
 
@@ -16,6 +16,7 @@ const TIMEOUT_MS = 120_000;
 const STACKS = [
   'magic-link',
   'sealed',
+  'sealed-otel',
   'hand-guard',
   'bare',
   'passport-magic-link',
@@ -65,7 +66,7 @@ describe('the benchmark stacks (bench/smoke.mjs)', () => {
           withRedis ? 'ok' : 'skipped: redis-server is not installed',
         ]),
       ]);
-      expect({ report, output: Object.keys(report).length === 8 ? '' : output }).toEqual({
+      expect({ report, output: Object.keys(report).length === 9 ? '' : output }).toEqual({
         report: expected,
         output: '',
       });
