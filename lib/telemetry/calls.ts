@@ -118,7 +118,7 @@ function clientCall<T>(
   );
 }
 
-const STORE_OPERATIONS = ['get', 'set', 'setMany', 'take', 'increment', 'delete'] as const;
+const STORE_OPERATIONS = ['get', 'set', 'set_many', 'take', 'increment', 'delete'] as const;
 
 /** A span `magic_link store <operation>` per call; failures counted by operation and code. */
 export function instrumentStore(tel: Tel, store: Store): Store {
@@ -139,7 +139,7 @@ export function instrumentStore(tel: Tel, store: Store): Store {
   // One span for a batch: it is one round trip. A store without setMany keeps none, so the
   // guard's one-set-after-another fallback still applies (and each set gets its own span).
   if (typeof store.setMany === 'function')
-    wrapped.setMany = (entries) => call('setMany', () => store.setMany!(entries));
+    wrapped.setMany = (entries) => call('set_many', () => store.setMany!(entries));
   // A synchronous in-memory read, made on every request by sealedCookieSession: no I/O to time.
   if (typeof store.getSync === 'function') wrapped.getSync = (key) => store.getSync!(key);
   return wrapped;

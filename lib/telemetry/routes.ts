@@ -185,6 +185,7 @@ export function observeEvents(tel: Tel): (event: MagicLinkEvent) => void {
         return;
       case 'sign_in_failed':
       case 'human_check_failed':
+      case 'setup_warning':
         return;
     }
   };

@@ -59,7 +59,7 @@ const ALLOWED: Record<string, (value: unknown) => boolean> = {
     'get',
     'set',
     'take',
-    'setMany',
+    'set_many',
     'increment',
     'delete',
     'start',
@@ -77,7 +77,7 @@ const ALLOWED: Record<string, (value: unknown) => boolean> = {
   'magic_link.human_check.outcome': oneOf(['human', 'not_human']),
 };
 const SPAN_NAME =
-  /^magic_link (?:(?:GET|HEAD|POST|_OTHER) \/auth\/[a-z/-]+|send|store [a-z]+|provider [a-z_]+|mail send|siteverify|verify_human)$/;
+  /^magic_link (?:(?:GET|HEAD|POST|_OTHER) \/auth\/[a-z/-]+|send|store [a-z_]+|provider [a-z_]+|mail send|siteverify|verify_human)$/;
 
 /** Shapes of personal data, for values the run did not hand us (the fuzzer's). */
 const PATTERNS: [string, RegExp][] = [
