@@ -28,7 +28,10 @@ export type MagicLinkErrorCode =
   | 'ERR_HUMAN_CHECK_FAILED'
   | 'ERR_HUMAN_CHECK_UNAVAILABLE'
   | 'ERR_HUMAN_CHECK_MISCONFIGURED'
-  | 'ERR_NOT_FOUND';
+  | 'ERR_NOT_FOUND'
+  | 'ERR_PASSKEY_INVALID'
+  | 'ERR_UNAUTHENTICATED'
+  | 'ERR_REAUTHENTICATION_REQUIRED';
 
 /** Which page a failure shows a browser. */
 export type ErrorPage = 'expired' | 'sign-in' | 'sent' | 'denied' | 'error';
@@ -163,6 +166,25 @@ export const ERRORS: Readonly<Record<MagicLinkErrorCode, Readonly<ErrorRow>>> = 
     event: 'provider_error',
   },
   ERR_NOT_FOUND: { status: 404, ...says('errNotFound'), page: 'error', event: 'sign_in_failed' },
+  // `passkey_failed` is emitted where the ceremony failed, with the exact reason.
+  ERR_PASSKEY_INVALID: {
+    status: 400,
+    ...says('errPasskeyInvalid'),
+    page: 'error',
+    event: null,
+  },
+  ERR_UNAUTHENTICATED: {
+    status: 401,
+    ...says('errUnauthenticated'),
+    page: 'sign-in',
+    event: null,
+  },
+  ERR_REAUTHENTICATION_REQUIRED: {
+    status: 401,
+    ...says('errReauthenticationRequired'),
+    page: 'error',
+    event: null,
+  },
 };
 
 /** What an error's page needs, gathered where the error happened, so nothing re-reads the request. */

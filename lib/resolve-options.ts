@@ -25,6 +25,7 @@ import { capabilitiesOf } from './providers/provider';
 import type { Provider, ResolvedCapabilities } from './providers/provider';
 import { expressSessionAdapter } from './sessions/express-session';
 import type { SessionAdapter } from './sessions/adapter';
+import { resolvePasskeys } from './passkeys/options';
 import { guardStore } from './stores/guard';
 import { memoryStore } from './stores/memory';
 import type { Store } from './stores/store';
@@ -56,6 +57,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'locale',
   'locales',
   'messages',
+  'passkeys',
 ]);
 
 function resolveDelivery(
@@ -289,5 +291,6 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     providerTimeoutMs,
     ...resolveHumanCheck(options.verifyHuman, options.humanCheckWidget, options.signInPage),
     languages,
+    passkeys: resolvePasskeys(options.passkeys, origin, appName),
   };
 }

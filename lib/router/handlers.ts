@@ -3,6 +3,7 @@ import type { RequestSubject, ResendSubject, SignInFlow } from '../flow/sign-in'
 import { safeReturnTo } from '../flow/return-to';
 import { redirect, sendHtml, sendJson, wantsJson } from '../http';
 import { signInPage } from '../pages/pages';
+import { reauthPage } from '../pages/passkey-pages';
 import type { RouterKit } from './kit';
 import { createResponder } from './respond';
 import type { Fields } from '../http';
@@ -25,6 +26,9 @@ export interface Handlers {
   callbackGet: Handler;
   callbackPost: Handler;
   logout: Handler;
+  /** Confirm it is you: the page (by passkey or emailed code) and the emailed code's request. */
+  reauthPage: Handler;
+  reauth: Handler;
 }
 
 /** The `User-Agent` a provider may pass on for risk scoring, cut to a sane length. */
@@ -68,6 +72,7 @@ export function createHandlers(kit: RouterKit, flow: SignInFlow): Handlers {
         humanCheck: o.humanCheckWidget,
         locale: t.locale,
         dir: t.dir,
+        passkeys: kit.passkeyScript,
       };
       sendHtml(
         res,
@@ -121,6 +126,33 @@ export function createHandlers(kit: RouterKit, flow: SignInFlow): Handlers {
     },
     async openPost(c) {
       await respond(c, await flow.confirm({ ...client(c), via: 'wrapped', t: c.fields.t }));
+    },
+    async reauthPage({ req, res, fields }) {
+      const user = (req as WithUser).user!;
+      const returnTo = safeReturnTo(fields.returnTo, o.origin, o.afterSignIn);
+      const hasPasskey = o.passkeys
+        ? (await o.passkeys.store.listByUser(user.id)).length > 0
+        : false;
+      const page = reauthPage(
+        {
+          email: user.email,
+          action: paths.reauth,
+          returnTo,
+          script: hasPasskey ? kit.passkeyScript : null,
+        },
+        kit.translation(req),
+      );
+      sendHtml(res, 200, page);
+    },
+    async reauth(c) {
+      // The code (or link) goes to the address this browser is signed in with: nothing is typed.
+      const user = (c.req as WithUser).user!;
+      const outcome = await flow.request({
+        ...client(c),
+        email: user.email,
+        returnTo: c.fields.returnTo,
+      });
+      await respond(c, outcome);
     },
     async logout({ req, res }) {
       await kit.session.signOut(req, res);

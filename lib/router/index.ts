@@ -6,7 +6,10 @@ import type { MagicLinkProfile } from '../profile';
 import type { SessionAdapter } from '../sessions/adapter';
 import { prefixedStore } from '../stores/prefix';
 import { createDispatcher } from './dispatch';
+import { createPasskeyFlow } from '../passkeys/flow';
 import { createHandlers } from './handlers';
+import { createPasskeyHandlers, passkeyLanding } from './passkey-handlers';
+import { createResponder } from './respond';
 import { createKit } from './kit';
 import { createPendingCookie } from './pending-cookie';
 import { createErrorPresenter } from './present-error';
@@ -18,6 +21,8 @@ type Next = (err?: unknown) => void;
 export interface RouterContext {
   signInPath: string;
   origin: string;
+  /** Where `requireUser({ recentSignIn })` sends a browser to confirm it is them. */
+  reauthPath?: string;
 }
 
 /**
@@ -42,6 +47,11 @@ export interface MagicLinkRouter extends MagicLinkMiddleware {
    * (or has failed, and its event was emitted). Await it on shutdown, after `server.close()`.
    */
   drain(): Promise<void>;
+  /**
+   * Removes every passkey of a user, for account deletion; resolves with how many there were
+   * (`0` when passkeys are off). Sign-ins with them end at once.
+   */
+  removePasskeys(userId: string): Promise<number>;
 }
 
 function pathOf(req: IncomingMessage): string {
@@ -103,14 +113,38 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
     providerTimeoutMs: o.providerTimeoutMs,
     emit: (event, ip) => kit.emitAt(ip, event),
   });
-  const table = routeTable(kit.paths, createHandlers(kit, flow), {
-    signInPage: o.signInPage !== false,
-    // Relay codes are typed on the same form as the email's codes.
-    checksCodes: o.capabilities.checksCodes || o.crossDevice === 'relay',
-    followsLinks: o.capabilities.followsLinks,
-  });
+  const passkeys = o.passkeys;
+  const passkeyHandlers = passkeys
+    ? createPasskeyHandlers(
+        kit,
+        passkeys,
+        createPasskeyFlow({
+          passkeys,
+          store: o.store,
+          afterSignIn: o.afterSignIn,
+          emit: (event, ip) => kit.emitAt(ip, event),
+        }),
+        createResponder(kit),
+      )
+    : null;
+  if (passkeys) kit.landing = passkeyLanding(kit, passkeys);
+  const table = routeTable(
+    kit.paths,
+    createHandlers(kit, flow),
+    {
+      signInPage: o.signInPage !== false,
+      // Relay codes are typed on the same form as the email's codes.
+      checksCodes: o.capabilities.checksCodes || o.crossDevice === 'relay',
+      followsLinks: o.capabilities.followsLinks,
+    },
+    passkeyHandlers,
+  );
   const dispatcher = createDispatcher(kit, table, o.rateLimiter, createErrorPresenter(kit));
-  const context: RouterContext = { signInPath: kit.paths.signIn, origin: o.origin };
+  const context: RouterContext = {
+    signInPath: kit.paths.signIn,
+    origin: o.origin,
+    reauthPath: kit.paths.reauth,
+  };
   const prefix = `${o.basePath}/`;
   const session = kit.session;
 
@@ -145,5 +179,8 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
       proceed(req, res, next, user as MagicLinkProfile | null);
     }
   };
-  return Object.assign(middleware, { drain: () => flow.drain() });
+  return Object.assign(middleware, {
+    drain: () => flow.drain(),
+    removePasskeys: async (userId: string) => (passkeys ? passkeys.store.deleteByUser(userId) : 0),
+  });
 }

@@ -5,6 +5,7 @@ import { parseEmail } from '../flow/email';
 import { maskEmail } from '../flow/pending';
 import { appendSetCookie, redirect, sendHtml, sendJson, wantsJson } from '../http';
 import { confirmPage, relayPage } from '../pages/pages';
+import { stampSignIn } from '../flow/reauth';
 import type { RouterKit } from './kit';
 import type { RouteContext } from './routes';
 
@@ -54,8 +55,10 @@ export function createResponder(
     });
     if (user === false)
       throw new MagicLinkError('ERR_SIGN_IN_REFUSED', 'onSignIn refused the user');
-    await kit.session.signIn(req, res, user);
-    (req as WithUser).user = user;
+    // The session keeps when and how this person signed in, for `recentSignIn`.
+    const stamped = stampSignIn(user, outcome.method);
+    await kit.session.signIn(req, res, stamped);
+    (req as WithUser).user = stamped;
     if (outcome.bound) appendSetCookie(res, kit.cookie.clear());
     // The address the dispatcher read once: Express computes req.ip anew on every read.
     kit.emitAt(ip, {
@@ -65,7 +68,7 @@ export function createResponder(
       method: outcome.method,
     });
     if (wantsJson(req)) sendJson(res, 200, { status: 'signed_in', returnTo: outcome.returnTo });
-    else redirect(res, outcome.returnTo);
+    else redirect(res, (await kit.landing?.(req, stamped, outcome)) ?? outcome.returnTo);
   }
 
   return async function respond({ req, res, ip }, outcome) {
