@@ -13,7 +13,8 @@ export interface MemoryPasskeyStoreOptions {
 function copy(passkey: StoredPasskey): StoredPasskey {
   return {
     ...passkey,
-    profile: structuredClone(passkey.profile),
+    // JSON, not structuredClone: a copy in this realm's objects (test runners compare prototypes).
+    profile: JSON.parse(JSON.stringify(passkey.profile)) as StoredPasskey['profile'],
     transports: [...passkey.transports],
     createdAt: new Date(passkey.createdAt),
     lastUsedAt: passkey.lastUsedAt === null ? null : new Date(passkey.lastUsedAt),

@@ -34,6 +34,17 @@ function passkey(userId: string, overrides: Partial<StoredPasskey> = {}): Stored
   };
 }
 
+/** A deep copy, to compare against after the store's copies were changed. */
+function snapshot(p: StoredPasskey): StoredPasskey {
+  return {
+    ...p,
+    profile: JSON.parse(JSON.stringify(p.profile)) as StoredPasskey['profile'],
+    transports: [...p.transports],
+    createdAt: new Date(p.createdAt),
+    lastUsedAt: p.lastUsedAt === null ? null : new Date(p.lastUsedAt),
+  };
+}
+
 /**
  * The checks every {@link PasskeyStore} must pass, one per rule of its contract: round trips,
  * unique ids, copies not references, listing by user in creation order, and `use`, `rename`
@@ -91,14 +102,27 @@ export function passkeyStoreConformanceCases(
 
   add('get returns a copy: changing it changes nothing stored', async (store, user) => {
     const p = passkey(user());
+    const expected = snapshot(p);
     await store.create(p);
     const got = (await store.get(p.id))!;
     got.counter = 99;
     got.name = 'changed';
     got.profile.email = 'changed@example.test';
     got.transports.push('usb');
-    assert.deepEqual(await store.get(p.id), p);
+    assert.deepEqual(await store.get(p.id), expected);
   });
+
+  add(
+    'create keeps a copy: changing the object given changes nothing stored',
+    async (store, user) => {
+      const p = passkey(user());
+      const expected = snapshot(p);
+      await store.create(p);
+      p.name = 'changed';
+      p.profile.email = 'changed@example.test';
+      assert.deepEqual(await store.get(p.id), expected);
+    },
+  );
 
   add(
     'listByUser lists only that user, oldest first; [] for an unknown user',
