@@ -18,12 +18,7 @@ export type { MagicLinkProfile } from './profile';
 export type { LastSignIn } from './flow/reauth';
 export { memoryPasskeyStore } from './passkeys/memory';
 export type { MemoryPasskeyStoreOptions } from './passkeys/memory';
-export type {
-  PasskeyFailure,
-  PasskeyOptions,
-  PasskeyStore,
-  StoredPasskey,
-} from './passkeys/store';
+export type { PasskeyFailure, PasskeyOptions, PasskeyStore, StoredPasskey } from './passkeys/store';
 export type {
   Provider,
   ProviderCapabilities,

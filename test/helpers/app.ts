@@ -68,6 +68,8 @@ export interface TestAppOptions {
   expressSession?: boolean;
   /** Rate limits stay on unless a test turns them off. @default true */
   rateLimit?: boolean;
+  /** More routes, mounted after the router and `/account`. */
+  routes?: (app: ReturnType<typeof express5>) => void;
 }
 
 export interface TestApp {
@@ -155,6 +157,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   app.get('/', (_req, res) => {
     res.send('home');
   });
+  options.routes?.(app as ReturnType<typeof express5>);
   server.on('request', app);
 
   return {

@@ -7,7 +7,7 @@ import type {
   SoftwareAuthenticatorOptions,
 } from '../../lib/testing/passkey-authenticator';
 import { createTestApp } from '../helpers/app';
-import type { TestApp } from '../helpers/app';
+import type { TestApp, TestAppOptions } from '../helpers/app';
 import { askForLink, nextEmail } from '../helpers/sign-in';
 import { pathOf } from '../helpers/app';
 
@@ -23,6 +23,7 @@ export async function createPasskeyApp(
     store?: Store;
     rateLimit?: boolean;
     passkeys?: Partial<NonNullable<MagicLinkOptions['passkeys']>>;
+    routes?: TestAppOptions['routes'];
   } = {},
 ): Promise<PasskeyApp> {
   const passkeys = options.passkeys?.store ?? memoryPasskeyStore();
@@ -30,6 +31,7 @@ export async function createPasskeyApp(
     provider: 'self-hosted',
     ...(options.store ? { store: options.store } : {}),
     rateLimit: options.rateLimit ?? false,
+    ...(options.routes ? { routes: options.routes } : {}),
     router: {
       passkeys: { store: passkeys, offerAfterSignIn: false, ...options.passkeys },
       ...options.router,

@@ -114,7 +114,7 @@ export const de: Messages = {
   passkeyCreated: 'Hinzugefügt am {date}',
   passkeyLastUsed: 'Zuletzt verwendet am {date}',
   passkeyNeverUsed: 'Nie verwendet',
-  passkeyNameLabel: 'Name',
+  passkeyNameLabel: 'Bezeichnung',
   passkeyRename: 'Umbenennen',
   passkeyRemove: 'Entfernen',
   reauthTitle: 'Bestätigen Sie, dass Sie es sind',

@@ -1,4 +1,4 @@
-/* global document, location, fetch */
+/* global document, location */
 // The passkey script the router serves at <basePath>/passkeys/client.js (bundled with
 // @simplewebauthn/browser by scripts/build-passkey-client.mjs). It reads everything from data-
 // attributes, so the pages carry no inline script (helmet's default CSP: script-src 'self').
