@@ -6,6 +6,7 @@ import helmet from 'helmet';
 import {
   devMailbox,
   magicLinkRouter,
+  memoryPasskeyStore,
   memoryStore,
   redisStore,
   requireUser,
@@ -50,6 +51,8 @@ function secretFrom(env, name) {
  *   REDIS_CLUSTER_NODES=host:port,host:port,…: the same in a Redis Cluster.
  * - SESSION=sealed: no express-session; the user lives in one sealed cookie
  *   (sealedCookieSession), and only its revocation list is kept in the store.
+ * - passkeys are on, kept in memory (memoryPasskeyStore); PASSKEYS=0 turns them off.
+ *   RECENT_SIGN_IN (default 10m) is how recent a sign-in /account/danger needs.
  */
 export async function createExampleApp(env = process.env) {
   const port = Number(env.PORT ?? 3000);
@@ -137,6 +140,7 @@ export async function createExampleApp(env = process.env) {
     }
   }
 
+  const passkeys = env.PASSKEYS !== '0';
   const app = express();
   if (env.TRUST_PROXY) app.set('trust proxy', env.TRUST_PROXY);
   const https = origin.startsWith('https:');
@@ -185,6 +189,8 @@ export async function createExampleApp(env = process.env) {
     origin,
     appName: 'Example',
     afterSignIn: '/account',
+    // Passkeys after the first email sign-in; in memory here, in your database in production.
+    ...(passkeys ? { passkeys: { store: memoryPasskeyStore() } } : {}),
   });
   app.use(router);
   if (mailbox) app.use('/dev', mailbox.handler());
@@ -206,10 +212,26 @@ export async function createExampleApp(env = process.env) {
         'Your account',
         `<h1>Your account</h1>
 <p>Signed in as <strong id="email">${escapeHtml(req.user.email)}</strong>.</p>
+${passkeys ? '<p><a href="/auth/passkeys">Your passkeys</a> · <a href="/account/danger">Danger zone</a></p>' : ''}
 <form method="post" action="/auth/logout"><button type="submit">Sign out</button></form>`,
       ),
     );
   });
+  // A sensitive page: it needs a sign-in from the last RECENT_SIGN_IN (10 minutes by default).
+  app.get(
+    '/account/danger',
+    requireUser({ recentSignIn: env.RECENT_SIGN_IN ?? '10m' }),
+    (req, res) => {
+      res.set('Cache-Control', 'no-store');
+      res.send(
+        page(
+          'Danger zone',
+          `<h1>Danger zone</h1>
+<p>You confirmed it is you (<span id="method">${escapeHtml(req.user.lastSignIn?.method ?? '')}</span>).</p>`,
+        ),
+      );
+    },
+  );
 
   return {
     app,

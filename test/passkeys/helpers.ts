@@ -31,6 +31,7 @@ export async function createPasskeyApp(
     provider: 'self-hosted',
     ...(options.store ? { store: options.store } : {}),
     rateLimit: options.rateLimit ?? false,
+    helmet: true,
     ...(options.routes ? { routes: options.routes } : {}),
     router: {
       passkeys: { store: passkeys, offerAfterSignIn: false, ...options.passkeys },
