@@ -22,6 +22,7 @@ import { Strategy as MagicLinkStrategy } from 'passport-magic-link';
 import { createClient } from 'redis';
 import {
   magicLinkRouter,
+  memoryPasskeyStore,
   memoryStore,
   redisStore,
   requireUser,
@@ -70,7 +71,7 @@ function sessions(store) {
 }
 
 /** express-magic-link, with express-session (the default adapter) or sealedCookieSession. */
-function magicLinkApp(origin, { sealed, store }) {
+function magicLinkApp(origin, { sealed, store, passkeys = false }) {
   const app = express();
   if (!sealed) app.use(sessions());
   const router = magicLinkRouter({
@@ -82,6 +83,14 @@ function magicLinkApp(origin, { sealed, store }) {
     delivery: async (message) => deliver(message.link),
     // Rate limits are off so that one address can be used throughout.
     dangerouslyDisableRateLimit: true,
+    ...(passkeys
+      ? {
+          passkeys: {
+            store: memoryPasskeyStore({ warnInProduction: false }),
+            offerAfterSignIn: false,
+          },
+        }
+      : {}),
     onEvent: (event) => {
       events[event.type] = (events[event.type] ?? 0) + 1;
     },
@@ -140,6 +149,9 @@ function passportApp(strategy) {
 
 const STACKS = {
   'magic-link': (origin) => magicLinkApp(origin, { sealed: false, store: bigMemoryStore() }),
+  // The same, with passkeys on (bench/passkeys.mjs).
+  'magic-link-passkeys': (origin) =>
+    magicLinkApp(origin, { sealed: false, store: bigMemoryStore(), passkeys: true }),
   sealed: (origin) => magicLinkApp(origin, { sealed: true, store: bigMemoryStore() }),
   'sealed-redis': async (origin) =>
     magicLinkApp(origin, { sealed: true, store: redisStore(await redisClient()) }),
