@@ -23,6 +23,7 @@ import { createClient } from 'redis';
 import * as otelApi from '@opentelemetry/api';
 import {
   magicLinkRouter,
+  memoryPasskeyStore,
   memoryStore,
   openTelemetry,
   redisStore,
@@ -72,7 +73,7 @@ function sessions(store) {
 }
 
 /** express-magic-link, with express-session (the default adapter) or sealedCookieSession. */
-function magicLinkApp(origin, { sealed, store, telemetry = false }) {
+function magicLinkApp(origin, { sealed, store, telemetry = false, passkeys = false }) {
   const app = express();
   if (!sealed) app.use(sessions());
   const router = magicLinkRouter({
@@ -86,6 +87,14 @@ function magicLinkApp(origin, { sealed, store, telemetry = false }) {
     dangerouslyDisableRateLimit: true,
     // Wired, but no SDK is registered in this process: the API's no-ops answer.
     ...(telemetry ? { telemetry: openTelemetry(otelApi) } : {}),
+    ...(passkeys
+      ? {
+          passkeys: {
+            store: memoryPasskeyStore({ warnInProduction: false }),
+            offerAfterSignIn: false,
+          },
+        }
+      : {}),
     onEvent: (event) => {
       events[event.type] = (events[event.type] ?? 0) + 1;
     },
@@ -144,6 +153,9 @@ function passportApp(strategy) {
 
 const STACKS = {
   'magic-link': (origin) => magicLinkApp(origin, { sealed: false, store: bigMemoryStore() }),
+  // The same, with passkeys on (bench/passkeys.mjs).
+  'magic-link-passkeys': (origin) =>
+    magicLinkApp(origin, { sealed: false, store: bigMemoryStore(), passkeys: true }),
   sealed: (origin) => magicLinkApp(origin, { sealed: true, store: bigMemoryStore() }),
   'sealed-otel': (origin) =>
     magicLinkApp(origin, { sealed: true, store: bigMemoryStore(), telemetry: true }),

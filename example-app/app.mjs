@@ -6,6 +6,7 @@ import helmet from 'helmet';
 import {
   devMailbox,
   magicLinkRouter,
+  memoryPasskeyStore,
   memoryStore,
   openTelemetry,
   postgresStore,
@@ -59,6 +60,8 @@ function secretFrom(env, name) {
  * - SESSION=sealed: no express-session; the user lives in one sealed cookie
  *   (sealedCookieSession), and only its revocation list is kept in the store.
  * - OTEL=console: the package's OpenTelemetry spans printed to the console.
+ * - passkeys are on, kept in memory (memoryPasskeyStore); PASSKEYS=0 turns them off.
+ *   RECENT_SIGN_IN (default 10m) is how recent a sign-in /account/danger needs.
  */
 export async function createExampleApp(env = process.env) {
   const port = Number(env.PORT ?? 3000);
@@ -179,6 +182,7 @@ export async function createExampleApp(env = process.env) {
     telemetry = openTelemetry(api);
   }
 
+  const passkeys = env.PASSKEYS !== '0';
   const app = express();
   if (env.TRUST_PROXY) app.set('trust proxy', env.TRUST_PROXY);
   const https = origin.startsWith('https:');
@@ -228,6 +232,8 @@ export async function createExampleApp(env = process.env) {
     appName: 'Example',
     afterSignIn: '/account',
     ...(telemetry ? { telemetry } : {}),
+    // Passkeys after the first email sign-in; in memory here, in your database in production.
+    ...(passkeys ? { passkeys: { store: memoryPasskeyStore() } } : {}),
   });
   app.use(router);
   if (mailbox) app.use('/dev', mailbox.handler());
@@ -249,10 +255,26 @@ export async function createExampleApp(env = process.env) {
         'Your account',
         `<h1>Your account</h1>
 <p>Signed in as <strong id="email">${escapeHtml(req.user.email)}</strong>.</p>
+${passkeys ? '<p><a href="/auth/passkeys">Your passkeys</a> · <a href="/account/danger">Danger zone</a></p>' : ''}
 <form method="post" action="/auth/logout"><button type="submit">Sign out</button></form>`,
       ),
     );
   });
+  // A sensitive page: it needs a sign-in from the last RECENT_SIGN_IN (10 minutes by default).
+  app.get(
+    '/account/danger',
+    requireUser({ recentSignIn: env.RECENT_SIGN_IN ?? '10m' }),
+    (req, res) => {
+      res.set('Cache-Control', 'no-store');
+      res.send(
+        page(
+          'Danger zone',
+          `<h1>Danger zone</h1>
+<p>You confirmed it is you (<span id="method">${escapeHtml(req.user.lastSignIn?.method ?? '')}</span>).</p>`,
+        ),
+      );
+    },
+  );
 
   return {
     app,

@@ -30,7 +30,10 @@ export type MagicLinkErrorCode =
   | 'ERR_HUMAN_CHECK_UNAVAILABLE'
   | 'ERR_HUMAN_CHECK_MISCONFIGURED'
   | 'ERR_NOT_FOUND'
-  | 'ERR_INTERNAL';
+  | 'ERR_INTERNAL'
+  | 'ERR_PASSKEY_INVALID'
+  | 'ERR_UNAUTHENTICATED'
+  | 'ERR_REAUTHENTICATION_REQUIRED';
 
 /** Which page a failure shows a browser. */
 export type ErrorPage = 'expired' | 'sign-in' | 'sent' | 'denied' | 'error';
@@ -172,6 +175,25 @@ export const ERRORS: Readonly<Record<MagicLinkErrorCode, Readonly<ErrorRow>>> = 
   // throwing or returning no user, a custom page), in an adapter, or in the package. The
   // visitor gets the generic page and never a stack; the event carries the error.
   ERR_INTERNAL: { status: 500, ...TRY_AGAIN, page: 'error', event: 'provider_error' },
+  // `passkey_failed` is emitted where the ceremony failed, with the exact reason.
+  ERR_PASSKEY_INVALID: {
+    status: 400,
+    ...says('errPasskeyInvalid'),
+    page: 'error',
+    event: null,
+  },
+  ERR_UNAUTHENTICATED: {
+    status: 401,
+    ...says('errUnauthenticated'),
+    page: 'sign-in',
+    event: null,
+  },
+  ERR_REAUTHENTICATION_REQUIRED: {
+    status: 401,
+    ...says('errReauthenticationRequired'),
+    page: 'error',
+    event: null,
+  },
 };
 
 /** What an error's page needs, gathered where the error happened, so nothing re-reads the request. */

@@ -183,6 +183,34 @@ export async function bodyFields(req: IncomingMessage): Promise<Fields> {
   return toFields(new URLSearchParams(raw));
 }
 
+/**
+ * A JSON object body that may nest (a WebAuthn response), under the same size limit, with the
+ * same refusal of a repeated top-level key. Bodies an app-level parser already read are accepted.
+ */
+export async function bodyJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const parsed = (req as { body?: unknown; _body?: boolean }).body;
+  let value: unknown = parsed;
+  if (parsed === undefined || !((req as { _body?: boolean })._body || req.readableEnded)) {
+    if (mediaType(req) !== 'application/json') {
+      if (!req.readableEnded) req.resume();
+      throw new MagicLinkError('ERR_BAD_REQUEST', 'Send JSON.', { status: 415 });
+    }
+    const pending = readRaw(req);
+    const raw = typeof pending === 'string' ? pending : await pending;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new MagicLinkError('ERR_BAD_REQUEST', 'The JSON body could not be parsed.');
+    }
+    const repeated = repeatedTopLevelKey(raw);
+    if (repeated !== null)
+      throw new MagicLinkError('ERR_BAD_REQUEST', `Repeated parameter: ${repeated.slice(0, 40)}`);
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new MagicLinkError('ERR_BAD_REQUEST', 'The body must be a JSON object.');
+  return value as Record<string, unknown>;
+}
+
 /** True when the client asked for JSON rather than a page. */
 export function wantsJson(req: IncomingMessage): boolean {
   const accept = (req.headers.accept ?? '').toLowerCase();

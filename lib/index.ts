@@ -1,4 +1,5 @@
 import './profile';
+import './flow/reauth';
 
 export { magicLinkRouter } from './router';
 export type { MagicLinkMiddleware, MagicLinkRouter } from './router';
@@ -18,6 +19,10 @@ export type {
 export { MagicLinkError, isMagicLinkError } from './errors';
 export type { MagicLinkErrorCode } from './errors';
 export type { MagicLinkProfile } from './profile';
+export type { LastSignIn } from './flow/reauth';
+export { memoryPasskeyStore } from './passkeys/memory';
+export type { MemoryPasskeyStoreOptions } from './passkeys/memory';
+export type { PasskeyFailure, PasskeyOptions, PasskeyStore, StoredPasskey } from './passkeys/store';
 export type {
   Provider,
   ProviderCapabilities,

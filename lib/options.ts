@@ -11,6 +11,8 @@ import type { Provider, ProviderTokens, ResolvedCapabilities } from './providers
 import type { SignInMethod } from './flow/outcomes';
 import type { OpenClassification } from './flow/telemetry';
 import type { RateLimiter, RateLimitOptions, RateLimitScope } from './flow/rate-limit';
+import type { PasskeyFailure, PasskeyOptions } from './passkeys/store';
+import type { ResolvedPasskeys } from './passkeys/options';
 import type { SessionAdapter } from './sessions/adapter';
 import type { Store } from './stores/store';
 import type { Instrumentation } from './telemetry/instrumentation';
@@ -91,12 +93,26 @@ export type MagicLinkEvent = { at: Date; ip: string } & (
    * It also goes to `console.warn`.
    */
   | { type: 'setup_warning'; code: SetupWarningCode; message: string }
+  /** A signed-in user added a passkey. */
+  | { type: 'passkey_registered'; userId: string }
+  /** A signed-in user removed a passkey. */
+  | { type: 'passkey_removed'; userId: string }
+  /** A passkey ceremony was refused; the visitor saw the same message whatever the reason. */
+  | { type: 'passkey_failed'; reason: PasskeyFailure }
+  /**
+   * A genuine signature whose counter went backwards: two authenticators share one key. The
+   * sign-in was refused; consider removing the passkey and telling the user.
+   */
+  | { type: 'passkey_clone_suspected'; userId: string; passkeyId: string }
 );
 
 /** Options for `magicLinkRouter()`. Only `provider` and `secret` are required. */
 /** What `onSignIn` learns beside the profile. */
 export interface SignInDetails {
-  /** `link` (the browser that asked), `confirmed` (another browser, after asking) or `code`. */
+  /**
+   * `link` (the browser that asked), `confirmed` (another browser, after asking), `code`,
+   * `relay` or `passkey`.
+   */
   method: SignInMethod;
   /** Tokens the provider issued with this sign-in, or `null` (Magic Link, self-hosted). */
   tokens: ProviderTokens | null;
@@ -235,6 +251,12 @@ export interface MagicLinkOptions {
    * @default none
    */
   telemetry?: Telemetry;
+  /**
+   * Passkeys after email sign-in: `{ store: memoryPasskeyStore() }` in development, your own
+   * `PasskeyStore` in production (see docs/passkeys.md).
+   * @default off
+   */
+  passkeys?: PasskeyOptions;
 }
 
 export interface ResolvedOptions {
@@ -267,4 +289,6 @@ export interface ResolvedOptions {
   languages: Languages;
   /** The telemetry decorators, or the identity when the `telemetry` option is absent. */
   instrumentation: Instrumentation;
+  /** `null` when passkeys are off. */
+  passkeys: ResolvedPasskeys | null;
 }

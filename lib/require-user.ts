@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseDuration, reauthLocation, signedInRecently } from './flow/reauth';
 import { safeReturnTo } from './flow/return-to';
 import { redirect, sendJson, wantsJson } from './http';
 import { routerContexts } from './router';
@@ -10,6 +11,14 @@ export interface RequireUserOptions {
    * @default false: HTML clients are redirected, JSON clients get 401
    */
   api?: boolean;
+  /**
+   * Also require a recent sign-in: a duration (`'10m'`, `'90s'`, `'1h'`) or milliseconds. A person
+   * who signed in longer ago is asked to confirm it is them (by passkey, or by a code emailed to
+   * the address they use), then comes back here; JSON callers get
+   * `401 {"error":"reauthentication_required"}`.
+   * @default no limit: any sign-in passes
+   */
+  recentSignIn?: number | string;
 }
 
 function looksLikeRequest(value: unknown): boolean {
@@ -39,6 +48,12 @@ export function requireUser(options?: RequireUserOptions): MagicLinkMiddleware {
       'requireUser: api must be a boolean. Pass { api: true } for JSON-only routes.',
     );
 
+  const recentMs = options?.recentSignIn === undefined ? null : parseDuration(options.recentSignIn);
+  if (options?.recentSignIn !== undefined && recentMs === null)
+    throw new TypeError(
+      `requireUser: recentSignIn must be a duration such as '10m', '90s' or '1h', or a positive number of milliseconds (got ${JSON.stringify(options.recentSignIn)}). Pass e.g. { recentSignIn: '10m' }.`,
+    );
+
   return function requireUser(
     req: IncomingMessage,
     res: ServerResponse,
@@ -53,11 +68,21 @@ export function requireUser(options?: RequireUserOptions): MagicLinkMiddleware {
       );
       return;
     }
-    if ((req as { user?: unknown }).user) {
+    const user = (req as { user?: unknown }).user;
+    if (user && (recentMs === null || signedInRecently(user, recentMs))) {
       next();
       return;
     }
     res.setHeader('Cache-Control', 'no-store');
+    if (user) {
+      if (api || wantsJson(req) || !context.reauthPath) {
+        sendJson(res, 401, { error: 'reauthentication_required' });
+        return;
+      }
+      const back = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+      redirect(res, reauthLocation(context.reauthPath, safeReturnTo(back, context.origin, '/')));
+      return;
+    }
     if (api || wantsJson(req)) {
       sendJson(res, 401, { error: 'unauthenticated' });
       return;

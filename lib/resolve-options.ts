@@ -25,6 +25,7 @@ import { capabilitiesOf } from './providers/provider';
 import type { Provider, ResolvedCapabilities } from './providers/provider';
 import { expressSessionAdapter } from './sessions/express-session';
 import type { SessionAdapter } from './sessions/adapter';
+import { resolvePasskeys } from './passkeys/options';
 import { guardStore } from './stores/guard';
 import { memoryStore } from './stores/memory';
 import type { Store } from './stores/store';
@@ -58,6 +59,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'locales',
   'messages',
   'telemetry',
+  'passkeys',
 ]);
 
 function resolveDelivery(
@@ -308,5 +310,6 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     humanCheckWidget: humanCheck.humanCheckWidget,
     languages,
     instrumentation,
+    passkeys: resolvePasskeys(options.passkeys, origin, appName),
   };
 }

@@ -2,7 +2,7 @@ import type { MagicLinkProfile } from '../profile';
 import type { ProviderTokens } from '../providers/provider';
 
 /** How a sign-in was finished, as the `sign_in` event reports it. */
-export type SignInMethod = 'link' | 'code' | 'confirmed' | 'relay';
+export type SignInMethod = 'link' | 'code' | 'confirmed' | 'relay' | 'passkey';
 
 /**
  * What the sign-in flow decided. The router turns each into a response; the flow never sees

@@ -2,6 +2,8 @@ import type { HumanCheckWidget } from '../human/types';
 import { ENGLISH, format, formatHtml } from '../i18n/index';
 import type { Translation } from '../i18n/index';
 import { Html, html, layout } from './layout';
+import { signInPasskeyPart } from './passkey-pages';
+import type { PasskeyScript } from './passkey-pages';
 
 /** What the default sign-in page (and a replacement for it) is given. */
 export interface SignInPageData {
@@ -19,6 +21,11 @@ export interface SignInPageData {
   locale?: string;
   /** `'rtl'` for right-to-left languages (Arabic). */
   dir?: 'ltr' | 'rtl';
+  /**
+   * Passkeys are on: the page offers "Sign in with a passkey" and passkey autofill on the email
+   * field, through the router's script. Absent or `null` when off.
+   */
+  passkeys?: PasskeyScript | null;
 }
 
 /** The error above a field, tied to it for screen readers by `invalid()`. */
@@ -65,7 +72,7 @@ export function signInPage(data: SignInPageData, t: Translation = ENGLISH): stri
           id="email"
           name="email"
           type="email"
-          autocomplete="email"
+          autocomplete="${data.passkeys ? 'username webauthn' : 'email'}"
           required
           maxlength="254"
           value="${data.email}"
@@ -77,7 +84,7 @@ export function signInPage(data: SignInPageData, t: Translation = ENGLISH): stri
         <button type="submit">${m.signInSubmit}</button>
       </form>
       <p class="muted">${m.signInNote}</p>
-      ${human.script}`,
+      ${data.passkeys ? signInPasskeyPart(data.passkeys, data.returnTo, t) : ''} ${human.script}`,
   );
 }
 

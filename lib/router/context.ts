@@ -20,6 +20,10 @@ export interface RouteContext {
   ip: string;
   /** What the route's `subject` made of the fields; `null` for a route without one. */
   subject: Subject | null;
+  /** The parsed body of a `body: 'json'` route; `undefined` otherwise. */
+  json?: unknown;
+  /** The path's `:name` segments, e.g. `{ id }` for `/auth/passkeys/:id/rename`. */
+  params?: Readonly<Record<string, string>>;
 }
 
 export type Handler = (ctx: RouteContext) => Promise<void> | void;

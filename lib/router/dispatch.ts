@@ -4,13 +4,20 @@ import { bindingOf } from '../flow/pending';
 import { safeReturnTo } from '../flow/return-to';
 import type { RateLimiter } from '../flow/rate-limit';
 import { withTimeout } from '../flow/timeout';
-import { bodyFields, clientIp, queryFields } from '../http';
+import { signedInRecently, reauthLocation } from '../flow/reauth';
+import { bodyFields, bodyJson, clientIp, queryFields, redirect, wantsJson } from '../http';
 import type { Fields } from '../http';
 import type { RouterKit } from './kit';
 import { isSameOrigin } from './same-origin';
 import type { RouteSpec, Subject } from './routes';
 
 type Next = (err?: unknown) => void;
+
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
 
 /**
  * Every page we render refuses to be framed (threat model A8), with or without helmet. Another
@@ -26,6 +33,27 @@ function forbidFraming(res: ServerResponse): void {
   res.setHeader('X-Frame-Options', 'DENY');
 }
 type Methods = ReadonlyMap<string, RouteSpec>;
+
+/** How long ago a sign-in may be for the routes with a `recentSignIn` column. */
+export const ROUTE_RECENT_SIGN_IN_MS = 10 * 60 * 1000;
+const SEGMENT = /^[A-Za-z0-9_-]{1,1400}$/;
+
+/** `/a/:id/b` against `/a/xyz/b`: `{ id: 'xyz' }`, or `null`. */
+function paramsOf(pattern: string, path: string): Record<string, string> | null {
+  const want = pattern.split('/');
+  const got = path.split('/');
+  if (want.length !== got.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i]!;
+    const g = got[i]!;
+    if (w.startsWith(':')) {
+      if (!SEGMENT.test(g)) return null;
+      params[w.slice(1)] = g;
+    } else if (w !== g) return null;
+  }
+  return params;
+}
 
 /**
  * The one dispatcher: for every route of the table it applies, in order, the response headers,
@@ -55,9 +83,11 @@ export function createDispatcher(
   fail(req: IncomingMessage, res: ServerResponse, next: Next, path: string, err: unknown): void;
 } {
   const byPath = new Map<string, Map<string, RouteSpec>>();
+  const patterns: [string, Map<string, RouteSpec>][] = [];
   for (const route of table) {
     if (!route.enabled) continue;
     const methods = byPath.get(route.path) ?? new Map<string, RouteSpec>();
+    if (!byPath.has(route.path) && route.path.includes('/:')) patterns.push([route.path, methods]);
     methods.set(route.method, route);
     byPath.set(route.path, methods);
   }
@@ -170,6 +200,21 @@ export function createDispatcher(
       kit.warnings.crossSite(req);
       throw new MagicLinkError('ERR_CROSS_SITE', 'Cross-site request refused');
     }
+    const user = (req as { user?: unknown }).user;
+    if (route.signedIn && !user) {
+      if (!req.readableEnded) req.resume();
+      const err = new MagicLinkError('ERR_UNAUTHENTICATED', 'Not signed in');
+      if (route.method === 'GET') err.context.returnTo = safeReturnTo(req.url, kit.o.origin, '/');
+      throw err;
+    }
+    if (route.recentSignIn && !signedInRecently(user, ROUTE_RECENT_SIGN_IN_MS)) {
+      if (!req.readableEnded) req.resume();
+      if (wantsJson(req))
+        throw new MagicLinkError('ERR_REAUTHENTICATION_REQUIRED', 'Sign-in not recent');
+      return redirect(res, reauthLocation(kit.paths.reauth, route.recentSignIn.returnTo));
+    }
+    let json: unknown;
+    if (route.body === 'json') json = await bodyJson(req);
     const fields =
       route.body === 'fields'
         ? await bodyFields(req)
@@ -192,7 +237,8 @@ export function createDispatcher(
     } else {
       await applyLimits(route, req, subject, ip, nonce);
     }
-    await route.handler({ req, res, fields, nonce, ip, subject });
+    const params = route.path.includes('/:') ? (paramsOf(route.path, pathOf(req)) ?? {}) : {};
+    await route.handler({ req, res, fields, nonce, ip, subject, json, params });
   }
 
   function notAllowed(res: ServerResponse, methods: Methods): MagicLinkError {
@@ -205,7 +251,12 @@ export function createDispatcher(
   }
 
   return {
-    match: (path) => byPath.get(path),
+    match(path) {
+      const exact = byPath.get(path);
+      if (exact || patterns.length === 0) return exact;
+      for (const [pattern, methods] of patterns) if (paramsOf(pattern, path)) return methods;
+      return undefined;
+    },
     async dispatch(req, res, next, path, methods) {
       // Answered in the same tick as the request event, a keep-alive request that carries a
       // chunked body (HEAD or DELETE with a body, say) leaves Node's parser unable to reuse the

@@ -1,12 +1,22 @@
 import type { IncomingMessage } from 'node:http';
 import type { RequestSubject, ResendSubject, SignInFlow } from '../flow/sign-in';
+import { MagicLinkError } from '../errors';
+import { signedInEmail } from '../flow/reauth';
 import { safeReturnTo } from '../flow/return-to';
 import { redirect, sendHtml, sendJson, wantsJson } from '../http';
 import { signInPage } from '../pages/pages';
+import { reauthPage } from '../pages/passkey-pages';
 import type { RouterKit } from './kit';
 import { createResponder } from './respond';
 import type { Fields } from '../http';
 import type { Handler, Subject } from './context';
+
+/** The address a recent-sign-in code goes to; none known (an old session): sign in again. */
+function knownEmail(user: Express.User): string {
+  const email = signedInEmail(user);
+  if (!email) throw new MagicLinkError('ERR_UNAUTHENTICATED', 'No address known for this session');
+  return email;
+}
 
 type WithUser = IncomingMessage & { user?: Express.User };
 
@@ -25,6 +35,9 @@ export interface Handlers {
   callbackGet: Handler;
   callbackPost: Handler;
   logout: Handler;
+  /** Confirm it is you: the page (by passkey or emailed code) and the emailed code's request. */
+  reauthPage: Handler;
+  reauth: Handler;
 }
 
 /** The `User-Agent` a provider may pass on for risk scoring, cut to a sane length. */
@@ -68,6 +81,7 @@ export function createHandlers(kit: RouterKit, flow: SignInFlow): Handlers {
         humanCheck: o.humanCheckWidget,
         locale: t.locale,
         dir: t.dir,
+        passkeys: kit.passkeyScript,
       };
       sendHtml(
         res,
@@ -121,6 +135,34 @@ export function createHandlers(kit: RouterKit, flow: SignInFlow): Handlers {
     },
     async openPost(c) {
       await respond(c, await flow.confirm({ ...client(c), via: 'wrapped', t: c.fields.t }));
+    },
+    async reauthPage({ req, res, fields }) {
+      const user = (req as WithUser).user!;
+      const email = knownEmail(user);
+      const returnTo = safeReturnTo(fields.returnTo, o.origin, o.afterSignIn);
+      const hasPasskey = o.passkeys
+        ? (await o.passkeys.store.listByUser(user.id)).length > 0
+        : false;
+      const page = reauthPage(
+        {
+          email,
+          action: paths.reauth,
+          returnTo,
+          script: hasPasskey ? kit.passkeyScript : null,
+        },
+        kit.translation(req),
+      );
+      sendHtml(res, 200, page);
+    },
+    async reauth(c) {
+      // The code (or link) goes to the address this browser is signed in with: nothing is typed.
+      const email = knownEmail((c.req as WithUser).user!);
+      const outcome = await flow.request({
+        ...client(c),
+        email,
+        returnTo: c.fields.returnTo,
+      });
+      await respond(c, outcome);
     },
     async logout({ req, res }) {
       await kit.session.signOut(req, res);

@@ -7,7 +7,10 @@ import type { MagicLinkOptions } from '../options';
 import type { SessionAdapter } from '../sessions/adapter';
 import { prefixedStore } from '../stores/prefix';
 import { createDispatcher } from './dispatch';
+import { createPasskeyFlow } from '../passkeys/flow';
 import { createHandlers } from './handlers';
+import { createPasskeyHandlers, passkeyLanding } from './passkey-handlers';
+import { createResponder } from './respond';
 import { createKit } from './kit';
 import { createPendingCookie } from './pending-cookie';
 import { createErrorPresenter } from './present-error';
@@ -19,6 +22,8 @@ type Next = (err?: unknown) => void;
 export interface RouterContext {
   signInPath: string;
   origin: string;
+  /** Where `requireUser({ recentSignIn })` sends a browser to confirm it is them. */
+  reauthPath?: string;
 }
 
 /**
@@ -48,6 +53,11 @@ export interface MagicLinkRouter extends MagicLinkMiddleware {
    * if (!settled) console.warn(`${pending} sign-in emails were still being sent`);
    */
   drain(options?: DrainOptions): Promise<DrainResult>;
+  /**
+   * Removes every passkey of a user, for account deletion; resolves with how many there were
+   * (`0` when passkeys are off). Sign-ins with them end at once.
+   */
+  removePasskeys(userId: string): Promise<number>;
 }
 
 function pathOf(req: IncomingMessage): string {
@@ -111,12 +121,32 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
     emit: (event, ip) => kit.emitAt(ip, event),
     background: telemetry.background,
   });
-  const table = routeTable(kit.paths, createHandlers(kit, flow), {
-    signInPage: o.signInPage !== false,
-    // Relay codes are typed on the same form as the email's codes.
-    checksCodes: o.capabilities.checksCodes || o.crossDevice === 'relay',
-    followsLinks: o.capabilities.followsLinks,
-  });
+  const passkeys = o.passkeys;
+  const passkeyHandlers = passkeys
+    ? createPasskeyHandlers(
+        kit,
+        passkeys,
+        createPasskeyFlow({
+          passkeys,
+          store: o.store,
+          afterSignIn: o.afterSignIn,
+          emit: (event, ip) => kit.emitAt(ip, event),
+        }),
+        createResponder(kit),
+      )
+    : null;
+  if (passkeys) kit.landing = passkeyLanding(kit, passkeys);
+  const table = routeTable(
+    kit.paths,
+    createHandlers(kit, flow),
+    {
+      signInPage: o.signInPage !== false,
+      // Relay codes are typed on the same form as the email's codes.
+      checksCodes: o.capabilities.checksCodes || o.crossDevice === 'relay',
+      followsLinks: o.capabilities.followsLinks,
+    },
+    passkeyHandlers,
+  );
   const dispatcher = createDispatcher(
     kit,
     table,
@@ -124,7 +154,11 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
     telemetry.presenter(createErrorPresenter(kit)),
   );
   const dispatch = telemetry.dispatch(dispatcher.dispatch);
-  const context: RouterContext = { signInPath: kit.paths.signIn, origin: o.origin };
+  const context: RouterContext = {
+    signInPath: kit.paths.signIn,
+    origin: o.origin,
+    reauthPath: kit.paths.reauth,
+  };
   const prefix = `${o.basePath}/`;
   const session = kit.session;
   const warnings = kit.warnings;
@@ -179,5 +213,8 @@ export function magicLinkRouter(options: MagicLinkOptions): MagicLinkRouter {
       proceed(req, res, next, user as Express.User | null);
     }
   };
-  return Object.assign(middleware, { drain: (options?: DrainOptions) => flow.drain(options) });
+  return Object.assign(middleware, {
+    drain: (options?: DrainOptions) => flow.drain(options),
+    removePasskeys: async (userId: string) => (passkeys ? passkeys.store.deleteByUser(userId) : 0),
+  });
 }

@@ -1,10 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import { MagicLinkError } from '../errors';
+import type { SignInMethod } from '../flow/outcomes';
 import type { FlowEvent } from '../flow/sign-in';
 import { clientIp } from '../http';
 import type { Translation } from '../i18n/index';
 import type { MagicLinkEvent, ResolvedOptions } from '../options';
 import { sentPage } from '../pages/pages';
+import type { PasskeyScript } from '../pages/passkey-pages';
+import { PASSKEY_CLIENT_HASH } from '../passkeys/client/bundle';
 import type { SessionAdapter } from '../sessions/adapter';
 import type { PendingCookie } from './pending-cookie';
 import { createSetupWarnings } from './setup-warnings';
@@ -20,6 +23,18 @@ export interface Paths {
   open: string;
   callback: string;
   logout: string;
+  /** Confirm it is you (recent sign-in), by passkey or by an emailed code. */
+  reauth: string;
+  passkeys: string;
+  passkeyClient: string;
+  passkeyOffer: string;
+  passkeyRegisterOptions: string;
+  passkeyRegister: string;
+  passkeySignInOptions: string;
+  passkeySignIn: string;
+  /** `:id` is the passkey's credential id. */
+  passkeyRename: string;
+  passkeyDelete: string;
 }
 
 /** What every part of the router shares, built once by `magicLinkRouter()`. */
@@ -36,6 +51,17 @@ export interface RouterKit {
   translation(req: IncomingMessage): Translation;
   /** Setup mistakes, each reported once. */
   warnings: SetupWarnings;
+  /**
+   * Where a browser lands after signing in, when not `returnTo`: the passkey offer, once per
+   * browser. Set by the router when passkeys are on.
+   */
+  /** The passkey script and its routes, for pages; `null` when passkeys are off. */
+  passkeyScript: PasskeyScript | null;
+  landing?: (
+    req: IncomingMessage,
+    user: Express.User,
+    outcome: { method: SignInMethod; returnTo: string },
+  ) => Promise<string | null>;
 }
 
 export function pathsUnder(base: string): Paths {
@@ -47,6 +73,16 @@ export function pathsUnder(base: string): Paths {
     open: `${base}/magic-link/open`,
     callback: `${base}/callback`,
     logout: `${base}/logout`,
+    reauth: `${base}/reauth`,
+    passkeys: `${base}/passkeys`,
+    passkeyClient: `${base}/passkeys/client.js`,
+    passkeyOffer: `${base}/passkeys/offer`,
+    passkeyRegisterOptions: `${base}/passkeys/register/options`,
+    passkeyRegister: `${base}/passkeys/register`,
+    passkeySignInOptions: `${base}/passkeys/sign-in/options`,
+    passkeySignIn: `${base}/passkeys/sign-in`,
+    passkeyRename: `${base}/passkeys/:id/rename`,
+    passkeyDelete: `${base}/passkeys/:id/delete`,
   };
 }
 
@@ -108,6 +144,15 @@ export function createKit(o: ResolvedOptions, cookie: PendingCookie): RouterKit 
         console.warn(message);
       },
     }),
+    passkeyScript: o.passkeys
+      ? {
+          src: `${paths.passkeyClient}?v=${PASSKEY_CLIENT_HASH}`,
+          signInOptions: paths.passkeySignInOptions,
+          signIn: paths.passkeySignIn,
+          registerOptions: paths.passkeyRegisterOptions,
+          register: paths.passkeyRegister,
+        }
+      : null,
     translation(req) {
       // Only the app's locale function needs remembering per request: it must run once.
       if (!o.languages.callsApp) return o.languages.choose(req);

@@ -47,6 +47,7 @@ export function createErrorPresenter(
           humanCheck: o.humanCheckWidget,
           locale: t.locale,
           dir: t.dir,
+          passkeys: kit.passkeyScript,
         };
         return typeof o.signInPage === 'function' ? o.signInPage(data) : signInPage(data, t);
       }

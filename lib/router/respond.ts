@@ -5,6 +5,7 @@ import { parseEmail } from '../flow/email';
 import { maskEmail } from '../flow/pending';
 import { appendSetCookie, redirect, sendHtml, sendJson, wantsJson } from '../http';
 import { confirmPage, relayPage } from '../pages/pages';
+import { stampSignIn } from '../flow/reauth';
 import type { RouterKit } from './kit';
 import type { RouteContext } from './context';
 
@@ -86,7 +87,9 @@ export function createResponder(
         ),
       });
     }
-    await kit.session.signIn(req, res, user);
+    // The session keeps when and how this person signed in, for `recentSignIn`.
+    const stamped = stampSignIn(user, outcome.method, outcome.profile.email);
+    await kit.session.signIn(req, res, stamped);
     kit.warnings.signedIn(req, res);
     // Reported as soon as the session is set, whatever happens next. The address is the one
     // that signed in (the profile's), since the app's user need not keep one. The IP is the one
@@ -97,10 +100,10 @@ export function createResponder(
       email: maskEmail(outcome.profile.email),
       method: outcome.method,
     });
-    (req as WithUser).user = user;
+    (req as WithUser).user = stamped;
     if (outcome.bound) appendSetCookie(res, kit.cookie.clear());
     if (wantsJson(req)) sendJson(res, 200, { status: 'signed_in', returnTo: outcome.returnTo });
-    else redirect(res, outcome.returnTo);
+    else redirect(res, (await kit.landing?.(req, stamped, outcome)) ?? outcome.returnTo);
   }
 
   return async function respond({ req, res, ip }, outcome) {

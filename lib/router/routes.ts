@@ -2,6 +2,7 @@ import type { Fields } from '../http';
 import type { Handler, Subject } from './context';
 import type { Handlers } from './handlers';
 import type { Paths } from './kit';
+import type { PasskeyHandlers } from './passkey-handlers';
 
 export type { Handler, RouteContext, Subject } from './context';
 
@@ -20,8 +21,22 @@ export interface RouteSpec {
   method: 'GET' | 'POST';
   /** Refuse cross-site requests (threat model S4). */
   sameOrigin: boolean;
-  /** `'fields'`: a form or JSON body, parsed with the repeated-key rule; `'none'`: no body (a GET reads its query). */
-  body: 'none' | 'fields';
+  /**
+   * `'fields'`: a form or JSON body, parsed with the repeated-key rule; `'none'`: no body (a GET
+   * reads its query); `'json'`: a JSON object that may nest (WebAuthn responses), in `json`.
+   */
+  body: 'none' | 'fields' | 'json';
+  /**
+   * Only for a signed-in user: others get 401 `ERR_UNAUTHENTICATED` (the sign-in page for a
+   * browser). Checked after the same-origin rule, before the body.
+   */
+  signedIn?: boolean;
+  /**
+   * Only for a user who signed in recently (see `requireUser({ recentSignIn })`): others are sent
+   * to confirm it is them, then back to `returnTo`; JSON callers get 401
+   * `reauthentication_required`.
+   */
+  recentSignIn?: { returnTo: string };
   /** Counted, in this order, before the handler runs; the first refusal answers 429. */
   limits: readonly LimitScope[];
   /**
@@ -48,7 +63,16 @@ export function routeTable(
     checksCodes: boolean;
     followsLinks: boolean;
   },
+  /** The passkey routes' handlers; `null` when passkeys are off. */
+  pk: PasskeyHandlers | null = null,
 ): RouteSpec[] {
+  const off: Handler = () => undefined;
+  const passkeys = pk !== null;
+  const json = {
+    ...({ method: 'POST', sameOrigin: true, human: false } as const),
+    body: 'json',
+  } as const;
+  const attempts = ['ip-attempts', 'binding'] as const;
   const page = { sameOrigin: false, body: 'none', limits: [], human: false } as const;
   const post = { method: 'POST', sameOrigin: true, body: 'fields', human: false } as const;
   return [
@@ -96,5 +120,95 @@ export function routeTable(
       handler: h.callbackPost,
     },
     { ...post, path: paths.logout, body: 'none', limits: [], enabled: true, handler: h.logout },
+    // Recent sign-in: confirm it is you by an emailed code (or link) to the address in use.
+    {
+      ...page,
+      path: paths.reauth,
+      method: 'GET',
+      signedIn: true,
+      enabled: true,
+      handler: h.reauthPage,
+    },
+    {
+      ...post,
+      path: paths.reauth,
+      limits: ['ip'],
+      signedIn: true,
+      enabled: true,
+      handler: h.reauth,
+    },
+    // Passkeys. Options and verification count as credential checks, per IP and per browser,
+    // before any WebAuthn work (threat model W8).
+    {
+      ...page,
+      path: paths.passkeyClient,
+      method: 'GET',
+      enabled: passkeys,
+      handler: pk?.client ?? off,
+    },
+    {
+      ...page,
+      path: paths.passkeyOffer,
+      method: 'GET',
+      signedIn: true,
+      enabled: passkeys,
+      handler: pk?.offerPage ?? off,
+    },
+    {
+      ...page,
+      path: paths.passkeys,
+      method: 'GET',
+      signedIn: true,
+      enabled: passkeys,
+      handler: pk?.list ?? off,
+    },
+    {
+      ...post,
+      path: paths.passkeyRegisterOptions,
+      limits: attempts,
+      signedIn: true,
+      enabled: passkeys,
+      handler: pk?.registerOptions ?? off,
+    },
+    {
+      ...json,
+      path: paths.passkeyRegister,
+      limits: attempts,
+      signedIn: true,
+      enabled: passkeys,
+      handler: pk?.register ?? off,
+    },
+    {
+      ...post,
+      path: paths.passkeySignInOptions,
+      limits: attempts,
+      enabled: passkeys,
+      handler: pk?.signInOptions ?? off,
+    },
+    {
+      ...json,
+      path: paths.passkeySignIn,
+      limits: attempts,
+      enabled: passkeys,
+      handler: pk?.signIn ?? off,
+    },
+    {
+      ...post,
+      path: paths.passkeyRename,
+      limits: [],
+      signedIn: true,
+      recentSignIn: { returnTo: paths.passkeys },
+      enabled: passkeys,
+      handler: pk?.rename ?? off,
+    },
+    {
+      ...post,
+      path: paths.passkeyDelete,
+      limits: [],
+      signedIn: true,
+      recentSignIn: { returnTo: paths.passkeys },
+      enabled: passkeys,
+      handler: pk?.remove ?? off,
+    },
   ];
 }

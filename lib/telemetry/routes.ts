@@ -186,6 +186,12 @@ export function observeEvents(tel: Tel): (event: MagicLinkEvent) => void {
       case 'sign_in_failed':
       case 'human_check_failed':
       case 'setup_warning':
+      // A passkey sign-in is counted by its sign_in event (method 'passkey'); a refused one
+      // answers ERR_PASSKEY_INVALID, which the route span carries as error.type.
+      case 'passkey_registered':
+      case 'passkey_removed':
+      case 'passkey_failed':
+      case 'passkey_clone_suspected':
         return;
     }
   };

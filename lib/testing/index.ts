@@ -2,6 +2,8 @@ export * from './store-suite';
 export * from './workos';
 export * from './session-suite';
 export * from './provider-suite';
+export * from './passkey-store-suite';
+export * from './passkey-authenticator';
 export * from './scanners';
 export * from './scanner-visit';
 export * from './scanner-safe';

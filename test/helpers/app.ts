@@ -71,6 +71,8 @@ export interface TestAppOptions {
   rateLimit?: boolean;
   /** Middleware mounted before everything else (e.g. a stand-in for an HTTP server span). */
   first?: ((req: IncomingMessage, res: ServerResponse, next: () => void) => void)[];
+  /** More routes, mounted after the router and `/account`. */
+  routes?: (app: ReturnType<typeof express5>) => void;
 }
 
 export interface TestApp {
@@ -159,6 +161,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   app.get('/', (_req, res) => {
     res.send('home');
   });
+  options.routes?.(app as ReturnType<typeof express5>);
   server.on('request', app);
 
   return {

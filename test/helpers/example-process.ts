@@ -15,10 +15,11 @@ export function startExample(port: number, env: Record<string, string>): Promise
   const base = Object.fromEntries(
     Object.entries(process.env).filter(
       ([key]) =>
-        !/^(WORKOS_|REDIS_URL$|REDIS_CLUSTER_NODES$|SMTP_URL$|ORIGIN$|MAGIC_LINK_|SESSION_SECRET$|SESSION$|MAILER$|MAIL_FROM$|RESEND_|POSTMARK_|SENDGRID_)/.test(
+        !/^(WORKOS_|REDIS_URL$|REDIS_CLUSTER_NODES$|SMTP_URL$|ORIGIN$|MAGIC_LINK_|SESSION_SECRET$|SESSION$|MAILER$|MAIL_FROM$|RESEND_|POSTMARK_|SENDGRID_|PASSKEYS$|RECENT_SIGN_IN$|OTEL$|DATABASE_URL$)/.test(
           key,
         ),
     ),
   );
-  return startExampleProcess({ ...base, HOST: '127.0.0.1', ...env }, { port });
+  // Passkeys off (their offer page would come between sign-in and returnTo) unless env says.
+  return startExampleProcess({ ...base, HOST: '127.0.0.1', PASSKEYS: '0', ...env }, { port });
 }

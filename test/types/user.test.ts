@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import { expectTypeOf } from 'expect-type';
 import { assertSignedIn, requireUser, selfHostedProvider } from '../../lib/index';
 import type {
+  LastSignIn,
   MagicLinkOptions,
   MagicLinkProfile,
   SignedInRequest,
@@ -16,8 +17,8 @@ import type {
 type OnSignIn = NonNullable<MagicLinkOptions['onSignIn']>;
 
 describe('Express.User', () => {
-  it('promises only the id, the one field every signed-in user has at run time', () => {
-    expectTypeOf<Express.User>().toEqualTypeOf<{ id: string }>();
+  it('promises only the id, the one field every signed-in user has at run time, and the optional record of the last sign-in', () => {
+    expectTypeOf<Express.User>().toEqualTypeOf<{ id: string; lastSignIn?: LastSignIn }>();
     expectTypeOf<Express.User>().not.toHaveProperty('email');
     expectTypeOf<Express.User>().not.toHaveProperty('firstName');
     expectTypeOf<Express.User>().not.toHaveProperty('organizationId');

@@ -85,4 +85,30 @@ export const ar: Messages = {
   emailIgnore: 'إذا لم تطلب تسجيل الدخول، يمكنك تجاهل هذه الرسالة.',
   emailSentTo: 'أُرسلت هذه الرسالة إلى {email}.',
   expiresLessThanMinute: 'أقل من دقيقة',
+  // Passkeys
+  errPasskeyInvalid:
+    'تعذّر استخدام مفتاح المرور هذا. حاول مرة أخرى، أو سجّل الدخول ببريدك الإلكتروني.',
+  errUnauthenticated: 'سجّل الدخول للمتابعة.',
+  errReauthenticationRequired: 'أكّد أنك أنت للمتابعة.',
+  passkeySignIn: 'تسجيل الدخول بمفتاح مرور',
+  passkeyOfferTitle: 'سجّل الدخول أسرع في المرة القادمة',
+  passkeyOfferBody:
+    'أضف مفتاح مرور لتسجّل الدخول إلى {appName} في المرة القادمة ببصمتك أو وجهك أو قفل الشاشة، دون انتظار بريد إلكتروني.',
+  passkeyOfferAdd: 'إضافة مفتاح مرور',
+  passkeyOfferSkip: 'ليس الآن',
+  passkeyNeedsScript:
+    'تحتاج مفاتيح المرور إلى JavaScript. يمكنك دائمًا تسجيل الدخول ببريدك الإلكتروني.',
+  passkeyManageTitle: 'مفاتيح المرور الخاصة بك',
+  passkeyManageEmpty: 'ليس لديك مفاتيح مرور بعد.',
+  passkeyManageAdd: 'إضافة مفتاح مرور',
+  passkeyCreated: 'أُضيف في {date}',
+  passkeyLastUsed: 'آخر استخدام في {date}',
+  passkeyNeverUsed: 'لم يُستخدم قط',
+  passkeyNameLabel: 'الاسم',
+  passkeyRename: 'إعادة التسمية',
+  passkeyRemove: 'إزالة',
+  reauthTitle: 'أكّد أنك أنت',
+  reauthBody: 'لأمانك، أكّد أنك أنت قبل المتابعة.',
+  reauthPasskey: 'استخدام مفتاح المرور',
+  reauthEmail: 'إرسال رمز إلى {email}',
 };

@@ -97,6 +97,30 @@ export const en = {
   emailSentTo: 'This email was sent to {email}.',
   /** The one duration Intl does not word: under a minute. */
   expiresLessThanMinute: 'less than a minute',
+  // Passkeys
+  errPasskeyInvalid: 'That passkey could not be used. Try again, or sign in with your email.',
+  errUnauthenticated: 'Sign in to continue.',
+  errReauthenticationRequired: 'Confirm it is you to continue.',
+  passkeySignIn: 'Sign in with a passkey',
+  passkeyOfferTitle: 'Sign in faster next time',
+  passkeyOfferBody:
+    'Add a passkey and sign in to {appName} next time with your fingerprint, face or screen lock, without waiting for an email.',
+  passkeyOfferAdd: 'Add a passkey',
+  passkeyOfferSkip: 'Not now',
+  passkeyNeedsScript: 'Passkeys need JavaScript. You can always sign in with your email.',
+  passkeyManageTitle: 'Your passkeys',
+  passkeyManageEmpty: 'You have no passkeys yet.',
+  passkeyManageAdd: 'Add a passkey',
+  passkeyCreated: 'Added {date}',
+  passkeyLastUsed: 'Last used {date}',
+  passkeyNeverUsed: 'Never used',
+  passkeyNameLabel: 'Name',
+  passkeyRename: 'Rename',
+  passkeyRemove: 'Remove',
+  reauthTitle: 'Confirm it is you',
+  reauthBody: 'For your security, confirm it is you before you continue.',
+  reauthPasskey: 'Use my passkey',
+  reauthEmail: 'Email a code to {email}',
 } as const;
 
 export type MessageKey = keyof typeof en;

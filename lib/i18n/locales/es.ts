@@ -92,4 +92,30 @@ export const es: Messages = {
   emailIgnore: 'Si no has pedido iniciar sesión, puedes ignorar este correo.',
   emailSentTo: 'Este correo se ha enviado a {email}.',
   expiresLessThanMinute: 'menos de un minuto',
+  // Passkeys
+  errPasskeyInvalid:
+    'No se pudo usar esa llave de acceso. Inténtalo de nuevo o inicia sesión con tu correo.',
+  errUnauthenticated: 'Inicia sesión para continuar.',
+  errReauthenticationRequired: 'Confirma que eres tú para continuar.',
+  passkeySignIn: 'Iniciar sesión con una llave de acceso',
+  passkeyOfferTitle: 'Inicia sesión más rápido la próxima vez',
+  passkeyOfferBody:
+    'Añade una llave de acceso y la próxima vez entra en {appName} con tu huella, tu cara o el bloqueo de pantalla, sin esperar un correo.',
+  passkeyOfferAdd: 'Añadir una llave de acceso',
+  passkeyOfferSkip: 'Ahora no',
+  passkeyNeedsScript:
+    'Las llaves de acceso necesitan JavaScript. Siempre puedes iniciar sesión con tu correo.',
+  passkeyManageTitle: 'Tus llaves de acceso',
+  passkeyManageEmpty: 'Aún no tienes llaves de acceso.',
+  passkeyManageAdd: 'Añadir una llave de acceso',
+  passkeyCreated: 'Añadida el {date}',
+  passkeyLastUsed: 'Usada por última vez el {date}',
+  passkeyNeverUsed: 'Nunca usada',
+  passkeyNameLabel: 'Nombre',
+  passkeyRename: 'Cambiar nombre',
+  passkeyRemove: 'Quitar',
+  reauthTitle: 'Confirma que eres tú',
+  reauthBody: 'Por tu seguridad, confirma que eres tú antes de continuar.',
+  reauthPasskey: 'Usar mi llave de acceso',
+  reauthEmail: 'Enviar un código a {email}',
 };

@@ -91,4 +91,30 @@ export const fr: Messages = {
   emailIgnore: 'Si vous n’avez pas demandé à vous connecter, ignorez simplement cet e-mail.',
   emailSentTo: 'Cet e-mail a été envoyé à {email}.',
   expiresLessThanMinute: 'moins d’une minute',
+  // Passkeys
+  errPasskeyInvalid:
+    'Cette clé d’accès n’a pas pu être utilisée. Réessayez, ou connectez-vous avec votre e-mail.',
+  errUnauthenticated: 'Connectez-vous pour continuer.',
+  errReauthenticationRequired: 'Confirmez que c’est bien vous pour continuer.',
+  passkeySignIn: 'Se connecter avec une clé d’accès',
+  passkeyOfferTitle: 'Connectez-vous plus vite la prochaine fois',
+  passkeyOfferBody:
+    'Ajoutez une clé d’accès : la prochaine fois, connectez-vous à {appName} avec votre empreinte, votre visage ou le verrouillage de l’écran, sans attendre d’e-mail.',
+  passkeyOfferAdd: 'Ajouter une clé d’accès',
+  passkeyOfferSkip: 'Pas maintenant',
+  passkeyNeedsScript:
+    'Les clés d’accès ont besoin de JavaScript. Vous pouvez toujours vous connecter avec votre e-mail.',
+  passkeyManageTitle: 'Vos clés d’accès',
+  passkeyManageEmpty: 'Vous n’avez pas encore de clé d’accès.',
+  passkeyManageAdd: 'Ajouter une clé d’accès',
+  passkeyCreated: 'Ajoutée le {date}',
+  passkeyLastUsed: 'Dernière utilisation le {date}',
+  passkeyNeverUsed: 'Jamais utilisée',
+  passkeyNameLabel: 'Nom',
+  passkeyRename: 'Renommer',
+  passkeyRemove: 'Supprimer',
+  reauthTitle: 'Confirmez que c’est bien vous',
+  reauthBody: 'Pour votre sécurité, confirmez que c’est bien vous avant de continuer.',
+  reauthPasskey: 'Utiliser ma clé d’accès',
+  reauthEmail: 'Envoyer un code à {email}',
 };

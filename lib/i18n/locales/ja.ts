@@ -92,4 +92,30 @@ export const ja: Messages = {
   emailIgnore: 'ログインを申し込んだ覚えがない場合は、このメールを無視してください。',
   emailSentTo: 'このメールは {email} 宛てに送信されました。',
   expiresLessThanMinute: '1 分未満',
+  // Passkeys
+  errPasskeyInvalid:
+    'このパスキーは使用できませんでした。もう一度お試しいただくか、メールでサインインしてください。',
+  errUnauthenticated: '続けるにはサインインしてください。',
+  errReauthenticationRequired: '続けるには本人確認をしてください。',
+  passkeySignIn: 'パスキーでサインイン',
+  passkeyOfferTitle: '次回はもっと速くサインイン',
+  passkeyOfferBody:
+    'パスキーを追加すると、次回からメールを待たずに、指紋・顔・画面ロックで {appName} にサインインできます。',
+  passkeyOfferAdd: 'パスキーを追加',
+  passkeyOfferSkip: '今はしない',
+  passkeyNeedsScript:
+    'パスキーには JavaScript が必要です。メールでのサインインはいつでも使えます。',
+  passkeyManageTitle: 'パスキー',
+  passkeyManageEmpty: 'パスキーはまだありません。',
+  passkeyManageAdd: 'パスキーを追加',
+  passkeyCreated: '{date} に追加',
+  passkeyLastUsed: '最終使用 {date}',
+  passkeyNeverUsed: '未使用',
+  passkeyNameLabel: '名前',
+  passkeyRename: '名前を変更',
+  passkeyRemove: '削除',
+  reauthTitle: '本人確認',
+  reauthBody: '安全のため、続ける前に本人であることを確認してください。',
+  reauthPasskey: 'パスキーを使う',
+  reauthEmail: '{email} にコードを送信',
 };

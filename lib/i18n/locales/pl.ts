@@ -89,4 +89,30 @@ export const pl: Messages = {
   emailIgnore: 'Jeśli nie prosisz o zalogowanie, zignoruj tę wiadomość.',
   emailSentTo: 'Ta wiadomość została wysłana na adres {email}.',
   expiresLessThanMinute: 'mniej niż minuta',
+  // Passkeys
+  errPasskeyInvalid:
+    'Nie udało się użyć tego klucza dostępu. Spróbuj ponownie albo zaloguj się przez e-mail.',
+  errUnauthenticated: 'Zaloguj się, aby kontynuować.',
+  errReauthenticationRequired: 'Potwierdź, że to Ty, aby kontynuować.',
+  passkeySignIn: 'Zaloguj się kluczem dostępu',
+  passkeyOfferTitle: 'Następnym razem zaloguj się szybciej',
+  passkeyOfferBody:
+    'Dodaj klucz dostępu i następnym razem loguj się do {appName} odciskiem palca, twarzą lub blokadą ekranu, bez czekania na e-mail.',
+  passkeyOfferAdd: 'Dodaj klucz dostępu',
+  passkeyOfferSkip: 'Nie teraz',
+  passkeyNeedsScript:
+    'Klucze dostępu wymagają JavaScriptu. Zawsze możesz zalogować się przez e-mail.',
+  passkeyManageTitle: 'Twoje klucze dostępu',
+  passkeyManageEmpty: 'Nie masz jeszcze kluczy dostępu.',
+  passkeyManageAdd: 'Dodaj klucz dostępu',
+  passkeyCreated: 'Dodano {date}',
+  passkeyLastUsed: 'Ostatnio użyty {date}',
+  passkeyNeverUsed: 'Nigdy nieużyty',
+  passkeyNameLabel: 'Nazwa',
+  passkeyRename: 'Zmień nazwę',
+  passkeyRemove: 'Usuń',
+  reauthTitle: 'Potwierdź, że to Ty',
+  reauthBody: 'Dla Twojego bezpieczeństwa potwierdź, że to Ty, zanim przejdziesz dalej.',
+  reauthPasskey: 'Użyj mojego klucza dostępu',
+  reauthEmail: 'Wyślij kod na {email}',
 };

@@ -88,4 +88,30 @@ export const ptBR: Messages = {
   emailIgnore: 'Se você não pediu para entrar, pode ignorar este e-mail.',
   emailSentTo: 'Este e-mail foi enviado para {email}.',
   expiresLessThanMinute: 'menos de um minuto',
+  // Passkeys
+  errPasskeyInvalid:
+    'Não foi possível usar essa chave de acesso. Tente de novo ou entre com seu e-mail.',
+  errUnauthenticated: 'Entre para continuar.',
+  errReauthenticationRequired: 'Confirme que é você para continuar.',
+  passkeySignIn: 'Entrar com uma chave de acesso',
+  passkeyOfferTitle: 'Entre mais rápido da próxima vez',
+  passkeyOfferBody:
+    'Adicione uma chave de acesso e, da próxima vez, entre no {appName} com sua digital, seu rosto ou o bloqueio de tela, sem esperar um e-mail.',
+  passkeyOfferAdd: 'Adicionar uma chave de acesso',
+  passkeyOfferSkip: 'Agora não',
+  passkeyNeedsScript:
+    'Chaves de acesso precisam de JavaScript. Você sempre pode entrar com seu e-mail.',
+  passkeyManageTitle: 'Suas chaves de acesso',
+  passkeyManageEmpty: 'Você ainda não tem chaves de acesso.',
+  passkeyManageAdd: 'Adicionar uma chave de acesso',
+  passkeyCreated: 'Adicionada em {date}',
+  passkeyLastUsed: 'Usada pela última vez em {date}',
+  passkeyNeverUsed: 'Nunca usada',
+  passkeyNameLabel: 'Nome',
+  passkeyRename: 'Renomear',
+  passkeyRemove: 'Remover',
+  reauthTitle: 'Confirme que é você',
+  reauthBody: 'Para sua segurança, confirme que é você antes de continuar.',
+  reauthPasskey: 'Usar minha chave de acesso',
+  reauthEmail: 'Enviar um código para {email}',
 };
