@@ -185,9 +185,9 @@ export function observeEvents(tel: Tel): (event: MagicLinkEvent) => void {
         return;
       case 'sign_in_failed':
       case 'human_check_failed':
-      case 'setup_warning':
       // A passkey sign-in is counted by its sign_in event (method 'passkey'); a refused one
       // answers ERR_PASSKEY_INVALID, which the route span carries as error.type.
+      case 'setup_warning':
       case 'passkey_registered':
       case 'passkey_removed':
       case 'passkey_failed':
