@@ -58,7 +58,7 @@ function says(key: MessageKey): { message: string; messageKey: MessageKey } {
 const EXPIRED = says('errExpired');
 const TRY_AGAIN = says('errTryAgain');
 
-/** The error table. Adding a code touches one row here and the README's error list. */
+/** The error table. Adding a code touches one row here and one in docs/errors-and-events.md. */
 export const ERRORS: Readonly<Record<MagicLinkErrorCode, Readonly<ErrorRow>>> = {
   ERR_BAD_REQUEST: {
     status: 400,

@@ -223,7 +223,7 @@ export interface MagicLinkOptions {
   verifyHuman?: VerifyHuman;
   /**
    * The widget the default sign-in and expired pages show when `verifyHuman` is on (the pages
-   * then load its script: see the README's CSP notes). `false`: the app's own form supplies the
+   * then load its script: see the CSP notes in docs/bot-protection.md). `false`: the app's own form supplies the
    * token. @default `verifyHuman.widget` (set by the adapters when given a `sitekey`)
    */
   humanCheckWidget?: HumanCheckWidget | false;

@@ -11,7 +11,7 @@ export interface RateLimitRule {
 /**
  * Sign-in emails per address, from any IP: 10 an hour, so a victim's inbox cannot be flooded.
  * A stranger can use this up; the owner then waits for the hour, and links already sent still
- * work (see README "Lockout trade-off").
+ * work (see docs/security.md, "Rate limits and their trade-offs").
  */
 export const DEFAULT_EMAIL_RULES: readonly RateLimitRule[] = Object.freeze([
   Object.freeze({ limit: 10, windowMs: 3_600_000 }),

@@ -97,7 +97,7 @@ return value`;
  * fail closed with `ERR_STORE_UNAVAILABLE` (`503`) and nothing is lost. Under any `volatile-*` or
  * `allkeys-*` policy, a flood makes Redis silently evict pending sign-ins and rate-limit or
  * attempt counters, which kills links in flight and resets limits. About 205 bytes of Redis
- * memory per pending sign-in and 170 per counter; see the README's sizing table.
+ * memory per pending sign-in and 170 per counter; see the sizing tables in docs/stores.md.
  *
  * Connect the client before serving, and give it an `'error'` listener: an `'error'` event
  * with no listener crashes the process. Recommended client options, so that the client itself
