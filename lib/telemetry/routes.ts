@@ -183,10 +183,10 @@ export function observeEvents(tel: Tel): (event: MagicLinkEvent) => void {
       case 'sign_out':
         if (run) run.outcome = 'signed_out';
         return;
-      case 'sign_in_failed':
-      case 'human_check_failed':
       // A passkey sign-in is counted by its sign_in event (method 'passkey'); a refused one
       // answers ERR_PASSKEY_INVALID, which the route span carries as error.type.
+      case 'sign_in_failed':
+      case 'human_check_failed':
       case 'setup_warning':
       case 'passkey_registered':
       case 'passkey_removed':
