@@ -36,6 +36,10 @@ const DEPENDENCIES = [
   '@aws-sdk/client-sesv2',
   '@sendgrid/mail',
   '@sendgrid/client',
+  '@opentelemetry/api',
+  '@opentelemetry/sdk-trace-base',
+  '@opentelemetry/sdk-metrics',
+  '@opentelemetry/context-async-hooks',
 ].map((name) => dep(name));
 
 const TSCONFIG = {
