@@ -33,7 +33,11 @@ describe('requireUser({ recentSignIn })', () => {
     await signInByEmail(app, agent, 'recent@example.com');
     const fresh = await agent.get('/settings');
     expect(fresh.status).toBe(200);
-    expect(fresh.body.lastSignIn).toEqual({ at: Date.now(), method: 'link' });
+    expect(fresh.body.lastSignIn).toEqual({
+      at: Date.now(),
+      method: 'link',
+      email: 'recent@example.com',
+    });
 
     jest.setSystemTime(Date.now() + 10 * MINUTE + 1);
     const page = await agent.get('/settings').set('Accept', 'text/html');
@@ -65,7 +69,11 @@ describe('requireUser({ recentSignIn })', () => {
     expect(verified.headers.location).toBe('/settings');
     const settings = await agent.get('/settings');
     expect(settings.status).toBe(200);
-    expect(settings.body.lastSignIn).toEqual({ at: Date.now(), method: 'code' });
+    expect(settings.body.lastSignIn).toEqual({
+      at: Date.now(),
+      method: 'code',
+      email: 'bycode@example.com',
+    });
   });
 
   it('confirming by passkey: the page offers it, and a passkey sign-in is recent', async () => {
@@ -109,5 +117,44 @@ describe('requireUser({ recentSignIn })', () => {
     const res = await stranger.post('/auth/reauth').type('form').send({ returnTo: '/settings' });
     expect(res.status).toBe(401);
     await app.settled();
+  });
+});
+
+describe('requireUser({ recentSignIn }) when the app keeps only an id', () => {
+  let app: PasskeyApp;
+  beforeAll(async () => {
+    fakeDateOnly(Date.now());
+    app = await createPasskeyApp({
+      router: { onSignIn: (p) => ({ id: p.id }) },
+      routes: (a) => {
+        a.get('/settings', requireUser({ recentSignIn: '10m' }), (req, res) => {
+          res.json({ user: req.user });
+        });
+      },
+    });
+  });
+  afterAll(async () => {
+    await app.close();
+    jest.useRealTimers();
+  });
+
+  it('the code goes to the address the person signed in with, kept with the sign-in', async () => {
+    const agent = request.agent(app.url);
+    await signInByEmail(app, agent, 'idonly@example.com');
+    const fresh = await agent.get('/settings');
+    expect(fresh.status).toBe(200);
+    expect(fresh.body.user).not.toHaveProperty('email');
+    expect(fresh.body.user.lastSignIn.email).toBe('idonly@example.com');
+
+    jest.setSystemTime(Date.now() + 11 * MINUTE);
+    const page = await agent.get('/auth/reauth?returnTo=%2Fsettings');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('idonly@example.com');
+    const asked = await agent.post('/auth/reauth').type('form').send({ returnTo: '/settings' });
+    expect(asked.status).toBe(303);
+    const { code } = await nextEmail(app, 'idonly@example.com');
+    const verified = await agent.post('/auth/magic-link/verify').type('form').send({ code });
+    expect(verified.headers.location).toBe('/settings');
+    expect((await agent.get('/settings')).status).toBe(200);
   });
 });
