@@ -21,7 +21,7 @@ import { MAX_PASSKEY_NAME_LENGTH } from '../passkeys/store';
 import type { StoredPasskey } from '../passkeys/store';
 import type { RouterKit } from './kit';
 import type { createResponder } from './respond';
-import type { Handler, RouteContext } from './routes';
+import type { Handler, RouteContext } from './context';
 
 type WithUser = IncomingMessage & { user?: Express.User };
 

@@ -248,6 +248,7 @@ describe.each(STACKS)(
           firstName: null,
           lastName: null,
           rawAttributes: {},
+          lastSignIn: { at: expect.any(Number), method: 'link', email },
         });
 
         expect(signIns).toHaveLength(1);

@@ -65,7 +65,13 @@ describe("onSignIn returning the app's own user", () => {
     expect(landed.status).toBe(303);
     expect(landed.headers.location).toBe('/account');
     expect(account.status).toBe(200);
-    expect(Object.keys(account.body as object)).toEqual(['id']);
+    // The app's id, and the record of this sign-in the package keeps beside it for recentSignIn.
+    expect(Object.keys(account.body as object)).toEqual(['id', 'lastSignIn']);
+    expect((account.body as { lastSignIn: unknown }).lastSignIn).toEqual({
+      at: expect.any(Number),
+      method: 'link',
+      email: 'ada@example.com',
+    });
     expect((account.body as { id: string }).id).toMatch(/^app_user_/);
     const signIn = events.find((e) => e.type === 'sign_in');
     expect(signIn).toMatchObject({ type: 'sign_in', userId: expect.stringMatching(/^app_user_/) });
@@ -76,6 +82,10 @@ describe("onSignIn returning the app's own user", () => {
   it('{ id, email } (the README example) signs in as that shape', async () => {
     const { account } = await signInWith((p) => ({ id: p.id, email: p.email }));
     expect(account.status).toBe(200);
-    expect(account.body).toEqual({ id: expect.any(String), email: 'ada@example.com' });
+    expect(account.body).toEqual({
+      id: expect.any(String),
+      email: 'ada@example.com',
+      lastSignIn: { at: expect.any(Number), method: 'link', email: 'ada@example.com' },
+    });
   });
 });
