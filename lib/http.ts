@@ -167,20 +167,23 @@ export async function bodyFields(req: IncomingMessage): Promise<Fields> {
   }
   const pending = readRaw(req);
   const raw = typeof pending === 'string' ? pending : await pending;
-  if (type === 'application/json') {
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      throw new MagicLinkError('ERR_BAD_REQUEST', 'The JSON body could not be parsed.');
-    }
-    // JSON.parse keeps the last of two equal keys; a form would be refused (threat model A9).
-    const repeated = repeatedTopLevelKey(raw);
-    if (repeated !== null)
-      throw new MagicLinkError('ERR_BAD_REQUEST', `Repeated parameter: ${repeated.slice(0, 40)}`);
-    return fromParsedBody(value);
-  }
+  if (type === 'application/json') return fromParsedBody(parseJson(raw));
   return toFields(new URLSearchParams(raw));
+}
+
+/** A JSON body's text, parsed, with a repeated top-level key refused. */
+function parseJson(raw: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new MagicLinkError('ERR_BAD_REQUEST', 'The JSON body could not be parsed.');
+  }
+  // JSON.parse keeps the last of two equal keys; a form would be refused (threat model A9).
+  const repeated = repeatedTopLevelKey(raw);
+  if (repeated !== null)
+    throw new MagicLinkError('ERR_BAD_REQUEST', `Repeated parameter: ${repeated.slice(0, 40)}`);
+  return value;
 }
 
 /**
@@ -196,15 +199,7 @@ export async function bodyJson(req: IncomingMessage): Promise<Record<string, unk
       throw new MagicLinkError('ERR_BAD_REQUEST', 'Send JSON.', { status: 415 });
     }
     const pending = readRaw(req);
-    const raw = typeof pending === 'string' ? pending : await pending;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      throw new MagicLinkError('ERR_BAD_REQUEST', 'The JSON body could not be parsed.');
-    }
-    const repeated = repeatedTopLevelKey(raw);
-    if (repeated !== null)
-      throw new MagicLinkError('ERR_BAD_REQUEST', `Repeated parameter: ${repeated.slice(0, 40)}`);
+    value = parseJson(typeof pending === 'string' ? pending : await pending);
   }
   if (!value || typeof value !== 'object' || Array.isArray(value))
     throw new MagicLinkError('ERR_BAD_REQUEST', 'The body must be a JSON object.');
