@@ -9,6 +9,7 @@ import {
   memoryPasskeyStore,
   memoryStore,
   openTelemetry,
+  postgresPasskeyStore,
   postgresStore,
   redisStore,
   requireUser,
@@ -53,14 +54,16 @@ function secretFrom(env, name) {
  * - REDIS_URL: sessions, tokens and rate limits in Redis, shared by every instance;
  *   REDIS_CLUSTER_NODES=host:port,host:port,…: the same in a Redis Cluster.
  * - DATABASE_URL (and no Redis): tokens and rate limits in Postgres (postgresStore), shared by
- *   every instance; sessions are sealed cookies (SESSION=sealed is implied).
+ *   every instance, and passkeys too (postgresPasskeyStore); sessions are sealed cookies
+ *   (SESSION=sealed is implied).
  * - MAILER=resend|postmark|ses|sendgrid + MAIL_FROM: email through that service's SDK, with its
  *   usual variables (RESEND_API_KEY, POSTMARK_SERVER_TOKEN, AWS_REGION + AWS credentials,
  *   SENDGRID_API_KEY); see example-app/service-mailer.mjs;
  * - SESSION=sealed: no express-session; the user lives in one sealed cookie
  *   (sealedCookieSession), and only its revocation list is kept in the store.
  * - OTEL=console: the package's OpenTelemetry spans printed to the console.
- * - passkeys are on, kept in memory (memoryPasskeyStore); PASSKEYS=0 turns them off.
+ * - passkeys are on, kept in memory (memoryPasskeyStore) unless DATABASE_URL puts them in
+ *   Postgres; PASSKEYS=0 turns them off.
  *   RECENT_SIGN_IN (default 10m) is how recent a sign-in /account/danger needs.
  */
 export async function createExampleApp(env = process.env) {
@@ -89,6 +92,7 @@ export async function createExampleApp(env = process.env) {
 
   let store = memoryStore();
   let sessionStore;
+  let passkeyStore;
   if (env.REDIS_URL || env.REDIS_CLUSTER_NODES) {
     const { createClient, createCluster } = await import('redis');
     const { RedisStore } = await import('connect-redis');
@@ -113,6 +117,8 @@ export async function createExampleApp(env = process.env) {
     cleanup.push(() => pool.end());
     store = postgresStore(pool);
     await store.ensureSchema();
+    passkeyStore = postgresPasskeyStore(pool);
+    await passkeyStore.ensureSchema();
   }
 
   // MAILER picks an email service; otherwise SMTP_URL, or the development SMTP server.
@@ -183,6 +189,7 @@ export async function createExampleApp(env = process.env) {
   }
 
   const passkeys = env.PASSKEYS !== '0';
+  if (passkeys) passkeyStore ??= memoryPasskeyStore();
   const app = express();
   if (env.TRUST_PROXY) app.set('trust proxy', env.TRUST_PROXY);
   const https = origin.startsWith('https:');
@@ -232,8 +239,8 @@ export async function createExampleApp(env = process.env) {
     appName: 'Example',
     afterSignIn: '/account',
     ...(telemetry ? { telemetry } : {}),
-    // Passkeys after the first email sign-in; in memory here, in your database in production.
-    ...(passkeys ? { passkeys: { store: memoryPasskeyStore() } } : {}),
+    // Passkeys after the first email sign-in; in Postgres with DATABASE_URL, else in memory.
+    ...(passkeys ? { passkeys: { store: passkeyStore } } : {}),
   });
   app.use(router);
   if (mailbox) app.use('/dev', mailbox.handler());

@@ -62,6 +62,12 @@ export type {
 } from './stores/postgres';
 export { postgresSchemaSql } from './stores/postgres-schema';
 export type { PostgresSchemaOptions } from './stores/postgres-schema';
+export {
+  DEFAULT_POSTGRES_PASSKEY_TABLE,
+  postgresPasskeySchemaSql,
+  postgresPasskeyStore,
+} from './stores/postgres-passkeys';
+export type { PostgresPasskeyStore, PostgresPasskeyStoreOptions } from './stores/postgres-passkeys';
 export type { RateLimitOptions, RateLimitRule } from './flow/rate-limit';
 export type { Mailer, MailMessage } from './mail/mailer';
 export { smtpMailer } from './mail/smtp';

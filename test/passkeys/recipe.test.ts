@@ -8,7 +8,7 @@ import { passkeyStoreConformanceCases } from '../../lib/testing/index';
 import { describeMissing } from '../helpers/missing-binary';
 import { createPasskeyApp, enroll, request, signInByEmail, signInOptions } from './helpers';
 import { HAS_POSTGRES, startPostgres } from './postgres';
-import { PASSKEYS_TABLE, postgresPasskeyStore } from './recipe/postgres-passkey-store';
+import { PASSKEYS_TABLE, myPasskeyStore } from './recipe/postgres-passkey-store';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -43,12 +43,43 @@ suite(() => {
   });
 
   describe('conformance', () => {
-    for (const c of passkeyStoreConformanceCases(() => postgresPasskeyStore(pool)))
-      it(c.name, c.run);
+    for (const c of passkeyStoreConformanceCases(() => myPasskeyStore(pool))) it(c.name, c.run);
+  });
+
+  it('20 racing uses of one counter value: one records it', async () => {
+    const store = myPasskeyStore(pool);
+    const userId = `user_${Date.now()}_race`;
+    const id = `race${Date.now()}`;
+    await store.create({
+      id,
+      userId,
+      profile: {
+        id: userId,
+        idpId: userId,
+        organizationId: null,
+        connectionId: 'conn',
+        connectionType: 'MagicLink',
+        email: 'race@example.test',
+        firstName: null,
+        lastName: null,
+        rawAttributes: {},
+      },
+      publicKey: 'pQECAyYgASFYIA',
+      counter: 4,
+      transports: [],
+      name: 'Key',
+      backedUp: false,
+      createdAt: new Date(),
+      lastUsedAt: null,
+    });
+    const wins = await Promise.all(
+      Array.from({ length: 20 }, () => store.use(userId, id, 5, new Date())),
+    );
+    expect(wins.filter(Boolean)).toHaveLength(1);
   });
 
   it('enrolls and signs in through the router', async () => {
-    const store = postgresPasskeyStore(pool);
+    const store = myPasskeyStore(pool);
     const app = await createPasskeyApp({ passkeys: { store } });
     try {
       const authenticator = app.authenticator();

@@ -45,8 +45,8 @@ function fromRow(row: PasskeyRow): StoredPasskey {
   };
 }
 
-/** A PasskeyStore on the app's own Postgres, through node-postgres. */
-export function postgresPasskeyStore(pool: Pool): PasskeyStore {
+/** A PasskeyStore of your own, on your database, through node-postgres. */
+export function myPasskeyStore(pool: Pool): PasskeyStore {
   return {
     async create(p) {
       await pool.query(
@@ -79,8 +79,10 @@ export function postgresPasskeyStore(pool: Pool): PasskeyStore {
       return rows.map(fromRow);
     },
     async use(userId, id, counter, usedAt) {
+      // Compare-and-set: of two sign-ins racing with one counter value (a cloned key), one wins.
       const { rowCount } = await pool.query(
-        'UPDATE passkeys SET counter = $3, last_used_at = $4 WHERE user_id = $1 AND id = $2',
+        `UPDATE passkeys SET counter = $3, last_used_at = $4
+         WHERE user_id = $1 AND id = $2 AND (counter < $3 OR (counter = 0 AND $3 = 0))`,
         [userId, id, counter, usedAt],
       );
       return rowCount === 1;
