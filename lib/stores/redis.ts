@@ -1,7 +1,8 @@
 import { MagicLinkError } from '../errors';
 import { adapt } from './redis-adapter';
 import type { RedisStoreClient } from './redis-adapter';
-import type { Store, StoreEntry } from './store';
+import { repeatedKey } from './guard';
+import type { CounterEntry, CounterResult, Store, StoreEntry } from './store';
 
 export type {
   IoRedisLikeClient,
@@ -68,6 +69,23 @@ if ttl < 0 then
 end
 return {count, ttl}`;
 
+// The same for each key in turn, stopping after the first count over its limit. It names every
+// key it touches in KEYS, so it is only sent to a single Redis node (a cluster's keys may live
+// on several nodes, where a script may touch only keys of one slot).
+const INCREMENT_MANY_SCRIPT = `local out = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then
+    redis.call('PEXPIRE', key, ARGV[2 * i - 1])
+    ttl = tonumber(ARGV[2 * i - 1])
+  end
+  out[#out + 1] = count
+  out[#out + 1] = ttl
+  if count > tonumber(ARGV[2 * i]) then break end
+end
+return out`;
+
 // For Redis older than 6.2, which has no GETDEL. A script runs atomically, as GETDEL does.
 const TAKE_SCRIPT = `local value = redis.call('GET', KEYS[1])
 if value then redis.call('DEL', KEYS[1]) end
@@ -123,7 +141,10 @@ return value`;
 export function redisStore(
   client: RedisStoreClient,
   options: RedisStoreOptions = {},
-): Store & { setMany(entries: readonly StoreEntry[]): Promise<void> } {
+): Store & {
+  setMany(entries: readonly StoreEntry[]): Promise<void>;
+  incrementMany(counters: readonly CounterEntry[]): Promise<CounterResult[]>;
+} {
   const adapter = adapt(client);
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(
@@ -242,6 +263,16 @@ export function redisStore(
     }
   }
 
+  async function incrementOne(key: string, ttlMs: number): Promise<CounterResult> {
+    const k = prefix + key;
+    const ttl = String(checkTtl(ttlMs));
+    const reply = await run('increment', k, ['EVAL', INCREMENT_SCRIPT, '1', k, ttl]);
+    if (!Array.isArray(reply) || reply.length !== 2) throw unexpected('increment', reply);
+    const [result] = counterResults('increment', reply);
+    await replicated('increment', k);
+    return result!;
+  }
+
   return {
     async get(key) {
       const k = prefix + key;
@@ -284,18 +315,38 @@ export function redisStore(
       return value;
     },
 
-    async increment(key, ttlMs) {
-      const k = prefix + key;
-      const ttl = String(checkTtl(ttlMs));
-      const reply = await run('increment', k, ['EVAL', INCREMENT_SCRIPT, '1', k, ttl]);
-      if (!Array.isArray(reply) || reply.length !== 2) throw unexpected('increment', reply);
-      const count = Number(reply[0]);
-      const resetMs = Number(reply[1]);
-      if (!Number.isSafeInteger(count) || !Number.isFinite(resetMs)) {
-        throw unexpected('increment', reply);
+    increment: incrementOne,
+
+    async incrementMany(counters) {
+      const keys = counters.map((c) => prefix + c.key);
+      const args = counters.flatMap((c) => [String(checkTtl(c.ttlMs)), checkLimit(c.limit)]);
+      if (new Set(keys).size !== keys.length) throw repeatedKey('redisStore');
+      const first = keys[0];
+      if (first === undefined) return [];
+      if (!adapter.singleNode) {
+        // A cluster: one script per key, each on its key's node, in order.
+        const results: CounterResult[] = [];
+        for (const [i, c] of counters.entries()) {
+          const result = await incrementOne(c.key, c.ttlMs);
+          results.push(result);
+          if (result.count > Number(args[2 * i + 1])) break;
+        }
+        return results;
       }
-      await replicated('increment', k);
-      return { count, resetMs };
+      const reply = await run('incrementMany', first, [
+        'EVAL',
+        INCREMENT_MANY_SCRIPT,
+        String(keys.length),
+        ...keys,
+        ...args,
+      ]);
+      if (!Array.isArray(reply) || reply.length < 2 || reply.length > 2 * keys.length) {
+        throw unexpected('incrementMany', reply);
+      }
+      const results = counterResults('incrementMany', reply);
+      // One node, one connection: one WAIT covers every write before it.
+      await replicated('incrementMany', first);
+      return results;
     },
 
     async delete(key) {
@@ -319,6 +370,29 @@ function withoutArguments(error: unknown): unknown {
     }
   }
   return copy;
+}
+
+/** Pairs of (count, milliseconds left) from the increment scripts. */
+function counterResults(what: string, reply: unknown[]): CounterResult[] {
+  const results: CounterResult[] = [];
+  for (let i = 0; i + 1 < reply.length; i += 2) {
+    const count = Number(reply[i]);
+    const resetMs = Number(reply[i + 1]);
+    if (!Number.isSafeInteger(count) || !Number.isFinite(resetMs)) throw unexpected(what, reply);
+    results.push({ count, resetMs });
+  }
+  if (reply.length % 2 !== 0) throw unexpected(what, reply);
+  return results;
+}
+
+function checkLimit(limit: number): string {
+  if (typeof limit !== 'number' || Number.isNaN(limit)) {
+    throw new TypeError(
+      `redisStore: a counter's limit must be a number, but got ${String(limit)}.`,
+    );
+  }
+  // Lua's tonumber reads no "Infinity".
+  return Number.isFinite(limit) ? String(limit) : limit > 0 ? '1e308' : '-1e308';
 }
 
 function unavailable(detail: string, cause?: unknown): MagicLinkError {
