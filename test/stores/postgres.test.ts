@@ -118,6 +118,23 @@ describeWithPostgres('postgresStore on a real Postgres', (pg) => {
     expect(left).toBe(0);
   });
 
+  it('stores a 16-byte digest of each key, never the key text', async () => {
+    const raw = pg().pool();
+    const key = 'p:self-hosted:tok:digest-check-0123456789abcdefghijklmnopqrstuvwxyz';
+    await store.set(key, 'v', 60_000);
+    await store.incrementMany([{ key: `${key}:counter`, ttlMs: 60_000, limit: 5 }]);
+    const { rows } = await raw.query(
+      `SELECT key FROM magic_link_store WHERE key = ANY($1::bytea[])`,
+      [[key, `${key}:counter`].map((k) => createHash('sha256').update(k).digest().subarray(0, 16))],
+    );
+    expect(rows).toHaveLength(2);
+    const text = await raw.query(
+      `SELECT count(*)::int AS n FROM magic_link_store WHERE position('digest-check'::bytea in key) > 0`,
+    );
+    expect(text.rows[0].n).toBe(0);
+    expect(await store.get(key)).toBe('v');
+  });
+
   it('a counter holding a non-number rejects, and the error does not quote the value', async () => {
     await store.set('not-a-counter', 'secret-value', 60_000);
     const error = await store.increment('not-a-counter', 60_000).catch((e: unknown) => e);
