@@ -365,6 +365,7 @@ function markdownTables() {
     }
     out.push('');
   }
+  if (targets.length === 0) return out.join('\n');
   out.push(
     '### Targets',
     '',
