@@ -14,6 +14,8 @@
 // sign-in, unexpected status codes) exits 1.
 //
 // Options: --rounds=3 --seconds=3 --connections=10 --sign-ins=3000 --pin=0 (no pinning)
+// --stores-only=1 (only memoryStore, redisStore and postgresStore side by side, into
+// bench/results-stores.md)
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -32,6 +34,7 @@ import {
   requestLink,
   setPinning,
   signIn,
+  startPostgres,
   startRedis,
   startServer,
 } from './stacks.mjs';
@@ -223,27 +226,25 @@ function postLink(server) {
     );
 }
 
-async function requestPost() {
-  const stacks = ['magic-link', 'sealed', 'bare', 'passport-magic-link', 'passport-magic-login'];
-  await withServers(stacks, { discard: true }, async (servers) => {
+async function requestPost({
+  id = 'post',
+  title = 'Ask for a link (POST, one address, delivery discards)',
+  stacks = ['magic-link', 'sealed', 'bare', 'passport-magic-link', 'passport-magic-login'],
+  options = {},
+  ratioTargets = [
+    ['magic-link', 'bare', 0.5],
+    ['sealed', 'bare', 0.5],
+    ['sealed', 'passport-magic-link', 3],
+    ['sealed', 'passport-magic-login', 3],
+    ['magic-link', 'passport-magic-link', 3],
+    ['magic-link', 'passport-magic-login', 3],
+  ],
+} = {}) {
+  await withServers(stacks, { ...options, discard: true }, async (servers) => {
     const summaries = await interleave(
       stacks.map((stack) => ({ stack, run: postLink(servers[stack]) })),
     );
-    record({
-      id: 'post',
-      title: 'Ask for a link (POST, one address, delivery discards)',
-      stacks,
-      summaries,
-      rss: await rssOf(servers),
-      ratioTargets: [
-        ['magic-link', 'bare', 0.5],
-        ['sealed', 'bare', 0.5],
-        ['sealed', 'passport-magic-link', 3],
-        ['sealed', 'passport-magic-login', 3],
-        ['magic-link', 'passport-magic-link', 3],
-        ['magic-link', 'passport-magic-login', 3],
-      ],
-    });
+    record({ id, title, stacks, summaries, rss: await rssOf(servers), ratioTargets });
   });
 }
 
@@ -292,9 +293,20 @@ function spend(server, pending, paths, amount) {
   );
 }
 
-async function callback() {
-  const stacks = ['magic-link', 'sealed', 'passport-magic-link', 'passport-magic-login'];
-  await withServers(stacks, {}, async (servers) => {
+async function callback({
+  id = 'callback',
+  title = 'Follow the link: sign in (each link used once)',
+  stacks = ['magic-link', 'sealed', 'passport-magic-link', 'passport-magic-login'],
+  options = {},
+  ratioTargets = [
+    ['sealed', 'passport-magic-link', 3],
+    ['sealed', 'passport-magic-login', 3],
+    ['magic-link', 'passport-magic-link', 3],
+    ['magic-link', 'passport-magic-login', 3],
+  ],
+  peers = ['passport-magic-link', 'passport-magic-login'],
+} = {}) {
+  await withServers(stacks, options, async (servers) => {
     const pending = {};
     for (const stack of stacks) {
       // One browser asks for every link of our stacks, so its one pending cookie fits them all.
@@ -310,25 +322,18 @@ async function callback() {
       },
     }));
     const summaries = await interleave(contenders);
-    const { events } = await servers['magic-link'].ask('events');
     const expected = 500 + ROUNDS * SIGN_INS;
-    if (events.sign_in !== expected) fail(`${events.sign_in} sign_in events, not ${expected}`);
+    for (const stack of stacks.filter((s) => OURS.has(s))) {
+      const { events } = await servers[stack].ask('events');
+      if (events.sign_in !== expected)
+        fail(`${stack}: ${events.sign_in} sign_in events, not ${expected}`);
+    }
     const rss = await rssOf(servers);
-    record({
-      id: 'callback',
-      title: 'Follow the link: sign in (each link used once)',
-      stacks,
-      summaries,
-      rss,
-      ratioTargets: [
-        ['sealed', 'passport-magic-link', 3],
-        ['sealed', 'passport-magic-login', 3],
-        ['magic-link', 'passport-magic-link', 3],
-        ['magic-link', 'passport-magic-login', 3],
-      ],
-    });
-    for (const stack of ['sealed', 'magic-link']) {
-      for (const peer of ['passport-magic-link', 'passport-magic-login']) {
+    record({ id, title, stacks, summaries, rss, ratioTargets });
+    for (const stack of ['sealed', 'magic-link'].filter(
+      (s) => peers.length && stacks.includes(s),
+    )) {
+      for (const peer of peers) {
         const ours = rss[stack].peak;
         targets.push({
           scenario: 'Peak RSS after the sign-in scenario',
@@ -360,6 +365,7 @@ function markdownTables() {
     }
     out.push('');
   }
+  if (targets.length === 0) return out.join('\n');
   out.push(
     '### Targets',
     '',
@@ -374,21 +380,46 @@ function markdownTables() {
   return out.join('\n');
 }
 
+/** The stores side by side, with sealedCookieSession: memory, Redis, Postgres. */
+async function stores(redisUrl, postgresUrl) {
+  const stacks = ['sealed', 'sealed-redis', 'sealed-postgres'];
+  const options = { redisUrl, postgresUrl };
+  await requestPost({
+    id: 'post-stores',
+    title: 'Ask for a link, per store (`sealedCookieSession`; local redis-server and Postgres)',
+    stacks,
+    options,
+    ratioTargets: [],
+  });
+  await callback({
+    id: 'callback-stores',
+    title: 'Follow the link, per store (`sealedCookieSession`; local redis-server and Postgres)',
+    stacks,
+    options,
+    ratioTargets: [],
+    peers: [],
+  });
+}
+
+/** `--stores-only=1`: only the per-store scenarios, written to bench/results-stores.md. */
+const STORES_ONLY = args['stores-only'] === 1;
 const started = Date.now();
 const idleBefore = await idleShare(1000);
 let redis = null;
+let postgres = null;
 try {
-  await guardedGet(
-    'get',
-    'GET a guarded route, signed in (sessions in memory)',
-    ['magic-link', 'sealed', 'hand-guard', 'bare', 'passport-magic-link', 'passport-magic-login'],
-    [
-      ['magic-link', 'hand-guard', 0.95],
-      ['sealed', 'bare', 0.85],
-    ],
-  );
+  if (!STORES_ONLY)
+    await guardedGet(
+      'get',
+      'GET a guarded route, signed in (sessions in memory)',
+      ['magic-link', 'sealed', 'hand-guard', 'bare', 'passport-magic-link', 'passport-magic-login'],
+      [
+        ['magic-link', 'hand-guard', 0.95],
+        ['sealed', 'bare', 0.85],
+      ],
+    );
   redis = await startRedis();
-  if (redis) {
+  if (redis && !STORES_ONLY) {
     await guardedGet(
       'get-redis',
       'GET a guarded route, signed in (the same local redis-server)',
@@ -396,16 +427,26 @@ try {
       [['sealed-redis', 'hand-guard-redis', 1.3]],
       { redisUrl: redis.url },
     );
-  } else {
-    notes.push('SKIPPED: the Redis scenario, because redis-server is not installed.');
-    console.error('SKIPPED: the Redis scenario: redis-server is not installed.');
+  } else if (!redis) {
+    notes.push('SKIPPED: the Redis scenarios, because redis-server is not installed.');
+    console.error('SKIPPED: the Redis scenarios: redis-server is not installed.');
   }
-  await requestPost();
-  await callback();
+  if (!STORES_ONLY) {
+    await requestPost();
+    await callback();
+  }
+  postgres = await startPostgres();
+  if (redis && postgres) {
+    await stores(redis.url, postgres.url);
+  } else {
+    notes.push('SKIPPED: the per-store scenarios, because redis-server or postgresql is missing.');
+    console.error('SKIPPED: the per-store scenarios: redis-server or postgresql is missing.');
+  }
 } catch (err) {
   fail(err instanceof Error ? (err.stack ?? err.message) : String(err));
 } finally {
   await redis?.stop();
+  await postgres?.stop();
 }
 
 const cpus = os.cpus();
@@ -436,7 +477,8 @@ ${notes.length ? notes.map((n) => `- ${n}`).join('\n') : '- Every server was sat
 How to read it:
 - Stacks by id: \`magic-link\` is this package with express-session (its default adapter),
   \`sealed\` with \`sealedCookieSession\` (no express-session), \`sealed-redis\` the same with
-  \`redisStore\`; \`hand-guard\`, \`bare\` and the two passport peers are the baselines above.
+  \`redisStore\`, \`sealed-postgres\` with \`postgresStore\` (its own pool of 10 connections, on
+  a throwaway local Postgres with fsync off, the table logged); \`hand-guard\`, \`bare\` and the two passport peers are the baselines above.
 - "server CPU µs/req" is the server process's user + system CPU time over a round, divided by
   the requests it answered; "server busy" is that CPU time over the round's wall time. A server
   busy well under 100% of its core was waiting on the load generator, not working.
@@ -466,8 +508,11 @@ if (broken) {
   console.error('The benchmark did not run cleanly; bench/results.md was not updated.');
   process.exitCode = 1;
 } else {
-  await writeFile(new URL('./results.md', import.meta.url), markdown);
+  await writeFile(
+    new URL(STORES_ONLY ? './results-stores.md' : './results.md', import.meta.url),
+    markdown,
+  );
   console.log(`Machine: ${machine}; Node ${process.version}; CPUs ${idle}; ${pinning}.`);
   if (busy) console.log('Other work was running when this run began: the figures are noisy.');
-  console.log('Written to bench/results.md.');
+  console.log(`Written to bench/${STORES_ONLY ? 'results-stores' : 'results'}.md.`);
 }

@@ -1,7 +1,7 @@
 // One benchmark server, alone in its process so that its CPU time and RSS are its own.
 // bench/run.mjs forks it:
 //
-//   node bench/server.mjs <stack> '{"discard":false,"redisUrl":null}'
+//   node bench/server.mjs <stack> '{"discard":false,"redisUrl":null,"postgresUrl":null}'
 //
 // Every stack serves the same three things, each in its own documented configuration:
 //   GET  /private        a route only a signed-in user may see;
@@ -19,6 +19,7 @@ import express from 'express';
 import session from 'express-session';
 import passport from 'passport';
 import { Strategy as MagicLinkStrategy } from 'passport-magic-link';
+import pg from 'pg';
 import { createClient } from 'redis';
 import * as otelApi from '@opentelemetry/api';
 import {
@@ -26,6 +27,7 @@ import {
   memoryPasskeyStore,
   memoryStore,
   openTelemetry,
+  postgresStore,
   redisStore,
   requireUser,
   sealedCookieSession,
@@ -53,7 +55,7 @@ const BENCH_USER = {
 };
 
 const [stack, optionsJson = '{}'] = process.argv.slice(2);
-const { discard = false, redisUrl = null } = JSON.parse(optionsJson);
+const { discard = false, redisUrl = null, postgresUrl = null } = JSON.parse(optionsJson);
 
 const links = [];
 const events = {};
@@ -66,6 +68,17 @@ async function redisClient() {
   if (!redisUrl) throw new Error(`bench/server.mjs: stack ${stack} needs a redisUrl`);
   redis ??= await createClient({ url: redisUrl }).connect();
   return redis;
+}
+
+let pool;
+/** A postgresStore on a pool of its own (pg's default of 10 connections), its table ensured. */
+async function postgres() {
+  if (!postgresUrl) throw new Error(`bench/server.mjs: stack ${stack} needs a postgresUrl`);
+  pool = new pg.Pool({ connectionString: postgresUrl });
+  pool.on('error', () => undefined);
+  const store = postgresStore(pool);
+  await store.ensureSchema();
+  return store;
 }
 
 function sessions(store) {
@@ -161,6 +174,8 @@ const STACKS = {
     magicLinkApp(origin, { sealed: true, store: bigMemoryStore(), telemetry: true }),
   'sealed-redis': async (origin) =>
     magicLinkApp(origin, { sealed: true, store: redisStore(await redisClient()) }),
+  'sealed-postgres': async (origin) =>
+    magicLinkApp(origin, { sealed: true, store: await postgres() }),
   'hand-guard': () => handGuardApp(undefined),
   'hand-guard-redis': async () =>
     handGuardApp(new RedisStore({ client: await redisClient(), prefix: 'bench-sess:' })),
@@ -251,6 +266,7 @@ process.on('message', (message) => {
 });
 process.on('disconnect', () => {
   redis?.destroy();
+  void pool?.end();
   process.exit(0);
 });
 process.send({ origin });

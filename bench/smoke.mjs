@@ -5,13 +5,17 @@
 //
 // For each stack: ask for a link through its own route, follow it, see the guarded route answer
 // 200 with the session and refuse without it. Prints one JSON line, { stack: "ok" | error };
-// exits 1 if any stack failed. The Redis stacks need redis-server: without it they are
-// reported as "skipped", which fails under CI=true.
-import { LABEL, signIn, startRedis, startServer } from './stacks.mjs';
+// exits 1 if any stack failed. The Redis stacks need redis-server, the Postgres stack
+// postgresql: without them they are reported as "skipped", which fails under CI=true.
+import { LABEL, signIn, startPostgres, startRedis, startServer } from './stacks.mjs';
 
-// Every stack the bench knows; those on Redis share one throwaway redis-server.
+// Every stack the bench knows; those on Redis share one throwaway redis-server, those on
+// Postgres one throwaway cluster.
 const REDIS_STACKS = Object.keys(LABEL).filter((stack) => stack.endsWith('-redis'));
-const MEMORY_STACKS = Object.keys(LABEL).filter((stack) => !REDIS_STACKS.includes(stack));
+const POSTGRES_STACKS = Object.keys(LABEL).filter((stack) => stack.endsWith('-postgres'));
+const MEMORY_STACKS = Object.keys(LABEL).filter(
+  (stack) => !REDIS_STACKS.includes(stack) && !POSTGRES_STACKS.includes(stack),
+);
 
 const report = {};
 let failed = false;
@@ -47,6 +51,17 @@ if (redis) {
   }
 } else {
   for (const stack of REDIS_STACKS) report[stack] = 'skipped: redis-server is not installed';
+  if (process.env.CI === 'true') failed = true;
+}
+const postgres = await startPostgres();
+if (postgres) {
+  try {
+    for (const stack of POSTGRES_STACKS) await check(stack, { postgresUrl: postgres.url });
+  } finally {
+    await postgres.stop();
+  }
+} else {
+  for (const stack of POSTGRES_STACKS) report[stack] = 'skipped: postgresql is not installed';
   if (process.env.CI === 'true') failed = true;
 }
 console.log(JSON.stringify(report));

@@ -3,8 +3,10 @@
 // bench/run.mjs and bench/smoke.mjs (which test/scale/bench-stacks.test.ts runs).
 import { execFileSync, fork, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
 import { URLSearchParams } from 'node:url';
 
 /** Whether servers and load can be pinned: taskset, two cores, and not turned off. */
@@ -30,6 +32,7 @@ export const REQUEST = {
   sealed: { path: '/auth/magic-link', form: true, status: 303 },
   'sealed-otel': { path: '/auth/magic-link', form: true, status: 303 },
   'sealed-redis': { path: '/auth/magic-link', form: true, status: 303 },
+  'sealed-postgres': { path: '/auth/magic-link', form: true, status: 303 },
   bare: { path: '/auth/magic-link', form: true, status: 303 },
   'passport-magic-link': { path: '/auth/magiclink', form: true, status: 303 },
   'passport-magic-login': { path: '/auth/magiclogin', form: false, status: 200 },
@@ -40,13 +43,20 @@ export const LABEL = {
   'sealed-otel':
     'express-magic-link, `sealedCookieSession`, `telemetry: openTelemetry(api)` with no SDK registered',
   'sealed-redis': 'express-magic-link, `sealedCookieSession` + `redisStore`',
+  'sealed-postgres': 'express-magic-link, `sealedCookieSession` + `postgresStore`',
   'hand-guard': 'express-session + a hand-written guard',
   'hand-guard-redis': 'express-session + connect-redis + a hand-written guard',
   bare: 'bare Express',
   'passport-magic-link': 'passport 0.7 + passport-magic-link 3.0 + express-session',
   'passport-magic-login': 'passport 0.7 + passport-magic-login 1.2 + express-session',
 };
-export const OURS = new Set(['magic-link', 'sealed', 'sealed-otel', 'sealed-redis']);
+export const OURS = new Set([
+  'magic-link',
+  'sealed',
+  'sealed-otel',
+  'sealed-redis',
+  'sealed-postgres',
+]);
 
 export async function startServer(stack, options = {}) {
   const child = fork(new URL('./server.mjs', import.meta.url), [stack, JSON.stringify(options)], {
@@ -112,6 +122,92 @@ export async function startRedis() {
       const exited = once(child, 'exit');
       child.kill('SIGTERM');
       await exited;
+    },
+  };
+}
+
+/** Debian's newest /usr/lib/postgresql/<version>/bin, or PG_BIN; null when there is none. */
+function postgresBin() {
+  if (process.env.PG_BIN)
+    return existsSync(path.join(process.env.PG_BIN, 'initdb')) ? process.env.PG_BIN : null;
+  const debian = '/usr/lib/postgresql';
+  if (!existsSync(debian)) return null;
+  const version = readdirSync(debian)
+    .filter((v) => existsSync(path.join(debian, v, 'bin', 'initdb')))
+    .sort((a, b) => Number(b) - Number(a))[0];
+  return version === undefined ? null : path.join(debian, version, 'bin');
+}
+
+/**
+ * A throwaway Postgres cluster on loopback (a temporary data directory, trust auth, fsync off,
+ * as test/helpers/postgres.ts starts), pinned with the servers; null when there is none. As
+ * root, initdb and postgres run as the `postgres` user, as they insist.
+ */
+export async function startPostgres() {
+  const bin = postgresBin();
+  if (bin === null) return null;
+  let user = {};
+  if (process.getuid?.() === 0) {
+    const id = (flag) =>
+      Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim());
+    user = { uid: id('-u'), gid: id('-g') };
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mlink-bench-pg-'));
+  if (user.uid !== undefined) chownSync(dir, user.uid, user.gid);
+  const data = path.join(dir, 'data');
+  const init = spawnSync(
+    path.join(bin, 'initdb'),
+    ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'],
+    { encoding: 'utf8', ...user },
+  );
+  if (init.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`initdb failed: ${init.stderr}`);
+  }
+  const port = await freePort();
+  const child = spawn(
+    path.join(bin, 'postgres'),
+    [
+      '-D',
+      data,
+      '-p',
+      String(port),
+      '-k',
+      dir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+    ],
+    { stdio: 'ignore', ...user },
+  );
+  pin(child.pid, SERVER_CORE);
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const { default: pg } = await import('pg');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const client = new pg.Client({ connectionString: url });
+    client.on('error', () => undefined);
+    const ok = await client.connect().then(
+      () => true,
+      () => false,
+    );
+    await client.end().catch(() => undefined);
+    if (ok) break;
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error('postgres did not start');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    url,
+    async stop() {
+      const exited = once(child, 'exit');
+      child.kill('SIGINT');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -48,7 +48,7 @@ export { expressSessionAdapter } from './sessions/express-session';
 export type { ExpressSessionAdapterOptions } from './sessions/express-session';
 export { sealedCookieSession } from './sessions/sealed-cookie';
 export type { SealedCookieSession, SealedCookieSessionOptions } from './sessions/sealed-cookie';
-export type { Store, StoreEntry } from './stores/store';
+export type { CounterEntry, CounterResult, Store, StoreEntry } from './stores/store';
 export { memoryStore } from './stores/memory';
 export type { MemoryStore, MemoryStoreOptions } from './stores/memory';
 export { redisStore } from './stores/redis';

@@ -5,18 +5,26 @@ import type { Store } from '../stores/store';
 export const MAX_REFUSED_CODES = 3;
 
 /**
- * The pending-sign-in records: `pending:<id>` → the binding of the browser that asked. A record
+ * What a pending record holds: only that it is open. The state it belongs to carries the binding
+ * and everything else, so storing the binding here too (43 bytes, as it once was) bought nothing;
+ * a record written that way by an earlier version still counts as open.
+ */
+const OPEN = '1';
+
+/**
+ * The pending-sign-in records: `pending:<id>` → `1`, one per link in flight. A record
  * is opened just before its email goes out and withdrawn if sending fails, and it is spent by an
  * atomic take, so a state is single-use across every instance that shares the store. This module owns the `pending:` keyspace.
  */
 export interface PendingStore {
   /**
    * Opens the record; with `state`, also remembers it as this browser's newest (see
-   * `remember`), in the same round trip.
+   * `remember`), in the same round trip. `binding` keys that remembered state; the record
+   * itself holds `1`.
    */
   open(id: string, binding: string, state?: string): Promise<void>;
   exists(id: string): Promise<boolean>;
-  /** Atomically spends the record; the binding it held, or `null` when none was pending. */
+  /** Atomically spends the record; what it held (non-null), or `null` when none was pending. */
   spend(id: string): Promise<string | null>;
   /**
    * Whether a failed exchange may be retried with this record: transient failures always may;
@@ -45,10 +53,10 @@ export function createPendingStore(
     open: (id, binding, state) =>
       state === undefined || store.setMany === undefined
         ? store
-            .set(key(id), binding, ttlMs)
+            .set(key(id), OPEN, ttlMs)
             .then(() => (state === undefined ? undefined : store.set(last(binding), state, ttlMs)))
         : store.setMany([
-            { key: key(id), value: binding, ttlMs },
+            { key: key(id), value: OPEN, ttlMs },
             { key: last(binding), value: state, ttlMs },
           ]),
     exists: async (id) => (await store.get(key(id))) !== null,
@@ -60,6 +68,6 @@ export function createPendingStore(
     },
     remember: (binding, state) => store.set(last(binding), state, ttlMs),
     lastState: (binding) => store.get(last(binding)),
-    giveBack: (id, binding) => store.set(key(id), binding, ttlMs).catch(() => undefined),
+    giveBack: (id) => store.set(key(id), OPEN, ttlMs).catch(() => undefined),
   };
 }

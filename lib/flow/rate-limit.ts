@@ -1,6 +1,10 @@
 import { hash } from 'node:crypto';
 import { MagicLinkError } from '../errors';
-import type { Store } from '../stores/store';
+import { incrementInOrder } from '../stores/guard';
+import { ipGroups } from './ip-groups';
+import type { CounterEntry, Store } from '../stores/store';
+
+export { ipKey, ipv6SiteKey } from './ip-groups';
 
 /** At most `limit` requests in each fixed window of `windowMs` milliseconds. */
 export interface RateLimitRule {
@@ -113,6 +117,11 @@ export interface RateLimiter {
   checkAttempt(keys: { ip?: string; binding?: string }): Promise<RateLimitResult>;
 }
 
+/** A counter of one rule, and the scope it refuses for. */
+interface Counter extends CounterEntry {
+  scope: RateLimitScope;
+}
+
 const OK: RateLimitResult = Object.freeze({ ok: true });
 
 function digest(value: string): string {
@@ -128,6 +137,8 @@ function digest(value: string): string {
  * - Within a scope, rules are counted from the shortest window up and counting stops at the
  *   first rule exceeded: a user who clicks "send" five times in a minute is held for that
  *   minute, not charged five times against the hour.
+ * - All of one request's counters go to the store in one call (`Store.incrementMany`, one
+ *   round trip where the store has it), which counts them in this order and stops there.
  * - Email addresses and bindings are stored only as SHA-256 digests: `rl:email:<windowMs>:<digest>`.
  *
  * @example
@@ -153,58 +164,71 @@ export function createRateLimiter(store: Store, options: RateLimitOptions = {}):
     binding: checkRules('perBinding', options.perBinding ?? DEFAULT_BINDING_RULES),
   };
 
-  async function consume(
+  /** Counters for one bucket's rules, shortest window first; each remembers its scope. */
+  function counters(
     bucket: LimiterBucket,
     scope: RateLimitScope,
     id: string,
     factor = 1,
-  ): Promise<RateLimitResult> {
-    // Sequential on purpose: a rule that refuses must not charge the longer windows after it.
-    for (const rule of rules[bucket]) {
-      const { count, resetMs } = await store.increment(
-        `rl:${bucket}:${rule.windowMs}:${id}`,
-        rule.windowMs,
-      );
-      if (count > rule.limit * factor) {
-        return { ok: false, scope, retryAfterSeconds: Math.max(1, Math.ceil(resetMs / 1000)) };
-      }
-    }
-    return OK;
+  ): Counter[] {
+    return rules[bucket].map((rule) => ({
+      key: `rl:${bucket}:${rule.windowMs}:${id}`,
+      ttlMs: rule.windowMs,
+      limit: rule.limit * factor,
+      scope,
+    }));
+  }
+
+  // One round trip for all of a request's counters, counted in order and stopping at the first
+  // rule exceeded (the store does both): a rule that refuses must not charge the longer windows
+  // or the scopes after it.
+  async function consume(list: Counter[]): Promise<RateLimitResult> {
+    const results = await incrementInOrder(store, list);
+    const last = results.at(-1);
+    const counter = list[results.length - 1];
+    if (last === undefined || counter === undefined || last.count <= counter.limit) return OK;
+    return {
+      ok: false,
+      scope: counter.scope,
+      retryAfterSeconds: Math.max(1, Math.ceil(last.resetMs / 1000)),
+    };
   }
 
   // The /48 is counted first: a client spreading over the /56s of one site then meets its
   // site's limit before each new /56 writes counters of its own.
-  async function perIp(
+  function perIp(
     bucket: 'ip' | 'ip-attempts',
     ip: { key: string; site: string | null },
-  ): Promise<RateLimitResult> {
-    const result = ip.site === null ? OK : await consume(bucket, 'ip', ip.site, IPV6_SITE_FACTOR);
-    return result.ok ? consume(bucket, 'ip', ip.key) : result;
+  ): Counter[] {
+    return [
+      ...(ip.site === null ? [] : counters(bucket, 'ip', ip.site, IPV6_SITE_FACTOR)),
+      ...counters(bucket, 'ip', ip.key),
+    ];
   }
 
-  async function perAddress(email: string, ipGroup: string): Promise<RateLimitResult> {
-    const near = await consume('email-ip', 'email', digest(`${email}\n${ipGroup}`));
-    return near.ok ? consume('email', 'email', digest(email)) : near;
+  function perAddress(email: string, ipGroup: string): Counter[] {
+    return [
+      ...counters('email-ip', 'email', digest(`${email}\n${ipGroup}`)),
+      ...counters('email', 'email', digest(email)),
+    ];
   }
 
   return {
-    async check(keys) {
+    check(keys) {
       const ip = keys.ip === undefined ? null : ipGroups(keys.ip);
-      if (ip !== null) {
-        const result = await perIp('ip', ip);
-        if (!result.ok) return result;
-      }
-      return keys.email === undefined ? OK : perAddress(keys.email, ip?.key ?? '');
+      return consume([
+        ...(ip === null ? [] : perIp('ip', ip)),
+        ...(keys.email === undefined ? [] : perAddress(keys.email, ip?.key ?? '')),
+      ]);
     },
     checkAddress(keys) {
-      return perAddress(keys.email, keys.ip === undefined ? '' : ipGroups(keys.ip).key);
+      return consume(perAddress(keys.email, keys.ip === undefined ? '' : ipGroups(keys.ip).key));
     },
-    async checkAttempt(keys) {
-      if (keys.ip !== undefined) {
-        const result = await perIp('ip-attempts', ipGroups(keys.ip));
-        if (!result.ok) return result;
-      }
-      return keys.binding === undefined ? OK : consume('binding', 'binding', keys.binding);
+    checkAttempt(keys) {
+      return consume([
+        ...(keys.ip === undefined ? [] : perIp('ip-attempts', ipGroups(keys.ip))),
+        ...(keys.binding === undefined ? [] : counters('binding', 'binding', keys.binding)),
+      ]);
     },
   };
 }
@@ -294,99 +318,4 @@ function checkRules(name: string, rules: unknown): RateLimitRule[] {
 
 function isPositiveInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
-}
-
-/**
- * The rate-limit group of a client IP.
- *
- * - IPv4: the address itself, in canonical dotted decimal.
- * - IPv4-mapped IPv6 (`::ffff:192.0.2.1`, as Node reports IPv4 clients on a dual-stack socket):
- *   the IPv4 address, so both forms share one count.
- * - Other IPv6: its /56 prefix, e.g. `2001:db8:0:ab00::/56`. Providers give a home or a site a
- *   /56 (RIPE-690) and one machine can use any address in it, so counting per address would
- *   let one client rotate through 2^72 of them.
- * - Anything unparseable: `other:` and the (lower-cased, truncated) input, so it still gets a
- *   bucket of its own rather than an error.
- *
- * @example
- * ipKey('::ffff:203.0.113.7'); // '203.0.113.7'
- * ipKey('2001:db8:0:12ab::1'); // '2001:db8:0:1200::/56'
- */
-export function ipKey(ip: string): string {
-  return ipGroups(ip).key;
-}
-
-/** The /48 of an IPv6 client, or `null` for IPv4 (and IPv4-mapped) and unparseable input. */
-export function ipv6SiteKey(ip: string): string | null {
-  return ipGroups(ip).site;
-}
-
-/** {@link ipKey} and {@link ipv6SiteKey} of one address, parsing it once. */
-function ipGroups(ip: string): { key: string; site: string | null } {
-  const input = String(ip).trim();
-  const v4 = parseIpv4(input);
-  if (v4 !== undefined) return { key: v4.join('.'), site: null };
-  const v6 = parseIpv6(input);
-  if (v6 === undefined) return { key: `other:${input.slice(0, 64).toLowerCase()}`, site: null };
-  const [a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, g = 0, h = 0] = v6;
-  if (a === 0 && b === 0 && c === 0 && d === 0 && e === 0 && f === 0xffff) {
-    return { key: [g >> 8, g & 0xff, h >> 8, h & 0xff].join('.'), site: null };
-  }
-  return {
-    key: `${hex(a)}:${hex(b)}:${hex(c)}:${hex(d & 0xff00)}::/56`,
-    site: `${hex(a)}:${hex(b)}:${hex(c)}::/48`,
-  };
-}
-
-function hex(group: number): string {
-  return group.toString(16);
-}
-
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-const HEX_GROUP = /^[0-9a-f]{1,4}$/;
-
-function parseIpv4(input: string): number[] | undefined {
-  const match = IPV4.exec(input);
-  if (match === null) return undefined;
-  const octets = match.slice(1).map(Number);
-  return octets.every((n) => n <= 255) ? octets : undefined;
-}
-
-/** Eight 16-bit groups, or undefined. Accepts `::` compression, a zone id and a dotted tail. */
-function parseIpv6(raw: string): number[] | undefined {
-  let input = raw.toLowerCase();
-  if (input.startsWith('[') && input.endsWith(']')) input = input.slice(1, -1);
-  const zone = input.indexOf('%');
-  if (zone !== -1) input = input.slice(0, zone);
-  if (input.length === 0 || input.length > 45) return undefined;
-
-  const halves = input.split('::');
-  if (halves.length > 2) return undefined;
-  const head = groupsOf(halves[0]!, halves.length === 1);
-  const tail = halves.length === 2 ? groupsOf(halves[1]!, true) : [];
-  if (head === undefined || tail === undefined) return undefined;
-
-  if (halves.length === 1) return head.length === 8 ? head : undefined;
-  if (head.length + tail.length > 7) return undefined;
-  return [...head, ...Array<number>(8 - head.length - tail.length).fill(0), ...tail];
-}
-
-/** Parses `a:b:c` (possibly empty); only the last part of the address may be dotted IPv4. */
-function groupsOf(part: string, mayEndInIpv4: boolean): number[] | undefined {
-  if (part === '') return [];
-  const pieces = part.split(':');
-  const groups: number[] = [];
-  for (const [i, piece] of pieces.entries()) {
-    if (mayEndInIpv4 && i === pieces.length - 1 && piece.includes('.')) {
-      const v4 = parseIpv4(piece);
-      if (v4 === undefined) return undefined;
-      const [p = 0, q = 0, r = 0, s = 0] = v4;
-      groups.push((p << 8) | q, (r << 8) | s);
-    } else if (HEX_GROUP.test(piece)) {
-      groups.push(parseInt(piece, 16));
-    } else {
-      return undefined;
-    }
-  }
-  return groups;
 }

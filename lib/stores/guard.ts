@@ -1,5 +1,5 @@
 import { MagicLinkError } from '../errors';
-import type { Store } from './store';
+import type { CounterEntry, CounterResult, Store } from './store';
 
 function asStoreError(err: unknown): MagicLinkError {
   return err instanceof MagicLinkError
@@ -25,6 +25,33 @@ function guarded<R>(call: () => Promise<R>): Promise<R> {
   return result.then(undefined, rethrow);
 }
 
+/**
+ * `store.incrementMany(counters)`, or, for a store without it, the same with one `increment` per
+ * counter, in order, stopping after the first over its limit.
+ */
+export async function incrementInOrder(
+  store: Store,
+  counters: readonly CounterEntry[],
+): Promise<CounterResult[]> {
+  if (counters.length === 0) return [];
+  if (typeof store.incrementMany === 'function') return store.incrementMany(counters);
+  if (new Set(counters.map((c) => c.key)).size !== counters.length) throw repeatedKey('store');
+  const results: CounterResult[] = [];
+  for (const { key, ttlMs, limit } of counters) {
+    const result = await store.increment(key, ttlMs);
+    results.push(result);
+    if (result.count > limit) break;
+  }
+  return results;
+}
+
+/** The TypeError for a batch of counters that names one key twice. */
+export function repeatedKey(factory: string): TypeError {
+  return new TypeError(
+    `${factory}: incrementMany was given the same key twice. Pass each counter once.`,
+  );
+}
+
 /** Store failures become ERR_STORE_UNAVAILABLE, so every caller fails closed the same way. */
 export function guardStore(store: Store): Store {
   const wrapped: Store = {
@@ -39,6 +66,7 @@ export function guardStore(store: Store): Store {
         if (typeof store.setMany === 'function') return store.setMany(entries);
         for (const { key, value, ttlMs } of entries) await store.set(key, value, ttlMs);
       }),
+    incrementMany: (counters) => guarded(() => incrementInOrder(store, counters)),
   };
   if (typeof store.getSync === 'function') {
     wrapped.getSync = (key) => {

@@ -1,5 +1,6 @@
 import { MagicLinkError } from '../errors';
-import type { Store, StoreEntry } from './store';
+import { repeatedKey } from './guard';
+import type { CounterEntry, CounterResult, Store, StoreEntry } from './store';
 
 /**
  * How many keys a {@link memoryStore} holds at most: about 25 MB of heap when full of counters
@@ -53,6 +54,8 @@ export interface MemoryStore extends Store {
    * drops all expired entries first).
    */
   readonly size: number;
+  /** Several `increment`s in one synchronous step (see {@link Store.incrementMany}). */
+  incrementMany(counters: readonly CounterEntry[]): Promise<CounterResult[]>;
   /** Several `set`s in one synchronous step: all of them, or (when full) none. */
   setMany(entries: readonly StoreEntry[]): Promise<void>;
   /** Drops every entry. */
@@ -231,6 +234,27 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     );
   }
 
+  /** One increment, synchronously: atomic in Node. */
+  function bump(key: string, ttl: number, at: number): CounterResult {
+    const entry = live(key, at);
+    if (entry === undefined) {
+      put(key, '1', at + ttl, at);
+      return { count: 1, resetMs: ttl };
+    }
+    // As strict as Redis INCR: only the canonical decimal form of an integer counts.
+    const current = Number(entry.value);
+    const count = current + 1;
+    if (String(current) !== entry.value || !Number.isSafeInteger(count)) {
+      throw new TypeError(
+        `memoryStore: increment() found a non-counter value under this key. ` +
+          'Use separate keys for counters and for set().',
+      );
+    }
+    // A counter it already holds: no new key, so this works even when the store is full.
+    put(key, String(count), entry.expiresAt, at);
+    return { count, resetMs: entry.expiresAt - at };
+  }
+
   return {
     get size() {
       return entries.size;
@@ -277,25 +301,27 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     },
 
     async increment(key, ttlMs) {
-      const ttl = checkTtl(ttlMs);
+      return bump(key, checkTtl(ttlMs), now());
+    },
+
+    async incrementMany(counters) {
       const at = now();
-      const entry = live(key, at);
-      if (entry === undefined) {
-        put(key, '1', at + ttl, at);
-        return { count: 1, resetMs: ttl };
+      const checked = counters.map(({ key, ttlMs, limit }) => ({
+        key,
+        ttl: checkTtl(ttlMs),
+        limit,
+      }));
+      if (new Set(checked.map((c) => c.key)).size !== checked.length) {
+        throw repeatedKey('memoryStore');
       }
-      // As strict as Redis INCR: only the canonical decimal form of an integer counts.
-      const current = Number(entry.value);
-      const count = current + 1;
-      if (String(current) !== entry.value || !Number.isSafeInteger(count)) {
-        throw new TypeError(
-          `memoryStore: increment() found a non-counter value under this key. ` +
-            'Use separate keys for counters and for set().',
-        );
+      // One synchronous step: no other call runs between these increments.
+      const results: CounterResult[] = [];
+      for (const { key, ttl, limit } of checked) {
+        const result = bump(key, ttl, at);
+        results.push(result);
+        if (result.count > limit) break;
       }
-      // A counter it already holds: no new key, so this works even when the store is full.
-      put(key, String(count), entry.expiresAt, at);
-      return { count, resetMs: entry.expiresAt - at };
+      return results;
     },
 
     async delete(key) {

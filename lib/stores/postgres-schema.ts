@@ -38,7 +38,8 @@ export function quoteTable(table: unknown, factory = 'postgresStore'): string {
  * The SQL that creates the store's table and its expiry index, idempotently. Run it from your
  * migrations, or call `ensureSchema()` on the store once at startup.
  *
- * - `key` and `value` are `bytea`: any string round-trips, NUL characters included.
+ * - `key` is the first 16 bytes of the SHA-256 of the store's key (its UTF-8 form), `value`
+ *   the value's UTF-8 bytes: any string round-trips, NUL characters included.
  * - `expires_at` is set from the database's clock; the index on it lets the store delete
  *   expired rows a bounded batch at a time.
  * - Privileges the store needs at runtime: `SELECT, INSERT, UPDATE, DELETE` on the table.

@@ -1,7 +1,9 @@
+import { hash } from 'node:crypto';
 import { MagicLinkError } from '../errors';
 import { DEFAULT_POSTGRES_TABLE, postgresSchemaSql, quoteTable } from './postgres-schema';
 import type { PostgresSchemaOptions } from './postgres-schema';
-import type { Store, StoreEntry } from './store';
+import { repeatedKey } from './guard';
+import type { CounterEntry, CounterResult, Store, StoreEntry } from './store';
 
 /**
  * How long one store call may take, waiting for a pooled connection included, before it rejects;
@@ -48,6 +50,7 @@ export interface PostgresStoreOptions {
 /** A {@link Store} on Postgres, with its schema helpers. */
 export interface PostgresStore extends Store {
   setMany(entries: readonly StoreEntry[]): Promise<void>;
+  incrementMany(counters: readonly CounterEntry[]): Promise<CounterResult[]>;
   /** Creates the table and its index if they do not exist (see {@link postgresSchemaSql}). */
   ensureSchema(options?: PostgresSchemaOptions): Promise<void>;
   /** Deletes up to 500 expired rows now; resolves with how many it deleted. */
@@ -64,7 +67,8 @@ interface Result {
  *
  * - One round trip per call: each call is one simple-protocol message, `SET LOCAL
  *   statement_timeout` and the statement, run as one implicit transaction. Keys and values go
- *   in as hex, so nothing the app stores is ever parsed as SQL.
+ *   in as hex, so nothing the app stores is ever parsed as SQL. A key is stored as the first 16
+ *   bytes of its SHA-256, which keeps rows and the index small.
  * - `take` is `DELETE … RETURNING`: when several instances race for one token, exactly one row
  *   is deleted, by one of them.
  * - `increment` is one `INSERT … ON CONFLICT DO UPDATE`: increment first, then the caller
@@ -177,17 +181,25 @@ export function postgresStore(pool: PgPoolLike, options: PostgresStoreOptions = 
       .finally(() => (sweeping = false));
   }
 
+  const live = 't.expires_at > now()';
+  /** Increments the counter that `source` names (key, '1', expiry): a fixed window. */
+  const counterUpsert = (source: string) =>
+    `INSERT INTO ${table} AS t (key, value, expires_at) ${source} ` +
+    `ON CONFLICT (key) DO UPDATE SET ` +
+    `value = CASE WHEN ${live} THEN convert_to((convert_from(t.value, 'UTF8')::bigint + 1)::text, 'UTF8') ELSE excluded.value END, ` +
+    `expires_at = CASE WHEN ${live} THEN t.expires_at ELSE excluded.expires_at END`;
+
   const upsert = (rows: string[]) =>
     `INSERT INTO ${table} (key, value, expires_at) VALUES ${rows.join(', ')} ` +
     'ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at';
   const row = (key: string, value: string, ttlMs: number) =>
-    `(${hex(key)}, ${hex(value)}, ${expiry(checkTtl(ttlMs))})`;
+    `(${keyOf(key)}, ${hex(value)}, ${expiry(checkTtl(ttlMs))})`;
 
   return {
     async get(key) {
       const replies = await run(
         'get',
-        `SELECT value FROM ${table} WHERE key = ${hex(key)} AND expires_at > now()`,
+        `SELECT value FROM ${table} WHERE key = ${keyOf(key)} AND expires_at > now()`,
       );
       const found = replies.at(-1)!.rows[0];
       return found === undefined ? null : text('get', found['value']);
@@ -214,34 +226,57 @@ export function postgresStore(pool: PgPoolLike, options: PostgresStoreOptions = 
       // Deletes an expired row too (it is garbage), but hands out only a live one.
       const replies = await run(
         'take',
-        `DELETE FROM ${table} WHERE key = ${hex(key)} RETURNING value, expires_at > now() AS live`,
+        `DELETE FROM ${table} WHERE key = ${keyOf(key)} RETURNING value, expires_at > now() AS live`,
       );
       const found = replies.at(-1)!.rows[0];
       return found === undefined || found['live'] !== true ? null : text('take', found['value']);
     },
 
     async increment(key, ttlMs) {
-      const live = 't.expires_at > now()';
       const replies = await run(
         'increment',
-        `INSERT INTO ${table} AS t (key, value, expires_at) VALUES (${hex(key)}, ${hex('1')}, ${expiry(checkTtl(ttlMs))}) ` +
-          `ON CONFLICT (key) DO UPDATE SET ` +
-          `value = CASE WHEN ${live} THEN convert_to((convert_from(t.value, 'UTF8')::bigint + 1)::text, 'UTF8') ELSE excluded.value END, ` +
-          `expires_at = CASE WHEN ${live} THEN t.expires_at ELSE excluded.expires_at END ` +
-          `RETURNING convert_from(value, 'UTF8') AS count, ceil(extract(epoch FROM expires_at - now()) * 1000)::text AS reset_ms`,
+        `${counterUpsert(`VALUES (${keyOf(key)}, ${hex('1')}, ${expiry(checkTtl(ttlMs))})`)} ${COUNTER_RETURNING}`,
       );
       wrote();
-      const found = replies.at(-1)!.rows[0];
-      const count = Number(found?.['count']);
-      const resetMs = Number(found?.['reset_ms']);
-      if (!Number.isSafeInteger(count) || !Number.isFinite(resetMs)) {
-        throw unavailable('increment got an unexpected reply from Postgres');
+      const [result] = counterRows('increment', replies.at(-1)!.rows, 1);
+      return result!;
+    },
+
+    async incrementMany(counters) {
+      const checked = counters.map((c) => ({
+        key: keyOf(c.key),
+        expires: expiry(checkTtl(c.ttlMs)),
+        limit: checkLimit(c.limit),
+      }));
+      if (new Set(counters.map((c) => c.key)).size !== counters.length) {
+        throw repeatedKey('postgresStore');
       }
-      return { count, resetMs };
+      if (checked.length === 0) return [];
+      // One statement: each counter's upsert reads the row the one before it returned, and
+      // runs only when that count is within its limit, so they run in order and stop after the
+      // first over its limit. One transaction, so each row lock is held to its end: every
+      // request takes its counters in the same order (IP, then address), so none deadlock.
+      const steps = checked.map(({ key, expires }, i) => {
+        const source =
+          i === 0
+            ? `VALUES (${key}, ${hex('1')}, ${expires})`
+            : `SELECT ${key}, ${hex('1')}, ${expires} FROM c${i - 1} WHERE c${i - 1}.count::numeric <= ${checked[i - 1]!.limit}`;
+        return `c${i} AS (${counterUpsert(source)} ${COUNTER_RETURNING})`;
+      });
+      const select = checked
+        .map((_, i) => `SELECT ${i} AS i, count, reset_ms FROM c${i}`)
+        .join(' UNION ALL ');
+      const replies = await run('incrementMany', `WITH ${steps.join(', ')} ${select} ORDER BY i`);
+      wrote();
+      const rows = replies.at(-1)!.rows;
+      if (rows.length === 0 || rows.length > checked.length) {
+        throw unavailable('incrementMany got an unexpected reply from Postgres');
+      }
+      return counterRows('incrementMany', rows, rows.length);
     },
 
     async delete(key) {
-      await run('delete', `DELETE FROM ${table} WHERE key = ${hex(key)}`);
+      await run('delete', `DELETE FROM ${table} WHERE key = ${keyOf(key)}`);
     },
 
     sweep,
@@ -256,6 +291,31 @@ export function postgresStore(pool: PgPoolLike, options: PostgresStoreOptions = 
       );
     },
   };
+}
+
+const COUNTER_RETURNING = `RETURNING convert_from(value, 'UTF8') AS count, ceil(extract(epoch FROM expires_at - now()) * 1000)::text AS reset_ms`;
+
+function counterRows(what: string, rows: Record<string, unknown>[], n: number): CounterResult[] {
+  if (rows.length !== n) throw unavailable(`${what} got an unexpected reply from Postgres`);
+  return rows.map((found) => {
+    const count = Number(found['count']);
+    const resetMs = Number(found['reset_ms']);
+    if (!Number.isSafeInteger(count) || !Number.isFinite(resetMs)) {
+      throw unavailable(`${what} got an unexpected reply from Postgres`);
+    }
+    return { count, resetMs };
+  });
+}
+
+/** A limit as a SQL numeric literal: digits only, so it cannot be read as SQL. */
+function checkLimit(limit: number): string {
+  if (typeof limit !== 'number' || Number.isNaN(limit)) {
+    throw new TypeError(
+      `postgresStore: a counter's limit must be a number, but got ${String(limit)}.`,
+    );
+  }
+  if (!Number.isFinite(limit)) return limit > 0 ? '1e308' : '-1e308';
+  return `${limit.toFixed(6)}::numeric`;
 }
 
 /** A simple-protocol message with several statements answers with an array of results. */
@@ -275,6 +335,16 @@ function results(what: string, reply: unknown): Result[] {
  */
 function hex(value: string): string {
   return `decode('${Buffer.from(value, 'utf8').toString('hex')}', 'hex')`;
+}
+
+/**
+ * A key as it is stored: the first 16 bytes of its SHA-256, as a hex bytea literal. The router's
+ * keys run to 60 characters (a prefix and a 43-character digest), and Postgres keeps each twice
+ * (the row and the primary-key index): 16 bytes instead saves about 90 bytes a row. 128 bits
+ * make a collision between two keys out of reach, and keys are only ever looked up whole.
+ */
+function keyOf(key: string): string {
+  return `decode('${hash('sha256', key, 'hex').slice(0, 32)}', 'hex')`;
 }
 
 function expiry(ttlMs: number): string {

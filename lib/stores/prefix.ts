@@ -16,6 +16,10 @@ export function prefixedStore(store: Store, prefix: string): Store {
     view.setMany = (entries) =>
       store.setMany!(entries.map((e) => ({ key: prefix + e.key, value: e.value, ttlMs: e.ttlMs })));
   }
+  if (typeof store.incrementMany === 'function') {
+    view.incrementMany = (counters) =>
+      store.incrementMany!(counters.map((c) => ({ ...c, key: prefix + c.key })));
+  }
   if (typeof store.getSync === 'function') view.getSync = (key) => store.getSync!(prefix + key);
   return view;
 }

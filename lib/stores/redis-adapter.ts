@@ -50,6 +50,8 @@ export interface Adapter {
    * or undefined for a cluster, whose keys may live on different nodes.
    */
   multi?: (commands: string[][]) => Promise<unknown>;
+  /** One Redis server, not a cluster: a script may then touch keys of any slot. */
+  singleNode: boolean;
 }
 
 /** The part of an ioredis `multi()` and of a node-redis client's `multi()` used by setMany. */
@@ -97,6 +99,7 @@ export function adapt(client: unknown): Adapter {
           : `the ioredis client is not ready (status: ${io.status})`;
       },
       send: (_key, [command, ...args]) => io.call(command!, ...args),
+      singleNode: c['isCluster'] !== true,
       multi:
         c['isCluster'] !== true && typeof c['multi'] === 'function'
           ? async (commands) => {
@@ -125,6 +128,7 @@ export function adapt(client: unknown): Adapter {
       const multi = c['multi'];
       return {
         notReady,
+        singleNode: false,
         send: (key, args) => cluster.sendCommand(key, false, args),
         // sendCommand would send WAIT (keyless, "all shards") to every master; a pipeline routed
         // by the key goes to the connection that served the key's writes.
@@ -152,6 +156,7 @@ export function adapt(client: unknown): Adapter {
             }
           : undefined,
       send: (_key, args) => single.sendCommand(args),
+      singleNode: true,
       wait: (_key, replicas, ms) => single.sendCommand(['WAIT', String(replicas), String(ms)]),
     };
   }

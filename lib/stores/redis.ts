@@ -1,7 +1,21 @@
 import { MagicLinkError } from '../errors';
 import { adapt } from './redis-adapter';
 import type { RedisStoreClient } from './redis-adapter';
-import type { Store, StoreEntry } from './store';
+import { repeatedKey } from './guard';
+import {
+  INCREMENT_MANY_SCRIPT,
+  INCREMENT_SCRIPT,
+  TAKE_SCRIPT,
+  asString,
+  checkLimit,
+  checkTtl,
+  counterResults,
+  isUnknownCommand,
+  unavailable,
+  unexpected,
+  withoutArguments,
+} from './redis-replies';
+import type { CounterEntry, CounterResult, Store, StoreEntry } from './store';
 
 export type {
   IoRedisLikeClient,
@@ -58,21 +72,6 @@ export interface RedisStoreOptions {
 /** How long a write waits for its replicas with `waitForReplicas`. */
 export const DEFAULT_WAIT_TIMEOUT_MS = 100;
 
-// INCR then set the expiry only when the key has none: PEXPIRE NX, but it also runs on Redis
-// older than 7.0, and it repairs a counter that somehow lost its TTL instead of keeping it forever.
-const INCREMENT_SCRIPT = `local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return {count, ttl}`;
-
-// For Redis older than 6.2, which has no GETDEL. A script runs atomically, as GETDEL does.
-const TAKE_SCRIPT = `local value = redis.call('GET', KEYS[1])
-if value then redis.call('DEL', KEYS[1]) end
-return value`;
-
 /**
  * A {@link Store} on Redis, shared by every instance of the app. Works with an `ioredis` client
  * or a node-redis v4+ client (`createClient()` or `createCluster()` from `redis`).
@@ -123,7 +122,10 @@ return value`;
 export function redisStore(
   client: RedisStoreClient,
   options: RedisStoreOptions = {},
-): Store & { setMany(entries: readonly StoreEntry[]): Promise<void> } {
+): Store & {
+  setMany(entries: readonly StoreEntry[]): Promise<void>;
+  incrementMany(counters: readonly CounterEntry[]): Promise<CounterResult[]>;
+} {
   const adapter = adapt(client);
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(
@@ -242,6 +244,16 @@ export function redisStore(
     }
   }
 
+  async function incrementOne(key: string, ttlMs: number): Promise<CounterResult> {
+    const k = prefix + key;
+    const ttl = String(checkTtl(ttlMs));
+    const reply = await run('increment', k, ['EVAL', INCREMENT_SCRIPT, '1', k, ttl]);
+    if (!Array.isArray(reply) || reply.length !== 2) throw unexpected('increment', reply);
+    const [result] = counterResults('increment', reply);
+    await replicated('increment', k);
+    return result!;
+  }
+
   return {
     async get(key) {
       const k = prefix + key;
@@ -284,18 +296,38 @@ export function redisStore(
       return value;
     },
 
-    async increment(key, ttlMs) {
-      const k = prefix + key;
-      const ttl = String(checkTtl(ttlMs));
-      const reply = await run('increment', k, ['EVAL', INCREMENT_SCRIPT, '1', k, ttl]);
-      if (!Array.isArray(reply) || reply.length !== 2) throw unexpected('increment', reply);
-      const count = Number(reply[0]);
-      const resetMs = Number(reply[1]);
-      if (!Number.isSafeInteger(count) || !Number.isFinite(resetMs)) {
-        throw unexpected('increment', reply);
+    increment: incrementOne,
+
+    async incrementMany(counters) {
+      const keys = counters.map((c) => prefix + c.key);
+      const args = counters.flatMap((c) => [String(checkTtl(c.ttlMs)), checkLimit(c.limit)]);
+      if (new Set(keys).size !== keys.length) throw repeatedKey('redisStore');
+      const first = keys[0];
+      if (first === undefined) return [];
+      if (!adapter.singleNode) {
+        // A cluster: one script per key, each on its key's node, in order.
+        const results: CounterResult[] = [];
+        for (const [i, c] of counters.entries()) {
+          const result = await incrementOne(c.key, c.ttlMs);
+          results.push(result);
+          if (result.count > Number(args[2 * i + 1])) break;
+        }
+        return results;
       }
-      await replicated('increment', k);
-      return { count, resetMs };
+      const reply = await run('incrementMany', first, [
+        'EVAL',
+        INCREMENT_MANY_SCRIPT,
+        String(keys.length),
+        ...keys,
+        ...args,
+      ]);
+      if (!Array.isArray(reply) || reply.length < 2 || reply.length > 2 * keys.length) {
+        throw unexpected('incrementMany', reply);
+      }
+      const results = counterResults('incrementMany', reply);
+      // One node, one connection: one WAIT covers every write before it.
+      await replicated('incrementMany', first);
+      return results;
     },
 
     async delete(key) {
@@ -304,54 +336,4 @@ export function redisStore(
       await replicated('delete', k);
     },
   };
-}
-
-// ioredis hangs the command's arguments on its errors (`err.command.args`); for `set` they are the
-// stored record itself (an address, a sealed state). The cause travels on to logs and onEvent,
-// which must never carry those, so it goes on as a copy without them (same class and message).
-function withoutArguments(error: unknown): unknown {
-  if (typeof error !== 'object' || error === null || !Object.hasOwn(error, 'command')) return error;
-  const copy = new Error(String((error as { message?: unknown }).message));
-  Object.setPrototypeOf(copy, Object.getPrototypeOf(error) as object | null);
-  for (const key of Object.getOwnPropertyNames(error)) {
-    if (key !== 'command') {
-      Object.defineProperty(copy, key, Object.getOwnPropertyDescriptor(error, key)!);
-    }
-  }
-  return copy;
-}
-
-function unavailable(detail: string, cause?: unknown): MagicLinkError {
-  return new MagicLinkError(
-    'ERR_STORE_UNAVAILABLE',
-    `redisStore: ${detail}`,
-    cause === undefined ? {} : { cause },
-  );
-}
-
-function unexpected(what: string, reply: unknown): MagicLinkError {
-  const shown = Array.isArray(reply) ? `an array of ${reply.length}` : typeof reply;
-  return unavailable(`${what} got an unexpected reply from Redis (${shown})`);
-}
-
-// Clients configured to map bulk strings to Buffers (node-redis typeMapping) still work.
-function asString(what: string, reply: unknown): string | null {
-  if (reply === null || typeof reply === 'string') return reply;
-  if (Buffer.isBuffer(reply)) return reply.toString('utf8');
-  throw unexpected(what, reply);
-}
-
-function isUnknownCommand(error: unknown): boolean {
-  const cause = error instanceof MagicLinkError ? error.cause : error;
-  return cause instanceof Error && /unknown command/i.test(cause.message);
-}
-
-// PX takes whole milliseconds; rounding up keeps a tiny TTL from meaning "already expired".
-function checkTtl(ttlMs: number): number {
-  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
-    throw new TypeError(
-      `redisStore: ttlMs must be a positive number of milliseconds, but got ${String(ttlMs)}.`,
-    );
-  }
-  return Math.ceil(ttlMs);
 }

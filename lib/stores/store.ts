@@ -26,6 +26,20 @@ export interface StoreEntry {
   ttlMs: number;
 }
 
+/** One counter of {@link Store.incrementMany}: incremented as `increment(key, ttlMs)` would. */
+export interface CounterEntry {
+  key: string;
+  ttlMs: number;
+  /** The most this counter may count; the batch stops after the first counter that goes past it. */
+  limit: number;
+}
+
+/** What `increment` answers, for one counter. */
+export interface CounterResult {
+  count: number;
+  resetMs: number;
+}
+
 export interface Store {
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
@@ -47,4 +61,16 @@ export interface Store {
    * check its revocation list on every request without a promise.
    */
   getSync?(key: string): string | null;
+  /**
+   * Optional: several `increment`s in one round trip (one Lua script on a single Redis node, one
+   * statement on Postgres, one step in memory), in order, stopping after the first counter whose
+   * new count exceeds its `limit`: the counters after it are not touched. Resolves with one
+   * result per counter incremented, so the list is shorter than `counters` only when its last
+   * count is over its limit. Each increment is atomic, as `increment`'s is (increment first, the
+   * caller compares). The keys must differ (a `TypeError` otherwise). The rate limiter calls it
+   * so that one request's counters cost one round trip, and falls back to `increment` for each
+   * when a store leaves it out (a Redis Cluster's keys live on several nodes: there it is one
+   * round trip per counter).
+   */
+  incrementMany?(counters: readonly CounterEntry[]): Promise<CounterResult[]>;
 }

@@ -118,7 +118,15 @@ function clientCall<T>(
   );
 }
 
-const STORE_OPERATIONS = ['get', 'set', 'set_many', 'take', 'increment', 'delete'] as const;
+const STORE_OPERATIONS = [
+  'get',
+  'set',
+  'set_many',
+  'take',
+  'increment',
+  'increment_many',
+  'delete',
+] as const;
 
 /** A span `magic_link store <operation>` per call; failures counted by operation and code. */
 export function instrumentStore(tel: Tel, store: Store): Store {
@@ -140,6 +148,9 @@ export function instrumentStore(tel: Tel, store: Store): Store {
   // guard's one-set-after-another fallback still applies (and each set gets its own span).
   if (typeof store.setMany === 'function')
     wrapped.setMany = (entries) => call('set_many', () => store.setMany!(entries));
+  if (typeof store.incrementMany === 'function')
+    wrapped.incrementMany = (counters) =>
+      call('increment_many', () => store.incrementMany!(counters));
   // A synchronous in-memory read, made on every request by sealedCookieSession: no I/O to time.
   if (typeof store.getSync === 'function') wrapped.getSync = (key) => store.getSync!(key);
   return wrapped;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../stores/store';
+import { incrementManyCases } from './store-suite-counters';
 
 /** One conformance check: give it to your test runner as `it(name, run)`. */
 export interface StoreConformanceCase {
@@ -318,6 +319,8 @@ export function storeConformanceCases(
     assert.equal(await store.take(key('a')), 'A');
     assert.equal(await store.take(key('a')), null);
   });
+
+  incrementManyCases(add, advance);
 
   add('getSync, when the store has it, agrees with get', async (store, key) => {
     if (store.getSync === undefined) return;

@@ -112,6 +112,10 @@ describe('per-email limit', () => {
     const spy: Store = {
       ...inner,
       increment: (key, ttl) => (keys.push(key), inner.increment(key, ttl)),
+      incrementMany: (counters) => (
+        keys.push(...counters.map((c) => c.key)),
+        inner.incrementMany(counters)
+      ),
     };
     await createRateLimiter(spy).check({ email: 'secret.person@example.com', ip: '203.0.113.9' });
     expect(keys).toEqual([
@@ -265,8 +269,15 @@ describe('email and IP scopes', () => {
     const failing: Store = {
       ...memoryStore(),
       increment: () => Promise.reject(new Error('store down')),
+      incrementMany: () => Promise.reject(new Error('store down')),
     };
     await expect(createRateLimiter(failing).check({ email: 'a@example.com' })).rejects.toThrow(
+      'store down',
+    );
+    // A store without incrementMany: one increment per counter, failing the same way.
+    const withoutBatch: Store = { ...failing };
+    delete withoutBatch.incrementMany;
+    await expect(createRateLimiter(withoutBatch).check({ email: 'a@example.com' })).rejects.toThrow(
       'store down',
     );
   });

@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process';
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { postgresAvailable } from '../helpers/postgres';
 import { redisServerAvailable } from '../helpers/redis';
 
-// `npm run bench` measures nine stacks: ours with express-session, sealedCookieSession in memory
-// (also with telemetry wired and no SDK registered) and on Redis, express-session with a hand
-// guard in memory and on connect-redis, bare Express, and the passport-magic-link and passport-magic-login peers. bench/smoke.mjs signs in once
+// `npm run bench` measures ten stacks: ours with express-session, sealedCookieSession in memory
+// (also with telemetry wired and no SDK registered), on Redis and on Postgres, express-session
+// with a hand guard in memory and on connect-redis, bare Express, and the passport-magic-link and
+// passport-magic-login peers. bench/smoke.mjs signs in once
 // through each of them, as the bench does before it measures, so a broken stack (a peer's new
 // major version, a changed route of ours) fails here rather than in the next benchmark run.
 
@@ -23,6 +25,7 @@ const STACKS = [
   'passport-magic-login',
 ];
 const REDIS_STACKS = ['sealed-redis', 'hand-guard-redis'];
+const POSTGRES_STACKS = ['sealed-postgres'];
 
 function smoke(): Promise<{ code: number; report: Record<string, string>; output: string }> {
   return new Promise((done) => {
@@ -54,6 +57,12 @@ describe('the benchmark stacks (bench/smoke.mjs)', () => {
       });
       const { code, report, output } = await smoke();
       const withRedis = redisServerAvailable();
+      const withPostgres = postgresAvailable();
+      if (!withPostgres) {
+        console.warn(
+          'SKIPPED: the Postgres stack of bench/smoke.mjs, because postgresql is not installed.',
+        );
+      }
       if (!withRedis) {
         console.warn(
           'SKIPPED: the Redis stacks of bench/smoke.mjs, because redis-server is not installed.',
@@ -65,12 +74,16 @@ describe('the benchmark stacks (bench/smoke.mjs)', () => {
           s,
           withRedis ? 'ok' : 'skipped: redis-server is not installed',
         ]),
+        ...POSTGRES_STACKS.map((s) => [
+          s,
+          withPostgres ? 'ok' : 'skipped: postgresql is not installed',
+        ]),
       ]);
-      expect({ report, output: Object.keys(report).length === 9 ? '' : output }).toEqual({
+      expect({ report, output: Object.keys(report).length === 10 ? '' : output }).toEqual({
         report: expected,
         output: '',
       });
-      expect(code).toBe(!withRedis && process.env['CI'] === 'true' ? 1 : 0);
+      expect(code).toBe((!withRedis || !withPostgres) && process.env['CI'] === 'true' ? 1 : 0);
     },
     TIMEOUT_MS,
   );

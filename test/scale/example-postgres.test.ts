@@ -58,7 +58,7 @@ describeWithPostgres('example app on Postgres (DATABASE_URL)', (pg) => {
         const { rows } = await pg()
           .pool()
           .query(
-            `SELECT count(*)::int AS n FROM magic_link_store WHERE convert_from(key, 'UTF8') LIKE '%tok:%'`,
+            `SELECT count(*)::int AS n FROM magic_link_store WHERE convert_from(value, 'UTF8') LIKE '%.pg@example.com'`,
           );
         expect(rows[0].n).toBe(1);
         const cookie = sent.headers
@@ -78,7 +78,7 @@ describeWithPostgres('example app on Postgres (DATABASE_URL)', (pg) => {
         const again = await pg()
           .pool()
           .query(
-            `SELECT count(*)::int AS n FROM magic_link_store WHERE convert_from(key, 'UTF8') LIKE '%tok:%'`,
+            `SELECT count(*)::int AS n FROM magic_link_store WHERE convert_from(value, 'UTF8') LIKE '%.pg@example.com'`,
           );
         expect(again.rows[0].n).toBe(0);
 

@@ -11,7 +11,7 @@ import { postgresStore } from '../../lib/stores/postgres';
 import { describeWithPostgres } from '../helpers/postgres';
 
 // Bytes per pending self-hosted sign-in (pending record, token record, code binding, two
-// per-address counters), measured through the real router; docs/postgres.md's sizing table
+// per-address counters: five keys), measured through the real router; docs/postgres.md's sizing table
 // comes from what this prints. Redis's figure is test/scale/redis-sizing.test.ts.
 
 const N = 1000;
@@ -76,14 +76,23 @@ describe('memoryStore: heap per pending self-hosted sign-in', () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
     const copy = memoryStore({ maxEntries: 1_000_000 });
-    gc();
+    // Several collections, a turn of the event loop apart: the router's sockets and buffers
+    // from signIns() must be gone before `before` is read, or the figure can come out negative.
+    const settle = async () => {
+      for (let i = 0; i < 3; i++) {
+        gc();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      gc();
+    };
+    await settle();
     const before = process.memoryUsage().heapUsed;
     // Flat copies of every key and value, as a store fed from the network holds; `live` stays
     // alive across both measurements, so only the store's entries are counted.
     for (const [k, v] of live) {
       await copy.set(Buffer.from(k).toString(), Buffer.from(v).toString(), 3_600_000);
     }
-    gc();
+    await settle();
     const bytes = (process.memoryUsage().heapUsed - before) / N;
     expect(live.length).toBeGreaterThan(0);
     console.log(
@@ -91,8 +100,9 @@ describe('memoryStore: heap per pending self-hosted sign-in', () => {
     );
     expect(copy.size / N).toBeGreaterThanOrEqual(3);
     expect(bytes).toBeGreaterThan(200);
-    // Over the 1 KB aim (see docs/postgres.md): this bounds growth, it does not meet the aim.
-    expect(bytes).toBeLessThan(2000);
+    // About 1,290 B measured (1,313 B before the pending record dropped its binding). Still
+    // over the 1 KB aim (see docs/postgres.md "Sizing"): this catches growth, not the aim.
+    expect(bytes).toBeLessThan(1500);
   }, 300_000);
 });
 
@@ -120,8 +130,9 @@ describeWithPostgres(
       );
       expect(after.rows - before.rows).toBeGreaterThanOrEqual(3 * N);
       expect(bytes).toBeGreaterThan(200);
-      // Over the 1 KB aim (see docs/postgres.md): this bounds growth, it does not meet the aim.
-      expect(bytes).toBeLessThan(2200);
+      // About 1,200 B measured (1,696 B before rows were keyed by a 16-byte digest of the key).
+      // Still over the 1 KB aim (see docs/postgres.md "Sizing"): this catches growth.
+      expect(bytes).toBeLessThan(1400);
     }, 300_000);
   },
 );

@@ -182,7 +182,9 @@ describeWithRedis(
       // either grow far past the figures in docs/stores.md, or if nothing was measured at all.
       expect(pendingKeys).toBeGreaterThanOrEqual(3);
       expect(pendingBytes).toBeGreaterThan(300);
-      expect(pendingBytes).toBeLessThan(3000);
+      // About 1,316 B (1,381 B before the pending record dropped its binding); the 700 B aim
+      // is not met (see docs/postgres.md "Sizing"): this catches growth.
+      expect(pendingBytes).toBeLessThan(1500);
       expect(sessionBytes).toBeGreaterThan(100);
       expect(sessionBytes).toBeLessThan(1000);
       expect(sessionUsage).toBeLessThan(800);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import { MagicLinkError } from '../../lib/errors';
 import { postgresStore } from '../../lib/stores/postgres';
@@ -97,6 +98,10 @@ describeWithPostgres('postgresStore on a real Postgres', (pg) => {
 
   it('sweeps by itself as it writes: no cron job', async () => {
     const raw = pg().pool();
+    // Rows are keyed by the first 16 bytes of the key's SHA-256.
+    const autoKeys = Array.from({ length: 40 }, (_, i) =>
+      createHash('sha256').update(`auto:${i}`).digest().subarray(0, 16),
+    );
     for (let i = 0; i < 40; i++) await store.set(`auto:${i}`, 'x', 1);
     await new Promise((resolve) => setTimeout(resolve, 50));
     // 60 more writes cross the store's every-50-writes mark at least once.
@@ -104,12 +109,30 @@ describeWithPostgres('postgresStore on a real Postgres', (pg) => {
     let left = Infinity;
     for (let tries = 0; tries < 100 && left > 0; tries++) {
       const { rows } = await raw.query(
-        `SELECT count(*)::int AS n FROM magic_link_store WHERE convert_from(key, 'UTF8') LIKE 'auto:%'`,
+        `SELECT count(*)::int AS n FROM magic_link_store WHERE key = ANY($1::bytea[])`,
+        [autoKeys],
       );
       left = rows[0].n;
       if (left > 0) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(left).toBe(0);
+  });
+
+  it('stores a 16-byte digest of each key, never the key text', async () => {
+    const raw = pg().pool();
+    const key = 'p:self-hosted:tok:digest-check-0123456789abcdefghijklmnopqrstuvwxyz';
+    await store.set(key, 'v', 60_000);
+    await store.incrementMany([{ key: `${key}:counter`, ttlMs: 60_000, limit: 5 }]);
+    const { rows } = await raw.query(
+      `SELECT key FROM magic_link_store WHERE key = ANY($1::bytea[])`,
+      [[key, `${key}:counter`].map((k) => createHash('sha256').update(k).digest().subarray(0, 16))],
+    );
+    expect(rows).toHaveLength(2);
+    const text = await raw.query(
+      `SELECT count(*)::int AS n FROM magic_link_store WHERE position('digest-check'::bytea in key) > 0`,
+    );
+    expect(text.rows[0].n).toBe(0);
+    expect(await store.get(key)).toBe('v');
   });
 
   it('a counter holding a non-number rejects, and the error does not quote the value', async () => {

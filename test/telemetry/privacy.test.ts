@@ -61,6 +61,7 @@ const ALLOWED: Record<string, (value: unknown) => boolean> = {
     'take',
     'set_many',
     'increment',
+    'increment_many',
     'delete',
     'start',
     'finish',
