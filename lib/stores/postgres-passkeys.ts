@@ -1,6 +1,6 @@
 import type { PasskeyStore, StoredPasskey } from '../passkeys/store';
 import { DEFAULT_STATEMENT_TIMEOUT_MS } from './postgres';
-import type { PgPoolLike } from './postgres';
+import type { PgPoolLike } from './postgres-run';
 import { pgRunner, pgText, pgUnavailable } from './postgres-run';
 import { quoteTable } from './postgres-schema';
 

@@ -1,5 +1,15 @@
 import { MagicLinkError } from '../errors';
-import type { PgPoolClientLike, PgPoolLike } from './postgres';
+
+/** A connection checked out of a pool: the part of `pg`'s `PoolClient` that `postgresStore` and `postgresPasskeyStore` uses. */
+export interface PgPoolClientLike {
+  query(text: string): Promise<unknown>;
+  release(destroy?: boolean | Error): void;
+}
+
+/** The part of a `pg` `Pool` that `postgresStore` and `postgresPasskeyStore` uses; matched by shape, `pg` is not imported. */
+export interface PgPoolLike {
+  connect(): Promise<PgPoolClientLike>;
+}
 
 /** One statement's result, as `pg` gives it; a multi-statement message answers with an array. */
 export interface PgResult {
@@ -14,7 +24,7 @@ export interface PgResult {
  * Fails closed: no connection or no answer within `limitMs` (waiting for the pool included)
  * rejects with `ERR_STORE_UNAVAILABLE`, and the connection is destroyed rather than reused;
  * any error from the driver or the server rejects the same way, with a cause stripped of the
- * statement's text. The same steps as `postgresStore`'s own runner, for the passkey store.
+ * statement's text. Shared by `postgresStore` and `postgresPasskeyStore`.
  */
 export function pgRunner(
   pool: PgPoolLike,

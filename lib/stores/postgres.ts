@@ -1,8 +1,10 @@
 import { hash } from 'node:crypto';
-import { MagicLinkError } from '../errors';
 import { DEFAULT_POSTGRES_TABLE, postgresSchemaSql, quoteTable } from './postgres-schema';
 import type { PostgresSchemaOptions } from './postgres-schema';
 import { repeatedKey } from './guard';
+import { pgRunner, pgUnavailable } from './postgres-run';
+import type { PgPoolLike, PgResult } from './postgres-run';
+export type { PgPoolClientLike, PgPoolLike } from './postgres-run';
 import type { CounterEntry, CounterResult, Store, StoreEntry } from './store';
 
 /**
@@ -18,17 +20,6 @@ const SWEEP_LIMIT = 500;
 const SWEEP_EVERY = 50;
 /** A schema change may wait for locks far longer than a store call. */
 const SCHEMA_TIMEOUT_MS = 30_000;
-
-/** A connection checked out of a pool: the part of `pg`'s `PoolClient` that {@link postgresStore} uses. */
-export interface PgPoolClientLike {
-  query(text: string): Promise<unknown>;
-  release(destroy?: boolean | Error): void;
-}
-
-/** The part of a `pg` `Pool` that {@link postgresStore} uses; matched by shape, `pg` is not imported. */
-export interface PgPoolLike {
-  connect(): Promise<PgPoolClientLike>;
-}
 
 /** Options for {@link postgresStore}. */
 export interface PostgresStoreOptions {
@@ -55,10 +46,6 @@ export interface PostgresStore extends Store {
   ensureSchema(options?: PostgresSchemaOptions): Promise<void>;
   /** Deletes up to 500 expired rows now; resolves with how many it deleted. */
   sweep(): Promise<number>;
-}
-
-interface Result {
-  rows: Record<string, unknown>[];
 }
 
 /**
@@ -114,52 +101,10 @@ export function postgresStore(pool: PgPoolLike, options: PostgresStoreOptions = 
     );
   }
 
+  const runner = pgRunner(pool, 'postgresStore');
   /** Runs one message on a pooled connection, bounded by `limitMs` from the call on. */
-  function run(what: string, sql: string, limitMs = timeoutMs): Promise<Result[]> {
-    const text = `SET LOCAL statement_timeout = ${limitMs}; SET LOCAL transaction_read_only = off; ${sql}`;
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      let held: PgPoolClientLike | undefined;
-      const timer = setTimeout(() => {
-        settled = true;
-        // A connection whose statement may still run (or whose server hangs) is not reused.
-        held?.release(true);
-        reject(unavailable(`${what} timed out after ${limitMs} ms`));
-      }, limitMs);
-      timer.unref();
-      const fail = (error: unknown) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        reject(error instanceof MagicLinkError ? error : unavailable(`${what} failed`, error));
-      };
-      let connecting: Promise<PgPoolClientLike>;
-      try {
-        connecting = Promise.resolve(pool.connect());
-      } catch (error) {
-        connecting = Promise.reject(error);
-      }
-      connecting.then((client) => {
-        if (settled) {
-          client.release();
-          return;
-        }
-        held = client;
-        client.query(text).then(
-          (reply) => {
-            if (settled) return;
-            settled = true;
-            clearTimeout(timer);
-            client.release();
-            resolve(results(what, reply));
-          },
-          (error: unknown) => {
-            if (!settled) client.release(true);
-            fail(error);
-          },
-        );
-      }, fail);
-    });
+  function run(what: string, sql: string, limitMs = timeoutMs): Promise<PgResult[]> {
+    return runner(what, sql, limitMs);
   }
 
   let writes = 0;
@@ -270,7 +215,7 @@ export function postgresStore(pool: PgPoolLike, options: PostgresStoreOptions = 
       wrote();
       const rows = replies.at(-1)!.rows;
       if (rows.length === 0 || rows.length > checked.length) {
-        throw unavailable('incrementMany got an unexpected reply from Postgres');
+        throw pgUnavailable('postgresStore', 'incrementMany got an unexpected reply from Postgres');
       }
       return counterRows('incrementMany', rows, rows.length);
     },
@@ -296,12 +241,13 @@ export function postgresStore(pool: PgPoolLike, options: PostgresStoreOptions = 
 const COUNTER_RETURNING = `RETURNING convert_from(value, 'UTF8') AS count, ceil(extract(epoch FROM expires_at - now()) * 1000)::text AS reset_ms`;
 
 function counterRows(what: string, rows: Record<string, unknown>[], n: number): CounterResult[] {
-  if (rows.length !== n) throw unavailable(`${what} got an unexpected reply from Postgres`);
+  if (rows.length !== n)
+    throw pgUnavailable('postgresStore', `${what} got an unexpected reply from Postgres`);
   return rows.map((found) => {
     const count = Number(found['count']);
     const resetMs = Number(found['reset_ms']);
     if (!Number.isSafeInteger(count) || !Number.isFinite(resetMs)) {
-      throw unavailable(`${what} got an unexpected reply from Postgres`);
+      throw pgUnavailable('postgresStore', `${what} got an unexpected reply from Postgres`);
     }
     return { count, resetMs };
   });
@@ -316,17 +262,6 @@ function checkLimit(limit: number): string {
   }
   if (!Number.isFinite(limit)) return limit > 0 ? '1e308' : '-1e308';
   return `${limit.toFixed(6)}::numeric`;
-}
-
-/** A simple-protocol message with several statements answers with an array of results. */
-function results(what: string, reply: unknown): Result[] {
-  const list = Array.isArray(reply) ? (reply as unknown[]) : [reply];
-  for (const r of list) {
-    if (typeof r !== 'object' || r === null || !Array.isArray((r as Result).rows)) {
-      throw unavailable(`${what} got an unexpected reply from Postgres`);
-    }
-  }
-  return list as Result[];
 }
 
 /**
@@ -353,33 +288,7 @@ function expiry(ttlMs: number): string {
 
 function text(what: string, value: unknown): string {
   if (Buffer.isBuffer(value)) return value.toString('utf8');
-  throw unavailable(`${what} got an unexpected reply from Postgres`);
-}
-
-function unavailable(detail: string, cause?: unknown): MagicLinkError {
-  return new MagicLinkError(
-    'ERR_STORE_UNAVAILABLE',
-    `postgresStore: ${detail}`,
-    cause === undefined ? {} : { cause: withoutQuery(cause) },
-  );
-}
-
-/**
- * pg's errors can carry the statement's text or parameters (`where`, `internalQuery`), and ours
- * hold keys and values in hex; logs and onEvent must never carry those, so the cause goes on as
- * a copy with only its message, SQLSTATE and severity.
- */
-function withoutQuery(error: unknown): unknown {
-  if (!(error instanceof Error)) return error;
-  const e = error as Error & { code?: unknown; severity?: unknown };
-  // A data exception (SQLSTATE class 22) quotes the offending input, which may be a stored value.
-  const quotesInput = typeof e.code === 'string' && e.code.startsWith('22');
-  const copy = new Error(
-    quotesInput ? `data exception (SQLSTATE ${String(e.code)})` : error.message,
-  );
-  copy.name = error.name;
-  Object.assign(copy, { code: e.code, severity: e.severity });
-  return copy;
+  throw pgUnavailable('postgresStore', `${what} got an unexpected reply from Postgres`);
 }
 
 // Whole milliseconds, rounded up, as redisStore does: a tiny TTL must not mean "already expired".
