@@ -204,7 +204,10 @@ export function createDispatcher(
     if (route.signedIn && !user) {
       if (!req.readableEnded) req.resume();
       const err = new MagicLinkError('ERR_UNAUTHENTICATED', 'Not signed in');
-      if (route.method === 'GET') err.context.returnTo = safeReturnTo(req.url, kit.o.origin, '/');
+      if (route.method === 'GET') {
+        const then = route.afterSignIn === 'query-return-to' ? queryFields(req).returnTo : req.url;
+        err.context.returnTo = safeReturnTo(then, kit.o.origin, kit.o.afterSignIn);
+      }
       throw err;
     }
     if (route.recentSignIn && !signedInRecently(user, ROUTE_RECENT_SIGN_IN_MS)) {

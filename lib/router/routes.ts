@@ -32,6 +32,12 @@ export interface RouteSpec {
    */
   signedIn?: boolean;
   /**
+   * With `signedIn`: a signed-out browser's sign-in goes on to the query's `returnTo` rather than
+   * back to this page. For the recent-sign-in page: a fresh sign-in is itself recent, so coming
+   * back here would ask the person to confirm twice.
+   */
+  afterSignIn?: 'this-page' | 'query-return-to';
+  /**
    * Only for a user who signed in recently (see `requireUser({ recentSignIn })`): others are sent
    * to confirm it is them, then back to `returnTo`; JSON callers get 401
    * `reauthentication_required`.
@@ -126,6 +132,7 @@ export function routeTable(
       path: paths.reauth,
       method: 'GET',
       signedIn: true,
+      afterSignIn: 'query-return-to',
       enabled: true,
       handler: h.reauthPage,
     },

@@ -118,6 +118,17 @@ describe('requireUser({ recentSignIn })', () => {
     expect(res.status).toBe(401);
     await app.settled();
   });
+
+  it('signed out, the confirm page sends to sign-in and then straight to the route: a fresh sign-in is recent', async () => {
+    const stranger = request.agent(app.url);
+    const page = await stranger.get('/auth/reauth?returnTo=%2Fsettings').set('Accept', 'text/html');
+    expect(page.status).toBe(401);
+    // The sign-in form carries the route itself, not the confirm page (which would ask again).
+    expect(page.text).toContain('name="returnTo" value="/settings"');
+    expect(page.text).not.toContain('/auth/reauth');
+    await signInByEmail(app, stranger, 'signedout@example.com');
+    expect((await stranger.get('/settings')).status).toBe(200);
+  });
 });
 
 describe('requireUser({ recentSignIn }) when the app keeps only an id', () => {
