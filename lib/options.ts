@@ -54,7 +54,8 @@ export type SetupWarningCode =
   | 'session_cookie_not_set'
   | 'session_cookie_strict'
   | 'origin_mismatch'
-  | 'cross_site_refused';
+  | 'cross_site_refused'
+  | 'passkeys_ip_origin';
 
 /** Everything the package reports, for logs and metrics. Never carries a token, code or full address. */
 export type MagicLinkEvent = { at: Date; ip: string } & (

@@ -139,6 +139,7 @@ export function createKit(o: ResolvedOptions, cookie: PendingCookie): RouterKit 
       origin: o.origin,
       basePath: o.basePath,
       pendingCookie: cookie.name,
+      passkeys: o.passkeys !== null,
       report(req, code, message) {
         emitAt(clientIp(req), { type: 'setup_warning', code, message });
         console.warn(message);

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
 import { fifoCache } from '../fifo-cache';
 import type { SetupWarningCode } from '../options';
 
@@ -28,6 +29,8 @@ export interface SetupWarningsContext {
   basePath: string;
   /** The pending cookie's name: a Set-Cookie for it is not a session cookie. */
   pendingCookie: string;
+  /** Whether passkeys are on: their RP ID is the origin's host, which must be a domain name. */
+  passkeys: boolean;
   report(req: IncomingMessage, code: SetupWarningCode, message: string): void;
 }
 
@@ -115,6 +118,21 @@ export function createSetupWarnings(context: SetupWarningsContext): SetupWarning
     );
   }
 
+  // Browsers refuse an IP address as a passkey's RP ID, so every ceremony fails with the same
+  // vague message. Not a setup error that throws: an app may serve its email sign-in on an IP in
+  // tests. Said in every NODE_ENV but test, since it names nothing a client sent.
+  const ipOrigin =
+    context.passkeys && env !== 'test' && isIP(originUrl.hostname.replace(/^\[|\]$/g, '')) !== 0;
+
+  function checkPasskeyOrigin(req: IncomingMessage): void {
+    if (!ipOrigin || warned.has('passkeys_ip_origin')) return;
+    warn(
+      req,
+      'passkeys_ip_origin',
+      `magicLinkRouter: passkeys are on, but origin ${context.origin} names an IP address (${originUrl.hostname}), and browsers refuse an IP address as a passkey's site: every passkey registration and sign-in will fail. Fix: use a domain name, e.g. origin: 'http://localhost:${originUrl.port || (originUrl.protocol === 'https:' ? '443' : '80')}' in development.`,
+    );
+  }
+
   function checkHost(req: IncomingMessage): void {
     if (!development || warned.has('origin_mismatch')) return;
     const host = headerOf(req, 'host');
@@ -141,6 +159,7 @@ export function createSetupWarnings(context: SetupWarningsContext): SetupWarning
       checkProtocol(req);
       checkForwardedFor(req);
       checkHost(req);
+      checkPasskeyOrigin(req);
     },
     crossSite(req) {
       if (!development || warned.has('cross_site_refused')) return;

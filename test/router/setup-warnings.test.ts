@@ -4,7 +4,12 @@ import express from 'express';
 import type { Express } from 'express';
 import session from 'express-session';
 import request from 'supertest';
-import { magicLinkRouter, requireUser, selfHostedProvider } from '../../lib/index';
+import {
+  magicLinkRouter,
+  memoryPasskeyStore,
+  requireUser,
+  selfHostedProvider,
+} from '../../lib/index';
 import type { MagicLinkEvent, MagicLinkOptions, OutgoingLink } from '../../lib/index';
 
 // Setup mistakes that used to fail silently (issue 19): each is reported once, through onEvent
@@ -258,6 +263,29 @@ describe('in development', () => {
     expect(warning?.message).toMatch(
       /origin is http:\/\/localhost:3000, but this request came to localhost:4000.*pass origin: 'http:\/\/localhost:4000'/,
     );
+  });
+
+  it('passkeys on an IP-address origin: says browsers refuse it, use localhost', async () => {
+    development();
+    const b = build({
+      router: {
+        origin: 'http://127.0.0.1:3000',
+        passkeys: { store: memoryPasskeyStore({ warnInProduction: false }) },
+      },
+    });
+    await request(b.server).get('/auth/magic-link').set('host', '127.0.0.1:3000');
+    const warning = b.warnings().find((w) => w.code === 'passkeys_ip_origin');
+    expect(warning?.message).toMatch(
+      /passkeys.*127\.0\.0\.1.*IP address.*Fix: .*http:\/\/localhost:3000/,
+    );
+    const named = build({
+      router: {
+        origin: 'http://localhost:3000',
+        passkeys: { store: memoryPasskeyStore({ warnInProduction: false }) },
+      },
+    });
+    await request(named.server).get('/auth/magic-link').set('host', 'localhost:3000');
+    expect(named.warnings()).toEqual([]);
   });
 
   it('says nothing when the origin matches', async () => {
