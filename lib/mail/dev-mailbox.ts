@@ -212,7 +212,7 @@ function reply(req: IncomingMessage, res: ServerResponse, contentType: string, b
 export function devMailbox(options: DevMailboxOptions = {}): DevMailbox {
   if (process.env.NODE_ENV === 'production') {
     throw new TypeError(
-      'devMailbox: is for development only; it prints sign-in links to the log. Fix: use smtpMailer() (or your own Mailer) when NODE_ENV is production.',
+      'devMailbox: NODE_ENV is production, and the dev mailbox prints sign-in links to the log and its page shows them to whoever opens it. Fix: use smtpMailer(), a service mailer such as resendMailer(), or your own Mailer in production.',
     );
   }
   const max = options.max ?? DEFAULT_DEV_MAILBOX_MAX;

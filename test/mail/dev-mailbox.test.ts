@@ -167,7 +167,9 @@ describe('devMailbox: construction', () => {
   it('refuses to start in production', () => {
     process.env.NODE_ENV = 'production';
     expect(() => devMailbox()).toThrow(TypeError);
-    expect(() => devMailbox()).toThrow(/^devMailbox: is for development only/);
+    expect(() => devMailbox()).toThrow(
+      /^devMailbox: NODE_ENV is production, .*Fix: use smtpMailer()/,
+    );
   });
 
   it.each([0, -1, 1.5, Number.NaN, 1e9])('refuses max %p', (max) => {
