@@ -1,0 +1,181 @@
+// Attacks on the passkey routes and on recent sign-in (threat model W1–W8, A10–A13): each test is
+// one attempt to break a stated property, and fails if the attempt works.
+import { fakeDateOnly } from '../helpers/fake-date';
+import { createTestApp } from '../helpers/app';
+import type { TestApp } from '../helpers/app';
+import { memoryPasskeyStore } from '../../lib/index';
+import {
+  createPasskeyApp,
+  enroll,
+  request,
+  signInByEmail,
+  signInOptions,
+} from '../passkeys/helpers';
+import type { PasskeyApp } from '../passkeys/helpers';
+
+const MINUTE = 60_000;
+
+describe('recent sign-in: POST /auth/reauth', () => {
+  let app: PasskeyApp;
+  beforeAll(async () => {
+    app = await createPasskeyApp({ rateLimit: true });
+  });
+  afterAll(() => app.close());
+
+  it('counts against the address limits, so a session cannot flood its own mailbox', async () => {
+    // The sign-in form allows 3 emails a minute per address and IP, 10 an hour per address.
+    // The reauth route sends to the signed-in address: it must be held to the same limits.
+    const agent = request.agent(app.url);
+    await signInByEmail(app, agent, 'flood@example.com');
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const res = await agent.post('/auth/reauth').type('form').send({ returnTo: '/account' });
+      statuses.push(res.status);
+    }
+    await app.settled();
+    // One email went to the sign-in already; at most two more this minute.
+    expect(statuses.filter((s) => s === 303).length).toBeLessThanOrEqual(2);
+    expect(statuses).toContain(429);
+  });
+
+  it('refuses a cross-site POST (no email goes out)', async () => {
+    const agent = request.agent(app.url);
+    await signInByEmail(app, agent, 'csrf@example.com');
+    const res = await agent
+      .post('/auth/reauth')
+      .set('Origin', 'https://evil.example')
+      .type('form')
+      .send({ returnTo: '/account' });
+    expect(res.status).toBe(403);
+  });
+
+  it('never lands off-site, whatever returnTo says (R1)', async () => {
+    const agent = request.agent(app.url);
+    await signInByEmail(app, agent, 'r1@example.com');
+    for (const evil of [
+      '//evil.example/x',
+      'https://evil.example',
+      '/\\evil.example',
+      'javascript:alert(1)',
+    ]) {
+      const page = await agent.get(`/auth/reauth?returnTo=${encodeURIComponent(evil)}`);
+      expect(page.status).toBe(200);
+      expect(page.text).not.toContain('evil.example');
+      expect(page.text).not.toContain('javascript:');
+    }
+  });
+
+  it('its pages and the passkey pages are neither cached nor framed', async () => {
+    const agent = request.agent(app.url);
+    await signInByEmail(app, agent, 'frames@example.com');
+    for (const path of ['/auth/reauth', '/auth/passkeys', '/auth/passkeys/offer']) {
+      const res = await agent.get(path).set('Accept', 'text/html');
+      expect(res.status).toBe(200);
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(String(res.headers['content-security-policy'])).toContain("frame-ancestors 'none'");
+    }
+  });
+});
+
+describe('passkeys: adding one to an old session', () => {
+  let app: PasskeyApp;
+  beforeAll(async () => {
+    fakeDateOnly(Date.now());
+    app = await createPasskeyApp();
+  });
+  afterAll(async () => {
+    await app.close();
+    jest.useRealTimers();
+  });
+
+  it('needs a recent sign-in, as removing one does: a stolen old session cannot plant a passkey', async () => {
+    const agent = request.agent(app.url);
+    await signInByEmail(app, agent, 'victim@example.com');
+    // Options fetched while the sign-in was fresh, answered after it went stale.
+    const early = (await agent.post('/auth/passkeys/register/options').send({})).body;
+    jest.setSystemTime(Date.now() + 60 * MINUTE);
+    const options = await agent
+      .post('/auth/passkeys/register/options')
+      .set('Accept', 'application/json')
+      .send({});
+    expect(options.status).toBe(401);
+    expect(options.body.error).toBe('reauthentication_required');
+    const attacker = app.authenticator();
+    const planted = await agent
+      .post('/auth/passkeys/register')
+      .set('Accept', 'application/json')
+      .send(attacker.register(early));
+    expect(planted.status).toBe(401);
+    expect(planted.body.error).toBe('reauthentication_required');
+    expect(await app.passkeys.listByUser((await agent.get('/account')).body.id as string)).toEqual(
+      [],
+    );
+  });
+});
+
+describe('passkeys: challenges and bodies', () => {
+  let app: PasskeyApp;
+  beforeAll(async () => {
+    app = await createPasskeyApp();
+  });
+  afterAll(() => app.close());
+
+  it('a registration challenge does not sign in, nor a sign-in challenge register', async () => {
+    const agent = request.agent(app.url);
+    await signInByEmail(app, agent, 'kinds@example.com');
+    const authenticator = app.authenticator();
+    await enroll(agent, authenticator);
+    const reg = (await agent.post('/auth/passkeys/register/options').send({})).body;
+    const assertion = authenticator.authenticate({ challenge: reg.challenge, rpId: reg.rp.id });
+    const signIn = await agent.post('/auth/passkeys/sign-in').send(assertion);
+    expect(signIn.status).toBe(400);
+    const auth = await signInOptions(agent);
+    const other = app.authenticator();
+    const registration = other.register({ ...reg, challenge: auth.challenge });
+    const registered = await agent.post('/auth/passkeys/register').send(registration);
+    expect(registered.status).toBe(400);
+    expect(await app.passkeys.get(other.credentials[0]!.id)).toBeNull();
+  });
+
+  it('a __proto__ key, a deep nest or a huge body answers 4xx, never a 500, and pollutes nothing', async () => {
+    const agent = request.agent(app.url);
+    await signInOptions(agent);
+    const proto = await agent
+      .post('/auth/passkeys/sign-in')
+      .set('Content-Type', 'application/json')
+      .send('{"__proto__":{"polluted":1},"type":"public-key","id":"x","rawId":"x"}');
+    expect(proto.status).toBe(400);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const deep = await agent
+      .post('/auth/passkeys/sign-in')
+      .set('Content-Type', 'application/json')
+      .send(`{"response":${'['.repeat(15_000)}${']'.repeat(15_000)}}`);
+    expect(deep.status).toBe(400);
+    const huge = await agent
+      .post('/auth/passkeys/sign-in')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ pad: 'x'.repeat(100_000) }));
+    expect(huge.status).toBe(413);
+  });
+});
+
+describe('passkeys: the client script', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    // No helmet: the package's own headers must carry the script safely.
+    app = await createTestApp({
+      provider: 'self-hosted',
+      rateLimit: false,
+      helmet: false,
+      router: { passkeys: { store: memoryPasskeyStore(), offerAfterSignIn: false } },
+    });
+  });
+  afterAll(() => app.close());
+
+  it('is served as JavaScript with nosniff', async () => {
+    const res = await request(app.url).get('/auth/passkeys/client.js');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+});
