@@ -1,7 +1,8 @@
 // Attacks on the passkey routes and on recent sign-in (threat model W1–W8, A10–A13): each test is
 // one attempt to break a stated property, and fails if the attempt works.
 import { fakeDateOnly } from '../helpers/fake-date';
-import { createTestApp } from '../helpers/app';
+import { cookieValue, createTestApp, pathOf } from '../helpers/app';
+import { askForLink, nextEmail } from '../helpers/sign-in';
 import type { TestApp } from '../helpers/app';
 import { memoryPasskeyStore } from '../../lib/index';
 import {
@@ -156,6 +157,76 @@ describe('passkeys: challenges and bodies', () => {
       .set('Content-Type', 'application/json')
       .send(JSON.stringify({ pad: 'x'.repeat(100_000) }));
     expect(huge.status).toBe(413);
+  });
+});
+
+describe('passkeys: sessions, other users, events', () => {
+  let app: PasskeyApp;
+  beforeAll(async () => {
+    app = await createPasskeyApp();
+  });
+  afterAll(() => app.close());
+
+  it("a passkey sign-in issues a new session id over the attacker's session (S5)", async () => {
+    const owner = request.agent(app.url);
+    await signInByEmail(app, owner, 'owner@example.com');
+    const authenticator = app.authenticator();
+    await enroll(owner, authenticator);
+
+    const mallory = request.agent(app.url);
+    await askForLink(mallory, 'mallory@example.com');
+    const landed = await mallory.get(pathOf((await nextEmail(app, 'mallory@example.com')).link));
+    const planted = cookieValue(landed, 'sid');
+    expect(planted).toBeDefined();
+    const assertion = authenticator.authenticate(await signInOptions(mallory));
+    const signedIn = await mallory.post('/auth/passkeys/sign-in').send(assertion);
+    expect(signedIn.status).toBe(200);
+    const issued = cookieValue(signedIn, 'sid');
+    expect(issued).toBeDefined();
+    expect(issued).not.toBe(planted);
+    expect((await mallory.get('/account')).body.email).toBe('owner@example.com');
+    // The planted session was destroyed, not promoted.
+    const replayed = await request(app.url)
+      .get('/account')
+      .set('Cookie', `sid=${planted}`)
+      .set('Accept', 'application/json');
+    expect(replayed.status).toBe(401);
+  });
+
+  it("another user cannot rename or remove someone's passkey by its id", async () => {
+    const owner = request.agent(app.url);
+    await signInByEmail(app, owner, 'keeper@example.com');
+    const id = await enroll(owner, app.authenticator());
+    const other = request.agent(app.url);
+    await signInByEmail(app, other, 'other@example.com');
+    const json = { Accept: 'application/json' };
+    expect((await other.post(`/auth/passkeys/${id}/delete`).set(json).send({})).status).toBe(404);
+    const renamed = await other.post(`/auth/passkeys/${id}/rename`).set(json).send({ name: 'x' });
+    expect(renamed.status).toBe(404);
+    expect((await app.passkeys.get(id))?.name).toBe('Passkey');
+  });
+
+  it('passkey events carry no address and no credential material', async () => {
+    const agent = request.agent(app.url);
+    await signInByEmail(app, agent, 'private.person@example.com');
+    const authenticator = app.authenticator();
+    await enroll(agent, authenticator);
+    const from = app.events.length;
+    const options = await signInOptions(agent);
+    const assertion = authenticator.authenticate(options);
+    // One forged, one good, one replayed.
+    await agent
+      .post('/auth/passkeys/sign-in')
+      .send({ ...assertion, response: { ...assertion.response, signature: 'AAAA' } });
+    await agent
+      .post('/auth/passkeys/sign-in')
+      .send(authenticator.authenticate(await signInOptions(agent)));
+    await agent.post('/auth/passkeys/sign-in').send(assertion);
+    const text = JSON.stringify(app.events.slice(from));
+    expect(app.events.slice(from).some((e) => e.type === 'passkey_failed')).toBe(true);
+    expect(text).not.toContain('private.person@example.com');
+    expect(text).not.toContain(options.challenge);
+    expect(text).not.toContain(assertion.response.signature);
   });
 });
 
