@@ -5,6 +5,7 @@ import { cookieValue, createTestApp, pathOf } from '../helpers/app';
 import { askForLink, nextEmail } from '../helpers/sign-in';
 import type { TestApp } from '../helpers/app';
 import { memoryPasskeyStore } from '../../lib/index';
+import type { PasskeyStore } from '../../lib/index';
 import {
   createPasskeyApp,
   enroll,
@@ -227,6 +228,55 @@ describe('passkeys: sessions, other users, events', () => {
     expect(text).not.toContain('private.person@example.com');
     expect(text).not.toContain(options.challenge);
     expect(text).not.toContain(assertion.response.signature);
+  });
+});
+
+describe('passkeys: removal racing a sign-in (W7)', () => {
+  it('a passkey removed while its assertion is being verified signs no one in', async () => {
+    const inner = memoryPasskeyStore();
+    let gate: Promise<void> | null = null;
+    let reached: () => void = () => undefined;
+    const arrived = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    // The store answers the sign-in's read, then holds it until the removal is done.
+    const store: PasskeyStore = {
+      ...inner,
+      async get(id) {
+        const found = await inner.get(id);
+        if (gate) {
+          reached();
+          await gate;
+        }
+        return found;
+      },
+    };
+    const app = await createPasskeyApp({ passkeys: { store } });
+    try {
+      const agent = request.agent(app.url);
+      await signInByEmail(app, agent, 'leaving@example.com');
+      const userId = (await agent.get('/account')).body.id as string;
+      const authenticator = app.authenticator();
+      await enroll(agent, authenticator);
+      const phone = request.agent(app.url);
+      const assertion = authenticator.authenticate(await signInOptions(phone));
+      let release: () => void = () => undefined;
+      gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const signing = phone
+        .post('/auth/passkeys/sign-in')
+        .send(assertion)
+        .then((r) => r);
+      await arrived;
+      expect(await inner.deleteByUser(userId)).toBe(1);
+      release();
+      const res = await signing;
+      expect(res.status).toBe(400);
+      expect((await phone.get('/account').set('Accept', 'application/json')).status).toBe(401);
+    } finally {
+      await app.close();
+    }
   });
 });
 
