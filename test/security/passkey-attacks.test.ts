@@ -280,6 +280,40 @@ describe('passkeys: removal racing a sign-in (W7)', () => {
   });
 });
 
+describe('passkeys: onSignIn (A13, W7)', () => {
+  it('a passkey sign-in goes through onSignIn: false refuses, a user with no id is no session', async () => {
+    let answer: 'profile' | 'refuse' | 'no-id' = 'profile';
+    const app = await createPasskeyApp({
+      router: {
+        onSignIn: (profile, _req, { method }) => {
+          if (method !== 'passkey' || answer === 'profile') return profile;
+          return answer === 'refuse' ? false : ({ email: profile.email } as never);
+        },
+      },
+    });
+    try {
+      const agent = request.agent(app.url);
+      await signInByEmail(app, agent, 'gone@example.com');
+      const authenticator = app.authenticator();
+      await enroll(agent, authenticator);
+      for (const kind of ['refuse', 'no-id'] as const) {
+        answer = kind;
+        const phone = request.agent(app.url);
+        const assertion = authenticator.authenticate(await signInOptions(phone));
+        const res = await phone.post('/auth/passkeys/sign-in').send(assertion);
+        expect(res.status).toBeGreaterThanOrEqual(400);
+        expect(res.text).not.toMatch(/\bat \w+ \(|node_modules/);
+        expect(res.headers['set-cookie'] ?? []).not.toEqual(
+          expect.arrayContaining([expect.stringMatching(/^sid=/)]),
+        );
+        expect((await phone.get('/account').set('Accept', 'application/json')).status).toBe(401);
+      }
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('passkeys: the client script', () => {
   let app: TestApp;
   beforeAll(async () => {
