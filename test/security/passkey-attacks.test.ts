@@ -280,6 +280,59 @@ describe('passkeys: removal racing a sign-in (W7)', () => {
   });
 });
 
+describe('passkeys: a cloned key racing the original (W4)', () => {
+  it('two assertions with the same counter, verified at once, give one session', async () => {
+    const inner = memoryPasskeyStore();
+    let holding = false;
+    let waiting: (() => void)[] = [];
+    // The next two reads are held until both have happened: both see the same stored counter.
+    const store: PasskeyStore = {
+      ...inner,
+      async get(id) {
+        const found = await inner.get(id);
+        if (holding) {
+          await new Promise<void>((resolve) => {
+            waiting.push(resolve);
+            if (waiting.length === 2) {
+              holding = false;
+              for (const go of waiting) go();
+              waiting = [];
+            }
+          });
+        }
+        return found;
+      },
+    };
+    const app = await createPasskeyApp({ passkeys: { store } });
+    try {
+      const agent = request.agent(app.url);
+      await signInByEmail(app, agent, 'cloned@example.com');
+      const authenticator = app.authenticator();
+      const id = await enroll(agent, authenticator);
+      // The original signs in once: the stored counter moves on from 0.
+      const first = authenticator.authenticate(await signInOptions(agent));
+      expect((await agent.post('/auth/passkeys/sign-in').send(first)).status).toBe(200);
+      const stored = (await inner.get(id))!.counter;
+      expect(stored).toBeGreaterThan(0);
+      // The original and its clone each sign the next counter value, in two browsers.
+      const a = request.agent(app.url);
+      const b = request.agent(app.url);
+      const next = stored + 1;
+      const fromA = authenticator.authenticate(await signInOptions(a), { counter: next });
+      const fromB = authenticator.authenticate(await signInOptions(b), { counter: next });
+      holding = true;
+      const results = await Promise.all([
+        a.post('/auth/passkeys/sign-in').send(fromA),
+        b.post('/auth/passkeys/sign-in').send(fromB),
+      ]);
+      expect(results.map((r) => r.status).sort()).toEqual([200, 400]);
+      expect(app.events.some((e) => e.type === 'passkey_clone_suspected')).toBe(true);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('passkeys: onSignIn (A13, W7)', () => {
   it('a passkey sign-in goes through onSignIn: false refuses, a user with no id is no session', async () => {
     let answer: 'profile' | 'refuse' | 'no-id' = 'profile';
