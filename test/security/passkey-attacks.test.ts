@@ -4,7 +4,7 @@ import { fakeDateOnly } from '../helpers/fake-date';
 import { cookieValue, createTestApp, pathOf } from '../helpers/app';
 import { askForLink, nextEmail } from '../helpers/sign-in';
 import type { TestApp } from '../helpers/app';
-import { memoryPasskeyStore } from '../../lib/index';
+import { memoryPasskeyStore, requireUser } from '../../lib/index';
 import type { PasskeyStore } from '../../lib/index';
 import {
   createPasskeyApp,
@@ -112,6 +112,44 @@ describe('passkeys: adding one to an old session', () => {
     expect(await app.passkeys.listByUser((await agent.get('/account')).body.id as string)).toEqual(
       [],
     );
+  });
+});
+
+describe('recent sign-in: one browser confirming does not refresh another', () => {
+  let app: PasskeyApp;
+  beforeAll(async () => {
+    fakeDateOnly(Date.now());
+    app = await createPasskeyApp({
+      routes: (a) => {
+        a.get('/settings', requireUser({ recentSignIn: '10m' }), (_req, res) => {
+          res.json({ ok: true });
+        });
+      },
+    });
+  });
+  afterAll(async () => {
+    await app.close();
+    jest.useRealTimers();
+  });
+
+  it("a code confirmed in the laptop leaves the phone's old session old", async () => {
+    const laptop = request.agent(app.url);
+    const phone = request.agent(app.url);
+    await signInByEmail(app, laptop, 'two@example.com');
+    await signInByEmail(app, phone, 'two@example.com');
+    jest.setSystemTime(Date.now() + 11 * MINUTE);
+    const asked = await laptop.post('/auth/reauth').type('form').send({ returnTo: '/settings' });
+    expect(asked.status).toBe(303);
+    const { code } = await nextEmail(app, 'two@example.com');
+    const verified = await laptop.post('/auth/magic-link/verify').type('form').send({ code });
+    expect(verified.headers.location).toBe('/settings');
+    expect((await laptop.get('/settings')).status).toBe(200);
+    const stale = await phone.get('/settings').set('Accept', 'application/json');
+    expect(stale.status).toBe(401);
+    // Nor may the phone use the laptop's code.
+    const reused = await phone.post('/auth/magic-link/verify').type('form').send({ code });
+    expect(reused.status).toBeGreaterThanOrEqual(400);
+    expect((await phone.get('/settings').set('Accept', 'application/json')).status).toBe(401);
   });
 });
 
