@@ -292,9 +292,18 @@ export function createPasskeyFlow(deps: PasskeyFlowDeps): PasskeyFlow {
         );
         refuse('clone_suspected', ip);
       }
-      // Removed between the read and now: refused, so a removal ends sign-ins at once.
-      if (!(await passkeys.store.use(passkey.userId, passkey.id, info.newCounter, new Date(now()))))
-        refuse('credential_unknown', ip);
+      // Removed between the read and now: refused, so a removal ends sign-ins at once. Still
+      // there: a racer recorded this counter first (a clone used at the same time).
+      if (
+        !(await passkeys.store.use(passkey.userId, passkey.id, info.newCounter, new Date(now())))
+      ) {
+        if (!(await passkeys.store.get(passkey.id))) refuse('credential_unknown', ip);
+        deps.emit(
+          { type: 'passkey_clone_suspected', userId: passkey.userId, passkeyId: passkey.id },
+          ip,
+        );
+        refuse('clone_suspected', ip);
+      }
       return {
         kind: 'verified',
         profile: passkey.profile,

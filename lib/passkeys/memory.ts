@@ -64,6 +64,9 @@ export function memoryPasskeyStore(options: MemoryPasskeyStoreOptions = {}): Pas
     async use(userId, id, counter, usedAt) {
       const found = own(userId, id);
       if (!found) return false;
+      // Compare-and-set, as postgresPasskeyStore: two sign-ins that read the same counter (a
+      // cloned key racing the original) cannot both record it.
+      if (!(counter > found.counter || (counter === 0 && found.counter === 0))) return false;
       found.counter = counter;
       found.lastUsedAt = new Date(usedAt);
       return true;

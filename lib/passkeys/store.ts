@@ -45,7 +45,10 @@ export interface PasskeyStore {
   /** The passkey with this credential id, or `null`. */
   get(id: string): Promise<StoredPasskey | null>;
   listByUser(userId: string): Promise<StoredPasskey[]>;
-  /** Records a sign-in: the new counter and when. */
+  /**
+   * Records a sign-in: the new counter and when. Should be a compare-and-set: record only a
+   * counter higher than the stored one (or 0 over 0), else `false`, so racing clones sign in once.
+   */
   use(userId: string, id: string, counter: number, usedAt: Date): Promise<boolean>;
   rename(userId: string, id: string, name: string): Promise<boolean>;
   delete(userId: string, id: string): Promise<boolean>;

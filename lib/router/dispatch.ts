@@ -229,7 +229,7 @@ export function createDispatcher(
       req.headers.cookie,
       (req as { cookies?: Record<string, unknown> }).cookies,
     );
-    const subject = route.subject ? route.subject(fields, nonce) : null;
+    const subject = route.subject ? route.subject(fields, nonce, user) : null;
     if (route.human && kit.o.verifyHuman) {
       // The per-IP limits first, so a flood is refused before anyone calls the CAPTCHA
       // service; the address's limits only once the check has passed, so a bot that fails it
@@ -286,6 +286,8 @@ export function createDispatcher(
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Pragma', 'no-cache');
     res.setHeader('Referrer-Policy', 'no-referrer');
+    // Never read as another type than the one sent (the passkey script, JSON), helmet or not.
+    res.setHeader('X-Content-Type-Options', 'nosniff');
     forbidFraming(res);
     // Pages and emails follow Accept-Language unless the app fixed the language.
     if (kit.o.languages.negotiates) {

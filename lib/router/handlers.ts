@@ -38,6 +38,8 @@ export interface Handlers {
   /** Confirm it is you: the page (by passkey or emailed code) and the emailed code's request. */
   reauthPage: Handler;
   reauth: Handler;
+  /** The subject of a reauth request: the signed-in user's address, counted as a typed one. */
+  reauthSubject: (user: unknown) => Subject;
 }
 
 /** The `User-Agent` a provider may pass on for risk scoring, cut to a sane length. */
@@ -154,14 +156,15 @@ export function createHandlers(kit: RouterKit, flow: SignInFlow): Handlers {
       );
       sendHtml(res, 200, page);
     },
+    reauthSubject: (user) => flow.requestSubject(knownEmail(user as Express.User)),
     async reauth(c) {
       // The code (or link) goes to the address this browser is signed in with: nothing is typed.
+      // The dispatcher made c.subject from it with reauthSubject, and counted it.
       const email = knownEmail((c.req as WithUser).user!);
-      const outcome = await flow.request({
-        ...client(c),
-        email,
-        returnTo: c.fields.returnTo,
-      });
+      const outcome = await flow.request(
+        { ...client(c), email, returnTo: c.fields.returnTo },
+        (c.subject as RequestSubject | null) ?? undefined,
+      );
       await respond(c, outcome);
     },
     async logout({ req, res }) {

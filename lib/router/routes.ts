@@ -48,9 +48,10 @@ export interface RouteSpec {
   /**
    * Reads what the request is about, once: the `'address'` scope counts its throttle key, and
    * the handler gets it as `subject`, so an address is parsed (or a state opened) only once.
-   * `nonce` is the browser's pending nonce, for a subject that only its binding may claim.
+   * `nonce` is the browser's pending nonce, for a subject that only its binding may claim;
+   * `user` is the signed-in user (`req.user`), for a route that sends to the address in use.
    */
-  subject?: (fields: Fields, nonce: string | null) => Subject;
+  subject?: (fields: Fields, nonce: string | null, user: unknown) => Subject;
   /**
    * Ask `verifyHuman` (when the app set one) after the limits, before the handler: the routes
    * that make the provider or the mailer send an email.
@@ -139,7 +140,9 @@ export function routeTable(
     {
       ...post,
       path: paths.reauth,
-      limits: ['ip'],
+      // The address in use is counted as a typed one is, so a session cannot flood its mailbox.
+      limits: ['ip', 'address'],
+      subject: (_fields, _nonce, user) => h.reauthSubject(user),
       signedIn: true,
       enabled: true,
       handler: h.reauth,
@@ -174,6 +177,9 @@ export function routeTable(
       path: paths.passkeyRegisterOptions,
       limits: attempts,
       signedIn: true,
+      // Adding a credential is as sensitive as removing one: an old (perhaps stolen) session
+      // must not plant a passkey of its own.
+      recentSignIn: { returnTo: paths.passkeys },
       enabled: passkeys,
       handler: pk?.registerOptions ?? off,
     },
@@ -182,6 +188,9 @@ export function routeTable(
       path: paths.passkeyRegister,
       limits: attempts,
       signedIn: true,
+      // Adding a credential is as sensitive as removing one: an old (perhaps stolen) session
+      // must not plant a passkey of its own.
+      recentSignIn: { returnTo: paths.passkeys },
       enabled: passkeys,
       handler: pk?.register ?? off,
     },
