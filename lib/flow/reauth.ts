@@ -14,6 +14,12 @@ export interface LastSignIn {
    * keep one, so a recent-sign-in code and a new passkey's name are taken from here.
    */
   email: string;
+  /**
+   * The provider's id for this person (`profile.id`), which the app's own user may map to an id
+   * of its own: passkeys belong to it, so a passkey sign-in gives `onSignIn` the provider's
+   * profile again. Absent in sessions stamped before it existed.
+   */
+  profileId?: string;
 }
 
 declare global {
@@ -41,9 +47,24 @@ export function parseDuration(value: unknown): number | null {
 }
 
 /** The user stamped with this sign-in, for the session adapter to keep. */
-export function stampSignIn<U>(user: U, method: SignInMethod, email: string, at = Date.now()): U {
+export function stampSignIn<U>(
+  user: U,
+  method: SignInMethod,
+  profile: { id: string; email: string },
+  at = Date.now(),
+): U {
   if (typeof user !== 'object' || user === null) return user;
-  return { ...user, lastSignIn: { at, method, email } };
+  const lastSignIn: LastSignIn = { at, method, email: profile.email, profileId: profile.id };
+  return { ...user, lastSignIn };
+}
+
+/** The provider's id for the signed-in person: the one stamped at sign-in, else the user's id. */
+export function signedInProfileId(user: {
+  id: string;
+  lastSignIn?: { profileId?: unknown };
+}): string {
+  const id = user.lastSignIn?.profileId;
+  return typeof id === 'string' && id !== '' ? id : user.id;
 }
 
 /**

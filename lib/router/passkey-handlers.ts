@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MagicLinkError } from '../errors';
 import { newNonce } from '../flow/pending';
-import { signedInEmail } from '../flow/reauth';
+import { signedInEmail, signedInProfileId } from '../flow/reauth';
 import { safeReturnTo } from '../flow/return-to';
 import {
   appendSetCookie,
@@ -47,7 +47,11 @@ function userOf(req: IncomingMessage): SignedInUser {
   const user = (req as WithUser).user!;
   const email = signedInEmail(user);
   if (!email) throw new MagicLinkError('ERR_UNAUTHENTICATED', 'No address known for this session');
-  return { ...(user as Partial<MagicLinkProfile>), id: user.id, email };
+  const id = signedInProfileId(user);
+  // The app's user is the profile itself unless onSignIn mapped it: only then are its fields
+  // the profile's (names and the like) to save with the passkey.
+  const fields = id === user.id ? (user as Partial<MagicLinkProfile>) : {};
+  return { ...fields, id, email };
 }
 
 /** What the list shows of a passkey: never its key or counter. */

@@ -88,7 +88,7 @@ export function createResponder(
       });
     }
     // The session keeps when and how this person signed in, for `recentSignIn`.
-    const stamped = stampSignIn(user, outcome.method, outcome.profile.email);
+    const stamped = stampSignIn(user, outcome.method, outcome.profile);
     await kit.session.signIn(req, res, stamped);
     kit.warnings.signedIn(req, res);
     // Reported as soon as the session is set, whatever happens next. The address is the one

@@ -248,7 +248,7 @@ describe.each(STACKS)(
           firstName: null,
           lastName: null,
           rawAttributes: {},
-          lastSignIn: { at: expect.any(Number), method: 'link', email },
+          lastSignIn: { at: expect.any(Number), method: 'link', email, profileId: user.id },
         });
 
         expect(signIns).toHaveLength(1);

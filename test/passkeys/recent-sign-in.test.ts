@@ -37,6 +37,7 @@ describe('requireUser({ recentSignIn })', () => {
       at: Date.now(),
       method: 'link',
       email: 'recent@example.com',
+      profileId: expect.stringMatching(/^user_/),
     });
 
     jest.setSystemTime(Date.now() + 10 * MINUTE + 1);
@@ -73,6 +74,7 @@ describe('requireUser({ recentSignIn })', () => {
       at: Date.now(),
       method: 'code',
       email: 'bycode@example.com',
+      profileId: expect.stringMatching(/^user_/),
     });
   });
 

@@ -71,6 +71,8 @@ describe("onSignIn returning the app's own user", () => {
       at: expect.any(Number),
       method: 'link',
       email: 'ada@example.com',
+      // The provider's id, which the app mapped to its own: passkeys belong to it.
+      profileId: (account.body as { id: string }).id.slice('app_'.length),
     });
     expect((account.body as { id: string }).id).toMatch(/^app_user_/);
     const signIn = events.find((e) => e.type === 'sign_in');
@@ -85,7 +87,12 @@ describe("onSignIn returning the app's own user", () => {
     expect(account.body).toEqual({
       id: expect.any(String),
       email: 'ada@example.com',
-      lastSignIn: { at: expect.any(Number), method: 'link', email: 'ada@example.com' },
+      lastSignIn: {
+        at: expect.any(Number),
+        method: 'link',
+        email: 'ada@example.com',
+        profileId: (account.body as { id: string }).id,
+      },
     });
   });
 });
