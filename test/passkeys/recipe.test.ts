@@ -3,11 +3,10 @@
 // PasskeyStore conformance cases and a sign-in against a real Postgres.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { passkeyStoreConformanceCases } from '../../lib/testing/index';
-import { describeMissing } from '../helpers/missing-binary';
+import { describeWithPostgres } from '../helpers/postgres';
 import { createPasskeyApp, enroll, request, signInByEmail, signInOptions } from './helpers';
-import { HAS_POSTGRES, startPostgres } from './postgres';
 import { PASSKEYS_TABLE, myPasskeyStore } from './recipe/postgres-passkey-store';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -18,28 +17,11 @@ it('docs/passkeys.md carries the recipe exactly as tested here', () => {
   expect(doc).toContain('```ts\n' + recipe + '```');
 });
 
-const suite = (fn: () => void) =>
-  HAS_POSTGRES
-    ? describe('the Postgres passkey recipe', fn)
-    : describeMissing(
-        'the Postgres passkey recipe',
-        'postgresql 15',
-        'No /usr/lib/postgresql/15/bin/initdb: install postgresql.',
-        fn,
-      );
-
-suite(() => {
-  let stop: () => Promise<void>;
+describeWithPostgres('the Postgres passkey recipe', (pg) => {
   let pool: Pool;
   beforeAll(async () => {
-    const pg = await startPostgres();
-    stop = pg.stop;
-    pool = new Pool({ connectionString: pg.url, max: 4 });
+    pool = pg().pool({ max: 4 });
     await pool.query(PASSKEYS_TABLE);
-  }, 120_000);
-  afterAll(async () => {
-    await pool?.end();
-    await stop?.();
   });
 
   describe('conformance', () => {
