@@ -14,6 +14,8 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { memoryStore } from '../../lib/index';
+import type { Store } from '../../lib/index';
 
 /** The name the app's stand-in HTTP server span carries. */
 export const SERVER_SPAN = 'test HTTP server';
@@ -90,4 +92,24 @@ export function countOf(
   return pointsOf(metrics, name)
     .filter((p) => Object.entries(match).every(([k, v]) => p.attributes[k] === v))
     .reduce((sum, p) => sum + (p.value as number), 0);
+}
+
+/** A store whose every call can be made to fail, as a Redis that went away. */
+export function switchableStore(): { store: Store; down: (on: boolean) => void } {
+  const inner = memoryStore();
+  let isDown = false;
+  const gate =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    (...args: A) =>
+      isDown ? Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379')) : fn(...args);
+  return {
+    store: {
+      get: gate((k: string) => inner.get(k)),
+      set: gate((k: string, v: string, ttl: number) => inner.set(k, v, ttl)),
+      take: gate((k: string) => inner.take(k)),
+      increment: gate((k: string, ttl: number) => inner.increment(k, ttl)),
+      delete: gate((k: string) => inner.delete(k)),
+    },
+    down: (on) => (isDown = on),
+  };
 }

@@ -3,11 +3,10 @@ import * as api from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
 import fc from 'fast-check';
 import request from 'supertest';
-import { memoryStore, openTelemetry } from '../../lib/index';
-import type { Store } from '../../lib/index';
+import { openTelemetry } from '../../lib/index';
 import { createTestApp, follow, pathOf } from '../helpers/app';
 import type { TestApp } from '../helpers/app';
-import { registerOtel } from '../helpers/otel';
+import { registerOtel, switchableStore } from '../helpers/otel';
 import type { TestOtel } from '../helpers/otel';
 import { askForLink, formOf, nextEmail } from '../helpers/sign-in';
 import { requestArbitraries, send } from '../fuzz/arbitraries';
@@ -108,25 +107,6 @@ function keepCookies(res: { headers: Record<string, unknown> }): void {
 function keepLink(link: string): void {
   keep(link);
   for (const [, value] of new URL(link).searchParams) keep(value);
-}
-
-function switchableStore(): { store: Store; down: (on: boolean) => void } {
-  const inner = memoryStore();
-  let isDown = false;
-  const gate =
-    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
-    (...args: A) =>
-      isDown ? Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379')) : fn(...args);
-  return {
-    store: {
-      get: gate((k: string) => inner.get(k)),
-      set: gate((k: string, v: string, ttl: number) => inner.set(k, v, ttl)),
-      take: gate((k: string) => inner.take(k)),
-      increment: gate((k: string, ttl: number) => inner.increment(k, ttl)),
-      delete: gate((k: string) => inner.delete(k)),
-    },
-    down: (on) => (isDown = on),
-  };
 }
 
 beforeAll(() => {

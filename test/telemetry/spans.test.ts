@@ -1,11 +1,10 @@
 import * as api from '@opentelemetry/api';
 import request from 'supertest';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { memoryStore, openTelemetry, turnstile } from '../../lib/index';
-import type { Store } from '../../lib/index';
+import { openTelemetry, turnstile } from '../../lib/index';
 import { createTestApp, pathOf } from '../helpers/app';
 import type { TestApp } from '../helpers/app';
-import { countOf, pointsOf, registerOtel, SERVER_SPAN } from '../helpers/otel';
+import { countOf, pointsOf, registerOtel, SERVER_SPAN, switchableStore } from '../helpers/otel';
 import type { TestOtel } from '../helpers/otel';
 import { askForLink, nextEmail } from '../helpers/sign-in';
 import { GOOD_SECRET, goodToken, startFakeSiteverify } from '../helpers/siteverify';
@@ -50,26 +49,6 @@ const childrenOf = (parent: ReadableSpan, since = 0) =>
     .ours()
     .slice(since)
     .filter((s) => s.parentSpanContext?.spanId === idOf(parent));
-
-/** A store whose every call can be made to fail, as a Redis that went away. */
-function switchableStore(): { store: Store; down: (on: boolean) => void } {
-  const inner = memoryStore();
-  let isDown = false;
-  const gate =
-    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
-    (...args: A) =>
-      isDown ? Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379')) : fn(...args);
-  return {
-    store: {
-      get: gate((k: string) => inner.get(k)),
-      set: gate((k: string, v: string, ttl: number) => inner.set(k, v, ttl)),
-      take: gate((k: string) => inner.take(k)),
-      increment: gate((k: string, ttl: number) => inner.increment(k, ttl)),
-      delete: gate((k: string) => inner.delete(k)),
-    },
-    down: (on) => (isDown = on),
-  };
-}
 
 describe('telemetry, self-hosted with our email', () => {
   let t: TestApp;
