@@ -1,4 +1,5 @@
-import { startExampleProcess } from './processes';
+import { execFile } from 'node:child_process';
+import { ROOT, startExampleProcess } from './processes';
 import type { ExampleProcess } from './processes';
 
 /**
@@ -22,4 +23,29 @@ export function startExample(port: number, env: Record<string, string>): Promise
   );
   // Passkeys off (their offer page would come between sign-in and returnTo) unless env says.
   return startExampleProcess({ ...base, HOST: '127.0.0.1', PASSKEYS: '0', ...env }, { port });
+}
+
+/**
+ * Runs the example app's factory, `createExampleApp(env)`, in a fresh Node process with exactly
+ * `env`, and resolves with `'started'` or `'failed: <message>'`: how a configuration is refused.
+ */
+export function exampleFactoryWith(env: Record<string, string>): Promise<string> {
+  const script = `
+    const { createExampleApp } = await import('./example-app/app.mjs');
+    try {
+      const app = await createExampleApp(${JSON.stringify(env)});
+      await app.close();
+      console.log('started');
+    } catch (err) {
+      console.log('failed: ' + err.message);
+    }`;
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', script],
+      { cwd: ROOT, timeout: 60_000 },
+      (err, stdout, stderr) =>
+        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout.trim()),
+    );
+  });
 }

@@ -1,40 +1,14 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import type { MailServiceServer } from '../../lib/testing/mail-services';
-import { startExample } from '../helpers/example-process';
+import { exampleFactoryWith, startExample } from '../helpers/example-process';
 import { startService } from '../helpers/mail-services';
-import {
-  BUILD_TIMEOUT_MS,
-  ROOT,
-  START_TIMEOUT_MS,
-  ensureBuilt,
-  freePort,
-} from '../helpers/processes';
+import { BUILD_TIMEOUT_MS, START_TIMEOUT_MS, ensureBuilt, freePort } from '../helpers/processes';
 import type { ExampleProcess } from '../helpers/processes';
 import { everyLink } from '../helpers/sign-in';
 
-/** Runs the example app's factory with exactly `env` and reports how it failed, or that it started. */
-function startWith(env: Record<string, string>): Promise<string> {
-  const script = `
-    const { createExampleApp } = await import('./example-app/app.mjs');
-    try {
-      const app = await createExampleApp(${JSON.stringify({ PORT: '0', ...env })});
-      await app.close();
-      console.log('started');
-    } catch (err) {
-      console.log('failed: ' + err.message);
-    }`;
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--input-type=module', '-e', script],
-      { cwd: ROOT, timeout: 60_000 },
-      (err, stdout, stderr) =>
-        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout.trim()),
-    );
-  });
-}
+/** The factory with `env` and no port of its own. */
+const startWith = (env: Record<string, string>) => exampleFactoryWith({ PORT: '0', ...env });
 
 describe('the example app: MAILER', () => {
   beforeAll(() => ensureBuilt(), BUILD_TIMEOUT_MS + 30_000);
