@@ -238,7 +238,13 @@ export function postgresStore(pool: PgPoolLike, options: PostgresStoreOptions = 
   };
 }
 
-const COUNTER_RETURNING = `RETURNING convert_from(value, 'UTF8') AS count, ceil(extract(epoch FROM expires_at - now()) * 1000)::text AS reset_ms`;
+// The time left is read against clock_timestamp(), not now(): now() is this transaction's start,
+// and a counter created by a transaction that started later carries that later start plus the
+// TTL, so against now() it could show more time left than the TTL itself (seen as 60000.1 ms of a
+// 60000 ms window under 100 concurrent increments). clock_timestamp() is read after the row lock
+// is held, so after any such transaction's start: never more than the TTL. At least 1 ms: a window
+// that ends while this statement runs is still counted in, so it has not reset yet.
+const COUNTER_RETURNING = `RETURNING convert_from(value, 'UTF8') AS count, GREATEST(1, ceil(extract(epoch FROM expires_at - clock_timestamp()) * 1000))::text AS reset_ms`;
 
 function counterRows(what: string, rows: Record<string, unknown>[], n: number): CounterResult[] {
   if (rows.length !== n)
